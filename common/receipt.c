@@ -1,0 +1,1 @@
+/* receipt.c — placeholder until implemented. */

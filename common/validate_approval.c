@@ -1,0 +1,1 @@
+/* validate_approval.c — placeholder until implemented. */

@@ -1,0 +1,1 @@
+/* validate_contract.c — placeholder until implemented. */

@@ -1,0 +1,1 @@
+/* validate_decision.c — placeholder until implemented. */

@@ -1,0 +1,1 @@
+/* validate_policy.c — placeholder until implemented. */

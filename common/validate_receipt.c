@@ -1,0 +1,1 @@
+/* validate_receipt.c — placeholder until implemented. */

@@ -1,0 +1,1 @@
+/* validate_util.c — placeholder until implemented. */

@@ -1,0 +1,1 @@
+/* yaml.c — placeholder until implemented. */

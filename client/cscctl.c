@@ -1,0 +1,135 @@
+/* cscctl.c — entry point of the cscctl client: global options and the
+ * command table. Each command lives in its own file. */
+#include <errno.h>
+#include <getopt.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "build-config.h"
+#include "cscctl.h"
+
+static const struct {
+        const char *name;
+        cscctl_command_fn fn;
+        const char *summary;
+} commands[] = {
+        { "validate",       cmd_validate,       "strictly validate a contract, policy, receipt, approval or decision" },
+        { "hash",           cmd_hash,           "print the contract_sha256 or policy_sha256 of a file" },
+        { "check",          cmd_check,          "decide a contract against a policy file (offline)" },
+        { "verify-receipt", cmd_verify_receipt, "verify the Ed25519 signature of a receipt" },
+        { "keygen",         cmd_keygen,         "create an Ed25519 signing key pair" },
+        { "canonical",      cmd_canonical,      "print the canonical JSON form of JSON input" },
+        { "submit",         cmd_submit,         "submit a contract to cscd and stream its output" },
+        { "status",         cmd_status,         "show the daemon's status" },
+        { "reload",         cmd_reload,         "make the daemon re-read policy and keys (admins)" },
+        { "pubkeys",        cmd_pubkeys,        "fetch the daemon's public signing keys" },
+};
+
+static const char usage[] =
+        "usage: cscctl [--socket PATH] COMMAND [ARGS...]\n"
+        "       cscctl COMMAND --help\n"
+        "       cscctl --version\n";
+
+static void print_help(void) {
+        fputs(usage, stdout);
+        fputs("\ncommands:\n", stdout);
+        for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
+                printf("  %-16s %s\n", commands[i].name, commands[i].summary);
+        fputs("\noptions:\n"
+              "  --socket PATH    daemon socket (default $CSC_SOCKET, else /run/csc.sock)\n"
+              "  -h, --help       show this help\n"
+              "  --version        show the version\n"
+              "\nexit codes: 0 ok, 1 deny/failed/invalid signature, 2 needs approval, 64 usage,\n"
+              "65 invalid input, 66 cannot open input, 69 daemon unavailable, 70 internal,\n"
+              "77 not permitted\n", stdout);
+}
+
+int fail_err(int code, const char *what, const csc_error *err) {
+        char buf[CSC_ERROR_PATH_MAX + CSC_ERROR_MSG_MAX + 4];
+        fprintf(stderr, "cscctl: %s: %s\n", what, csc_error_str(err, buf, sizeof buf));
+        return code;
+}
+
+int fail(int code, const char *fmt, ...) {
+        va_list ap;
+        va_start(ap, fmt);
+        fputs("cscctl: ", stderr);
+        vfprintf(stderr, fmt, ap);
+        fputc('\n', stderr);
+        va_end(ap);
+        return code;
+}
+
+int exit_for_read_error(int r) {
+        switch (-r) {
+        case ENOENT: case EACCES: case EISDIR: case ENOTDIR: case ELOOP: case EPERM:
+                return EXIT_NOINPUT;
+        case EFBIG: case EINVAL:
+                return EXIT_DATAERR;
+        default:
+                return EXIT_SOFTWARE;
+        }
+}
+
+bool wants_help(int argc, char **argv, const char *text) {
+        for (int i = 1; i < argc; i++) {
+                if (strcmp(argv[i], "--") == 0)
+                        break;
+                if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
+                        fputs(text, stdout);
+                        return true;
+                }
+        }
+        return false;
+}
+
+int usage_error(const char *text, const char *fmt, ...) {
+        va_list ap;
+        va_start(ap, fmt);
+        fputs("cscctl: ", stderr);
+        vfprintf(stderr, fmt, ap);
+        fputc('\n', stderr);
+        va_end(ap);
+        fputs(text, stderr);
+        return EXIT_USAGE;
+}
+
+int main(int argc, char **argv) {
+        cscctl_globals g = { .socket_path = getenv("CSC_SOCKET") };
+        if (!g.socket_path || !*g.socket_path)
+                g.socket_path = "/run/csc.sock";
+        int i = 1;
+        for (; i < argc && argv[i][0] == '-'; i++) {
+                if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
+                        print_help();
+                        return EXIT_OK;
+                }
+                if (strcmp(argv[i], "--version") == 0) {
+                        printf("cscctl %s (CSC v0.1)\n", CSC_VERSION);
+                        return EXIT_OK;
+                }
+                if (strcmp(argv[i], "--socket") == 0 && i + 1 < argc) {
+                        g.socket_path = argv[++i];
+                        continue;
+                }
+                if (strncmp(argv[i], "--socket=", 9) == 0) {
+                        g.socket_path = argv[i] + 9;
+                        continue;
+                }
+                fprintf(stderr, "cscctl: unknown option '%s'\n%s", argv[i], usage);
+                return EXIT_USAGE;
+        }
+        if (i >= argc) {
+                fprintf(stderr, "cscctl: missing command\n%s", usage);
+                return EXIT_USAGE;
+        }
+        for (size_t c = 0; c < sizeof commands / sizeof commands[0]; c++)
+                if (strcmp(argv[i], commands[c].name) == 0) {
+                        optind = 0;  /* let each command run getopt_long from its own argv[0] */
+                        return commands[c].fn(&g, argc - i, argv + i);
+                }
+        fprintf(stderr, "cscctl: unknown command '%s'\n%s", argv[i], usage);
+        return EXIT_USAGE;
+}

@@ -1,0 +1,43 @@
+/* cscctl.h — shared declarations of the cscctl client: exit codes, the
+ * per-command entry points and small output helpers. */
+#pragma once
+#include <stdbool.h>
+
+#include "error.h"
+
+/* sysexits(3) values the design's CLI table uses. */
+enum {
+        EXIT_OK = 0,
+        EXIT_USAGE = 64,
+        EXIT_DATAERR = 65,
+        EXIT_NOINPUT = 66,
+        EXIT_UNAVAILABLE = 69,
+        EXIT_SOFTWARE = 70,
+        EXIT_NOPERM = 77,
+};
+
+typedef struct cscctl_globals {
+        const char *socket_path;
+} cscctl_globals;
+
+typedef int (*cscctl_command_fn)(const cscctl_globals *g, int argc, char **argv);
+
+int cmd_validate(const cscctl_globals *g, int argc, char **argv);
+int cmd_hash(const cscctl_globals *g, int argc, char **argv);
+int cmd_check(const cscctl_globals *g, int argc, char **argv);
+int cmd_verify_receipt(const cscctl_globals *g, int argc, char **argv);
+int cmd_keygen(const cscctl_globals *g, int argc, char **argv);
+int cmd_canonical(const cscctl_globals *g, int argc, char **argv);
+int cmd_submit(const cscctl_globals *g, int argc, char **argv);
+int cmd_status(const cscctl_globals *g, int argc, char **argv);
+int cmd_reload(const cscctl_globals *g, int argc, char **argv);
+int cmd_pubkeys(const cscctl_globals *g, int argc, char **argv);
+
+/* Prints "cscctl: <what>: <err>" to stderr and returns code. */
+int fail_err(int code, const char *what, const csc_error *err);
+int fail(int code, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Maps a negative errno from reading an input file to the exit code. */
+int exit_for_read_error(int r);
+/* True when argv holds --help/-h; prints usage to stdout then. */
+bool wants_help(int argc, char **argv, const char *usage);
+int usage_error(const char *usage, const char *fmt, ...) __attribute__((format(printf, 2, 3)));

@@ -1,0 +1,369 @@
+/* offline.c — cscctl commands that need no daemon: validate, hash, check
+ * --policy, verify-receipt, keygen, canonical. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "buf.h"
+#include "canon.h"
+#include "contract.h"
+#include "cscctl.h"
+#include "decide.h"
+#include "keys.h"
+#include "limits.h"
+#include "policy.h"
+#include "sign.h"
+#include "timefmt.h"
+#include "validate.h"
+
+/* Reads and strictly parses a JSON file; prints the error and returns an exit code > 0 on failure. */
+static int load_json(const char *path, size_t max, csc_json_doc **ret) {
+        char *data;
+        size_t len;
+        int r = csc_read_file(path, max, &data, &len);
+        if (r == -EFBIG)
+                return fail(EXIT_DATAERR, "%s: larger than the %zu KiB limit", path, max / 1024);
+        if (r < 0)
+                return fail(exit_for_read_error(r), "failed to read '%s': %s", path, strerror(-r));
+        csc_error err = { 0 };
+        r = csc_json_parse(data, len, ret, &err);
+        free(data);
+        if (r < 0)
+                return fail_err(r == -ENOMEM ? EXIT_SOFTWARE : EXIT_DATAERR, path, &err);
+        return 0;
+}
+
+static int load_policy(const char *path, csc_policy **ret) {
+        csc_error err = { 0 };
+        int r = csc_policy_load_file(path, ret, &err);
+        if (r >= 0)
+                return 0;
+        int code = r == -EFBIG || r == -EINVAL ? EXIT_DATAERR : r == -ENOMEM ? EXIT_SOFTWARE : EXIT_NOINPUT;
+        return fail_err(code, path, &err);
+}
+
+static int load_contract(const char *path, csc_contract **ret) {
+        char *data;
+        size_t len;
+        int r = csc_read_file(path, CSC_CONTRACT_MAX_BYTES, &data, &len);
+        if (r == -EFBIG)
+                return fail(EXIT_DATAERR, "%s: contract is larger than 1 MiB", path);
+        if (r < 0)
+                return fail(exit_for_read_error(r), "failed to read '%s': %s", path, strerror(-r));
+        csc_error err = { 0 };
+        r = csc_contract_parse(data, len, ret, &err);
+        free(data);
+        if (r < 0)
+                return fail_err(r == -ENOMEM ? EXIT_SOFTWARE : EXIT_DATAERR, path, &err);
+        return 0;
+}
+
+static const char validate_usage[] =
+        "usage: cscctl validate contract|policy|receipt|approval|decision FILE\n"
+        "Strictly validates FILE; prints the first problem with its JSON path.\n"
+        "exit: 0 valid, 65 invalid, 66 cannot read FILE\n";
+
+int cmd_validate(const cscctl_globals *g, int argc, char **argv) {
+        if (wants_help(argc, argv, validate_usage))
+                return EXIT_OK;
+        if (argc != 3)
+                return usage_error(validate_usage, "validate takes a kind and a file");
+        const char *kind = argv[1], *path = argv[2];
+        if (strcmp(kind, "policy") == 0) {
+                csc_policy *p = NULL;
+                int code = load_policy(path, &p);
+                if (code)
+                        return code;
+                printf("%s: valid policy '%s'\n", path, p->name);
+                csc_policy_free(p);
+                return EXIT_OK;
+        }
+        static const struct {
+                const char *kind;
+                size_t max;
+                int (*validate)(const csc_json *, csc_error *);
+        } kinds[] = {
+                { "contract", CSC_CONTRACT_MAX_BYTES, csc_validate_contract },
+                { "receipt",  CSC_RECEIPT_MAX_BYTES,  csc_validate_receipt },
+                { "approval", CSC_APPROVAL_MAX_BYTES, csc_validate_approval },
+                { "decision", CSC_DECISION_MAX_BYTES, csc_validate_decision },
+        };
+        for (size_t i = 0; i < sizeof kinds / sizeof kinds[0]; i++) {
+                if (strcmp(kind, kinds[i].kind) != 0)
+                        continue;
+                csc_json_doc *doc = NULL;
+                int code = load_json(path, kinds[i].max, &doc);
+                if (code)
+                        return code;
+                csc_error err = { 0 };
+                int r = kinds[i].validate(csc_json_doc_root(doc), &err);
+                csc_json_doc_free(doc);
+                if (r < 0)
+                        return fail_err(EXIT_DATAERR, path, &err);
+                printf("%s: valid %s\n", path, kind);
+                return EXIT_OK;
+        }
+        return usage_error(validate_usage, "unknown kind '%s'", kind);
+}
+
+static const char hash_usage[] =
+        "usage: cscctl hash contract|policy FILE\n"
+        "Prints contract_sha256 or policy_sha256 (64 lower-case hex digits).\n"
+        "exit: 0, 65 invalid, 66 cannot read FILE\n";
+
+int cmd_hash(const cscctl_globals *g, int argc, char **argv) {
+        if (wants_help(argc, argv, hash_usage))
+                return EXIT_OK;
+        if (argc != 3)
+                return usage_error(hash_usage, "hash takes a kind and a file");
+        if (strcmp(argv[1], "contract") == 0) {
+                csc_contract *c = NULL;
+                int code = load_contract(argv[2], &c);
+                if (code)
+                        return code;
+                printf("%s\n", c->sha256);
+                csc_contract_free(c);
+                return EXIT_OK;
+        }
+        if (strcmp(argv[1], "policy") == 0) {
+                csc_policy *p = NULL;
+                int code = load_policy(argv[2], &p);
+                if (code)
+                        return code;
+                printf("%s\n", p->sha256);
+                csc_policy_free(p);
+                return EXIT_OK;
+        }
+        return usage_error(hash_usage, "unknown kind '%s'", argv[1]);
+}
+
+static const char check_usage[] =
+        "usage: cscctl check CONTRACT [--policy FILE] [--json]\n"
+        "Decides CONTRACT against the policy in FILE, or against the daemon's live\n"
+        "policy when --policy is not given.\n"
+        "  --policy FILE  decide offline against this policy (YAML or JSON)\n"
+        "  --json         print the PolicyDecision object\n"
+        "exit: 0 allow, 1 deny, 2 needs_approval, 65 invalid input, 66 cannot read,\n"
+        "      69 daemon unavailable (without --policy)\n";
+
+int check_print(const csc_decision *d, const csc_contract *c, const csc_policy *p, bool json);
+
+int check_print(const csc_decision *d, const csc_contract *c, const csc_policy *p, bool json) {
+        if (json) {
+                char expires[32];
+                csc_json_doc *doc = csc_json_doc_new();
+                csc_json *o = NULL;
+                csc_buf b = CSC_BUF_INIT;
+                int r = doc ? csc_time_format_in(15 * 60, expires) : -ENOMEM;
+                if (r >= 0)
+                        r = csc_decision_to_json(d, c, p, expires, doc, &o);
+                if (r >= 0)
+                        r = csc_json_write_pretty(o, &b);
+                if (r >= 0)
+                        printf("%s\n", b.data);
+                csc_buf_free(&b);
+                csc_json_doc_free(doc);
+                if (r < 0)
+                        return fail(EXIT_SOFTWARE, "cannot build decision: %s", strerror(-r));
+        } else {
+                printf("decision:        %s\n", csc_verdict_name(d->verdict));
+                printf("reason code:     %s\n", d->code);
+                printf("reason:          %s\n", d->reason);
+                if (d->where[0])
+                        printf("offending value: %s\n", d->where);
+                if (d->policy_key)
+                        printf("policy rule:     %s (policy '%s', %s)\n", d->policy_key, p->name, p->source);
+                printf("contract_sha256: %s\n", c->sha256);
+                printf("policy_sha256:   %s\n", p->sha256);
+                for (size_t i = 0; i < d->n_effects; i++)
+                        printf("effect:          %s = %s\n", d->effects[i].command_id, d->effects[i].effect_type);
+        }
+        switch (d->verdict) {
+        case CSC_VERDICT_ALLOW:          return 0;
+        case CSC_VERDICT_DENY:           return 1;
+        case CSC_VERDICT_NEEDS_APPROVAL: return 2;
+        }
+        return EXIT_SOFTWARE;
+}
+
+int cmd_check_daemon(const cscctl_globals *g, const char *contract_path, bool json);
+
+int cmd_check(const cscctl_globals *g, int argc, char **argv) {
+        if (wants_help(argc, argv, check_usage))
+                return EXIT_OK;
+        const char *policy_path = NULL, *contract_path = NULL;
+        bool json = false;
+        for (int i = 1; i < argc; i++) {
+                if (strcmp(argv[i], "--json") == 0)
+                        json = true;
+                else if (strcmp(argv[i], "--policy") == 0 && i + 1 < argc)
+                        policy_path = argv[++i];
+                else if (strncmp(argv[i], "--policy=", 9) == 0)
+                        policy_path = argv[i] + 9;
+                else if (argv[i][0] != '-' && !contract_path)
+                        contract_path = argv[i];
+                else
+                        return usage_error(check_usage, "unexpected argument '%s'", argv[i]);
+        }
+        if (!contract_path)
+                return usage_error(check_usage, "check takes a contract file");
+        if (!policy_path)
+                return cmd_check_daemon(g, contract_path, json);
+        csc_policy *p = NULL;
+        csc_contract *ct = NULL;
+        int code = load_policy(policy_path, &p);
+        if (!code)
+                code = load_contract(contract_path, &ct);
+        if (!code) {
+                csc_decision d;
+                csc_decide(ct, p, &d);
+                code = check_print(&d, ct, p, json);
+        }
+        csc_contract_free(ct);
+        csc_policy_free(p);
+        return code;
+}
+
+static const char verify_usage[] =
+        "usage: cscctl verify-receipt RECEIPT --public-key FILE [--key-id ID]\n"
+        "Verifies the receipt's Ed25519 signature with a raw 32-byte public key.\n"
+        "  --public-key FILE  the signer's public key (as written by keygen/pubkeys)\n"
+        "  --key-id ID        require this signing key id\n"
+        "exit: 0 VALID, 1 INVALID: <reason>, 64 usage, 66 cannot read a file\n";
+
+int cmd_verify_receipt(const cscctl_globals *g, int argc, char **argv) {
+        if (wants_help(argc, argv, verify_usage))
+                return EXIT_OK;
+        const char *receipt = NULL, *pub = NULL, *key_id = NULL;
+        for (int i = 1; i < argc; i++) {
+                if (strcmp(argv[i], "--public-key") == 0 && i + 1 < argc)
+                        pub = argv[++i];
+                else if (strcmp(argv[i], "--key-id") == 0 && i + 1 < argc)
+                        key_id = argv[++i];
+                else if (argv[i][0] != '-' && !receipt)
+                        receipt = argv[i];
+                else
+                        return usage_error(verify_usage, "unexpected argument '%s'", argv[i]);
+        }
+        if (!receipt || !pub)
+                return usage_error(verify_usage, "verify-receipt takes a receipt and --public-key");
+        csc_public_key key = { .key_id = key_id };
+        csc_error err = { 0 };
+        int r = csc_public_key_load(pub, key.key, &err);
+        if (r < 0)
+                return fail_err(r == -EINVAL || r == -EFBIG ? EXIT_DATAERR : EXIT_NOINPUT, pub, &err);
+        char *data;
+        size_t len;
+        r = csc_read_file(receipt, CSC_RECEIPT_MAX_BYTES, &data, &len);
+        if (r == -EFBIG) {
+                printf("INVALID: receipt is larger than 1 MiB\n");
+                return 1;
+        }
+        if (r < 0)
+                return fail(exit_for_read_error(r), "failed to read '%s': %s", receipt, strerror(-r));
+        csc_json_doc *doc = NULL;
+        r = csc_json_parse(data, len, &doc, &err);
+        free(data);
+        if (r < 0) {
+                char buf[CSC_ERROR_PATH_MAX + CSC_ERROR_MSG_MAX + 4];
+                printf("INVALID: receipt is not valid JSON: %s\n", csc_error_str(&err, buf, sizeof buf));
+                return 1;
+        }
+        csc_verify_result res;
+        r = csc_verify_object(csc_json_doc_root(doc), &key, 1, key_id, &res);
+        csc_json_doc_free(doc);
+        if (r < 0)
+                return fail(EXIT_SOFTWARE, "verification failed: %s", strerror(-r));
+        if (res != CSC_VERIFY_OK) {
+                printf("INVALID: %s\n", csc_verify_result_str(res));
+                return 1;
+        }
+        printf("VALID\n");
+        return 0;
+}
+
+static const char keygen_usage[] =
+        "usage: cscctl keygen --key-id ID --out-dir DIR\n"
+        "Writes DIR/ID.key (32-byte Ed25519 seed, mode 0600) and DIR/ID.pub\n"
+        "(32 raw bytes). Existing files are never overwritten.\n"
+        "exit: 0, 64 usage, 73 cannot create\n";
+
+int cmd_keygen(const cscctl_globals *g, int argc, char **argv) {
+        if (wants_help(argc, argv, keygen_usage))
+                return EXIT_OK;
+        const char *id = NULL, *dir = NULL;
+        for (int i = 1; i < argc; i++) {
+                if (strcmp(argv[i], "--key-id") == 0 && i + 1 < argc)
+                        id = argv[++i];
+                else if (strcmp(argv[i], "--out-dir") == 0 && i + 1 < argc)
+                        dir = argv[++i];
+                else
+                        return usage_error(keygen_usage, "unexpected argument '%s'", argv[i]);
+        }
+        if (!id || !dir)
+                return usage_error(keygen_usage, "keygen takes --key-id and --out-dir");
+        csc_error err = { 0 };
+        int r = csc_keygen_write(dir, id, &err);
+        if (r < 0)
+                return fail_err(r == -EINVAL ? EXIT_USAGE : 73, "keygen", &err);
+        printf("%s/%s.key\n%s/%s.pub\n", dir, id, dir, id);
+        return EXIT_OK;
+}
+
+static const char canonical_usage[] =
+        "usage: cscctl canonical [--lines] [FILE]\n"
+        "Prints the canonical JSON (spec §4) of the JSON value in FILE (default\n"
+        "stdin). With --lines every input line is one JSON value.\n"
+        "exit: 0, 65 invalid JSON\n";
+
+static int canon_one(const char *text, size_t len, const char *where) {
+        csc_json_doc *doc = NULL;
+        csc_error err = { 0 };
+        int r = csc_json_parse(text, len, &doc, &err);
+        if (r < 0)
+                return fail_err(EXIT_DATAERR, where, &err);
+        csc_buf b = CSC_BUF_INIT;
+        r = csc_canon_write(csc_json_doc_root(doc), &b);
+        if (r >= 0) {
+                fwrite(b.data, 1, b.len, stdout);
+                fputc('\n', stdout);
+        }
+        csc_buf_free(&b);
+        csc_json_doc_free(doc);
+        return r < 0 ? fail(EXIT_DATAERR, "%s: cannot canonicalize", where) : 0;
+}
+
+int cmd_canonical(const cscctl_globals *g, int argc, char **argv) {
+        if (wants_help(argc, argv, canonical_usage))
+                return EXIT_OK;
+        bool lines = false;
+        const char *path = NULL;
+        for (int i = 1; i < argc; i++) {
+                if (strcmp(argv[i], "--lines") == 0)
+                        lines = true;
+                else if (!path)
+                        path = argv[i];
+                else
+                        return usage_error(canonical_usage, "unexpected argument '%s'", argv[i]);
+        }
+        char *data;
+        size_t len;
+        int r = csc_read_file(path && strcmp(path, "-") != 0 ? path : "/dev/stdin", 64u << 20, &data, &len);
+        if (r < 0)
+                return fail(exit_for_read_error(r), "failed to read input: %s", strerror(-r));
+        int code = 0;
+        if (!lines)
+                code = canon_one(data, len, path ? path : "stdin");
+        else
+                for (char *p = data, *nl; p < data + len && !code; p = nl + 1) {
+                        nl = memchr(p, '\n', (size_t) (data + len - p));
+                        if (!nl)
+                                nl = data + len;
+                        if (nl > p)
+                                code = canon_one(p, (size_t) (nl - p), "line");
+                }
+        free(data);
+        return code;
+}

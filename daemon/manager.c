@@ -1,0 +1,431 @@
+/* manager.c — the Manager: loading config/policy/key, the listening socket
+ * (socket activation or our own bind), signals, reload and graceful stop. */
+#include "manager.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <time.h>
+#include <unistd.h>
+#include <grp.h>
+
+#include <systemd/sd-daemon.h>
+
+#include "audit.h"
+#include "build-config.h"
+#include "config.h"
+#include "log.h"
+
+policy_ref *policy_ref_get(policy_ref *p) {
+        if (p)
+                p->n_ref++;
+        return p;
+}
+
+policy_ref *policy_ref_put(policy_ref *p) {
+        if (p && --p->n_ref == 0) {
+                csc_policy_free(p->policy);
+                free(p);
+        }
+        return NULL;
+}
+
+static uint64_t now_mono(void) {
+        struct timespec ts;
+        clock_gettime(CLOCK_MONOTONIC, &ts);
+        return (uint64_t) ts.tv_sec * 1000000u + (uint64_t) ts.tv_nsec / 1000u;
+}
+
+static int on_signal(sd_event_source *s, const struct signalfd_siginfo *si, void *userdata) {
+        manager *m = userdata;
+        if (si->ssi_signo == SIGHUP) {
+                char err[1024];
+                (void) manager_reload(m, err, sizeof err);
+                return 0;
+        }
+        if (m->stopping)
+                return 0;
+        log_info("received %s, stopping: no new connections, running executions get %u s",
+                 si->ssi_signo == SIGTERM ? "SIGTERM" : "SIGINT", m->config->stop_grace_sec);
+        sd_notify(0, "STOPPING=1");
+        m->stopping = true;
+        m->listen_source = sd_event_source_disable_unref(m->listen_source);
+        manager_maybe_finish_stop(m);
+        return 0;
+}
+
+static int on_stop_grace(sd_event_source *s, uint64_t usec, void *userdata) {
+        manager *m = userdata;
+        log_warning("stop grace period over: killing %u running execution(s)", m->n_executions);
+        manager_kill_all_executions(m, "cscd is stopping: execution killed after the grace period");
+        return 0;
+}
+
+void manager_maybe_finish_stop(manager *m) {
+        if (!m->stopping)
+                return;
+        if (m->n_executions == 0) {
+                sd_event_exit(m->event, 0);
+                return;
+        }
+        if (!m->stop_timer)
+                (void) sd_event_add_time_relative(m->event, &m->stop_timer, CLOCK_MONOTONIC,
+                                                  (uint64_t) m->config->stop_grace_sec * 1000000u, 0,
+                                                  on_stop_grace, m);
+}
+
+int manager_new(manager **ret) {
+        manager *m = calloc(1, sizeof *m);
+        if (!m)
+                return -ENOMEM;
+        m->listen_fd = -1;
+        int r = sd_event_new(&m->event);
+        if (r < 0) {
+                free(m);
+                return r;
+        }
+        sigset_t ss;
+        sigemptyset(&ss);
+        sigaddset(&ss, SIGHUP);
+        sigaddset(&ss, SIGTERM);
+        sigaddset(&ss, SIGINT);
+        sigprocmask(SIG_BLOCK, &ss, NULL);
+        signal(SIGPIPE, SIG_IGN);
+        if ((r = sd_event_add_signal(m->event, NULL, SIGHUP, on_signal, m)) < 0 ||
+            (r = sd_event_add_signal(m->event, NULL, SIGTERM, on_signal, m)) < 0 ||
+            (r = sd_event_add_signal(m->event, NULL, SIGINT, on_signal, m)) < 0) {
+                manager_free(m);
+                return r;
+        }
+        m->started_usec = now_mono();
+        *ret = m;
+        return 0;
+}
+
+manager *manager_free(manager *m) {
+        if (!m)
+                return NULL;
+        while (m->executions)
+                execution_free(m->executions);
+        while (m->conns)
+                conn_free(m->conns);
+        sd_event_source_disable_unref(m->listen_source);
+        sd_event_source_disable_unref(m->stop_timer);
+        if (m->listen_fd >= 0) {
+                if (m->listen_fd_owned)
+                        unlink(m->config->socket_path);
+                close(m->listen_fd);
+        }
+        policy_ref_put(m->policy);
+        csc_signing_key_free(m->key);
+        cscd_audit_free(m->audit);
+        cscd_config_free(m->config);
+        free(m->config_path);
+        sd_event_unref(m->event);
+        free(m);
+        return NULL;
+}
+
+static int load_config(manager *m, cscd_config **ret) {
+        csc_error err = { 0 };
+        char buf[CSC_ERROR_PATH_MAX + CSC_ERROR_MSG_MAX + 4];
+        cscd_config *c = NULL;
+        int r = m->config_path ? cscd_config_load_file(m->config_path, &c, &err) : cscd_config_defaults(&c);
+        if (r < 0) {
+                log_error("cannot load config %s: %s", m->config_path ? m->config_path : "<built-in>",
+                          csc_error_str(&err, buf, sizeof buf));
+                return r;
+        }
+        struct { const char *opt; char **field; } ov[] = {
+                { m->opt_socket, &c->socket_path },
+                { m->opt_policy, &c->policy_path },
+                { m->opt_state_dir, &c->state_dir },
+                { m->opt_key, &c->signing_key_path },
+                { m->opt_key_id, &c->key_id },
+        };
+        for (size_t i = 0; i < sizeof ov / sizeof ov[0]; i++) {
+                if (!ov[i].opt)
+                        continue;
+                char *d = strdup(ov[i].opt);
+                if (!d) {
+                        cscd_config_free(c);
+                        return -ENOMEM;
+                }
+                free(*ov[i].field);
+                *ov[i].field = d;
+        }
+        *ret = c;
+        return 0;
+}
+
+static int load_policy(const char *path, policy_ref **ret, char *err_out, size_t err_size) {
+        csc_error err = { 0 };
+        csc_policy *p = NULL;
+        int r = csc_policy_load_file(path, &p, &err);
+        if (r < 0) {
+                char buf[CSC_ERROR_PATH_MAX + CSC_ERROR_MSG_MAX + 4];
+                snprintf(err_out, err_size, "%s: %s", path, csc_error_str(&err, buf, sizeof buf));
+                return r;
+        }
+        policy_ref *ref = calloc(1, sizeof *ref);
+        if (!ref) {
+                csc_policy_free(p);
+                return -ENOMEM;
+        }
+        ref->policy = p;
+        ref->n_ref = 1;
+        *ret = ref;
+        return 0;
+}
+
+static int load_key(const cscd_config *c, csc_signing_key **ret, char *err_out, size_t err_size) {
+        const char *path = c->signing_key_path;
+        char cred[4096];
+        if (!path) {
+                const char *dir = getenv("CREDENTIALS_DIRECTORY");
+                if (!dir) {
+                        snprintf(err_out, err_size,
+                                 "no signing key: set signing_key in the config, pass --signing-key, "
+                                 "or provide the systemd credential csc-signing-key");
+                        return -ENOKEY;
+                }
+                snprintf(cred, sizeof cred, "%s/csc-signing-key", dir);
+                path = cred;
+        }
+        csc_error err = { 0 };
+        int r = csc_signing_key_load(path, c->key_id, CSC_KEY_CHECK_MODE, ret, &err);
+        if (r < 0) {
+                char buf[CSC_ERROR_PATH_MAX + CSC_ERROR_MSG_MAX + 4];
+                snprintf(err_out, err_size, "signing key %s: %s", path, csc_error_str(&err, buf, sizeof buf));
+        }
+        return r;
+}
+
+int manager_load(manager *m) {
+        char err[2048];
+        int r = load_config(m, &m->config);
+        if (r < 0)
+                return r;
+        r = load_policy(m->config->policy_path, &m->policy, err, sizeof err);
+        if (r < 0)
+                return log_error("cannot load policy: %s", err), r;
+        r = load_key(m->config, &m->key, err, sizeof err);
+        if (r < 0)
+                return log_error("%s", err), r;
+        csc_error e = { 0 };
+        r = cscd_audit_open(m->config->state_dir, &m->audit, &e);
+        if (r < 0) {
+                char buf[CSC_ERROR_PATH_MAX + CSC_ERROR_MSG_MAX + 4];
+                log_error("cannot open state dir %s: %s", m->config->state_dir, csc_error_str(&e, buf, sizeof buf));
+                return r;
+        }
+        uint64_t torn;
+        if (cscd_audit_torn_tail(m->audit, &torn))
+                log_warning("receipts.jsonl in %s ended in a torn line at byte %llu (crash during a write); "
+                            "the partial line is kept and new receipts start on a new line",
+                            m->config->state_dir, (unsigned long long) torn);
+        log_info("loaded policy '%s' (sha256 %s) from %s, signing key '%s'", m->policy->policy->name,
+                 m->policy->policy->sha256, m->config->policy_path, csc_signing_key_id(m->key));
+        return 0;
+}
+
+int manager_reload(manager *m, char *err, size_t err_size) {
+        uint64_t mono = now_mono();
+        char msg[128];
+        snprintf(msg, sizeof msg, "RELOADING=1\nMONOTONIC_USEC=%llu", (unsigned long long) mono);
+        sd_notify(0, msg);
+        policy_ref *np = NULL;
+        csc_signing_key *nk = NULL;
+        cscd_config *nc = NULL;
+        int r = load_config(m, &nc);
+        if (r < 0)
+                snprintf(err, err_size, "config could not be loaded; see the log");
+        if (r >= 0)
+                r = load_policy(nc->policy_path, &np, err, err_size);
+        if (r >= 0)
+                r = load_key(nc, &nk, err, err_size);
+        if (r < 0) {
+                log_error("reload refused, keeping the current policy '%s': %s", m->policy->policy->name, err);
+                policy_ref_put(np);
+                csc_signing_key_free(nk);
+                cscd_config_free(nc);
+                sd_notify(0, "READY=1");
+                return r;
+        }
+        /* Keep settings that cannot change without a restart. */
+        free(nc->socket_path);
+        nc->socket_path = strdup(m->config->socket_path);
+        free(nc->state_dir);
+        nc->state_dir = strdup(m->config->state_dir);
+        if (!nc->socket_path || !nc->state_dir) {
+                policy_ref_put(np);
+                csc_signing_key_free(nk);
+                cscd_config_free(nc);
+                snprintf(err, err_size, "out of memory");
+                sd_notify(0, "READY=1");
+                return -ENOMEM;
+        }
+        policy_ref_put(m->policy);
+        m->policy = np;
+        csc_signing_key_free(m->key);
+        m->key = nk;
+        cscd_config_free(m->config);
+        m->config = nc;
+        log_info("reloaded: policy '%s' (sha256 %s), signing key '%s'", np->policy->name, np->policy->sha256,
+                 csc_signing_key_id(nk));
+        sd_notify(0, "READY=1");
+        return 0;
+}
+
+static int on_accept(sd_event_source *s, int fd, uint32_t revents, void *userdata) {
+        manager *m = userdata;
+        for (;;) {
+                int cfd = accept4(fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+                if (cfd < 0) {
+                        if (errno != EAGAIN && errno != EINTR && errno != ECONNABORTED)
+                                log_warning("accept failed: %m");
+                        return 0;
+                }
+                if (m->n_conns >= m->config->max_connections) {
+                        static const char busy[] = "{\"code\":\"busy\",\"message\":\"too many connections\",\"type\":\"error\"}";
+                        unsigned char hdr[4] = { 0, 0, 0, (unsigned char) (sizeof busy - 1) };
+                        (void) !write(cfd, hdr, 4);
+                        (void) !write(cfd, busy, sizeof busy - 1);
+                        close(cfd);
+                        m->counters.busy++;
+                        continue;
+                }
+                conn *c;
+                int r = conn_new(m, cfd, &c);
+                if (r < 0) {
+                        log_error_errno(r, "cannot set up connection");
+                        close(cfd);
+                }
+        }
+}
+
+static int bind_socket(manager *m) {
+        const char *path = m->config->socket_path;
+        struct sockaddr_un sa = { .sun_family = AF_UNIX };
+        if (strlen(path) >= sizeof sa.sun_path)
+                return log_error("socket path too long: %s", path), -ENAMETOOLONG;
+        strcpy(sa.sun_path, path);
+        int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+        if (fd < 0)
+                return log_error_errno(-errno, "socket()");
+        struct stat st;
+        if (lstat(path, &st) == 0) {
+                if (!S_ISSOCK(st.st_mode)) {
+                        close(fd);
+                        log_error("%s exists and is not a socket; refusing to replace it", path);
+                        return -EEXIST;
+                }
+                int probe = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+                if (probe >= 0 && connect(probe, (struct sockaddr *) &sa, sizeof sa) == 0) {
+                        close(probe);
+                        close(fd);
+                        log_error("%s is in use by a running daemon", path);
+                        return -EADDRINUSE;
+                }
+                if (probe >= 0)
+                        close(probe);
+                unlink(path); /* stale socket from a previous run */
+        }
+        mode_t old = umask(0177);
+        int r = bind(fd, (struct sockaddr *) &sa, sizeof sa);
+        umask(old);
+        if (r < 0) {
+                r = -errno;
+                close(fd);
+                return log_error_errno(r, "cannot bind %s", path);
+        }
+        if (m->config->socket_group) {
+                struct group *g = getgrnam(m->config->socket_group);
+                if (!g || chown(path, 0, g->gr_gid) < 0)
+                        log_warning("cannot give %s to group '%s'", path, m->config->socket_group);
+        }
+        if (chmod(path, m->config->socket_mode) < 0 || listen(fd, 128) < 0) {
+                r = -errno;
+                close(fd);
+                unlink(path);
+                return log_error_errno(r, "cannot set up %s", path);
+        }
+        m->listen_fd = fd;
+        m->listen_fd_owned = true;
+        return 0;
+}
+
+int manager_listen(manager *m) {
+        int n = sd_listen_fds(1);
+        if (n < 0)
+                return log_error_errno(n, "sd_listen_fds");
+        if (n > 1) {
+                log_error("expected one socket from systemd, got %d", n);
+                return -EINVAL;
+        }
+        if (n == 1) {
+                int fd = SD_LISTEN_FDS_START;
+                if (sd_is_socket_unix(fd, SOCK_STREAM, 1, NULL, 0) <= 0) {
+                        log_error("the socket passed by systemd is not a listening AF_UNIX stream socket");
+                        return -EINVAL;
+                }
+                int fl = fcntl(fd, F_GETFL);
+                if (fl < 0 || fcntl(fd, F_SETFL, fl | O_NONBLOCK) < 0 || fcntl(fd, F_SETFD, FD_CLOEXEC) < 0)
+                        return log_error_errno(-errno, "cannot make the activated socket non-blocking");
+                m->listen_fd = fd;
+                log_info("using the socket passed by systemd");
+        } else {
+                int r = bind_socket(m);
+                if (r < 0)
+                        return r;
+                log_info("listening on %s", m->config->socket_path);
+        }
+        return sd_event_add_io(m->event, &m->listen_source, m->listen_fd, EPOLLIN, on_accept, m);
+}
+
+int manager_run(manager *m) {
+        char status[512];
+        snprintf(status, sizeof status, "READY=1\nSTATUS=serving with policy '%s', 0 executions running",
+                 m->policy->policy->name);
+        sd_notify(0, status);
+        uint64_t wd_usec;
+        if (sd_watchdog_enabled(0, &wd_usec) > 0)
+                sd_event_set_watchdog(m->event, 1);
+        return sd_event_loop(m->event);
+}
+
+int manager_status_json(manager *m, csc_json_doc *doc, csc_json **ret) {
+        csc_json *o = csc_json_new_object(doc), *cnt = csc_json_new_object(doc);
+        if (!o || !cnt)
+                return -ENOMEM;
+        uint64_t up = (now_mono() - m->started_usec) / 1000000u;
+        int r = 0;
+        r = r ?: csc_json_object_set(doc, o, "type", csc_json_new_string(doc, "status"));
+        r = r ?: csc_json_object_set(doc, o, "version", csc_json_new_string(doc, CSC_VERSION));
+        r = r ?: csc_json_object_set(doc, o, "uptime_sec", csc_json_new_int(doc, (int64_t) up));
+        r = r ?: csc_json_object_set(doc, o, "policy_name", csc_json_new_string(doc, m->policy->policy->name));
+        r = r ?: csc_json_object_set(doc, o, "policy_sha256", csc_json_new_string(doc, m->policy->policy->sha256));
+        r = r ?: csc_json_object_set(doc, o, "policy_path", csc_json_new_string(doc, m->config->policy_path));
+        r = r ?: csc_json_object_set(doc, o, "signing_key_id", csc_json_new_string(doc, csc_signing_key_id(m->key)));
+        r = r ?: csc_json_object_set(doc, o, "sandbox_profile_id", csc_json_new_string(doc, "cscd-v1"));
+        r = r ?: csc_json_object_set(doc, o, "executions_running", csc_json_new_int(doc, m->n_executions));
+        r = r ?: csc_json_object_set(doc, o, "executions_total", csc_json_new_int(doc, (int64_t) m->counters.executions_total));
+        r = r ?: csc_json_object_set(doc, o, "connections", csc_json_new_int(doc, m->n_conns));
+        r = r ?: csc_json_object_set(doc, cnt, "success", csc_json_new_int(doc, (int64_t) m->counters.success));
+        r = r ?: csc_json_object_set(doc, cnt, "failed", csc_json_new_int(doc, (int64_t) m->counters.failed));
+        r = r ?: csc_json_object_set(doc, cnt, "blocked", csc_json_new_int(doc, (int64_t) m->counters.blocked));
+        r = r ?: csc_json_object_set(doc, cnt, "cancelled", csc_json_new_int(doc, (int64_t) m->counters.cancelled));
+        r = r ?: csc_json_object_set(doc, cnt, "busy", csc_json_new_int(doc, (int64_t) m->counters.busy));
+        r = r ?: csc_json_object_set(doc, cnt, "errors", csc_json_new_int(doc, (int64_t) m->counters.errors));
+        r = r ?: csc_json_object_set(doc, cnt, "requests", csc_json_new_int(doc, (int64_t) m->counters.requests));
+        r = r ?: csc_json_object_set(doc, o, "outcomes", cnt);
+        if (r < 0)
+                return r;
+        *ret = o;
+        return 0;
+}

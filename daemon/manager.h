@@ -1,0 +1,87 @@
+/* manager.h — the cscd Manager: owns the sd-event loop and every event
+ * source, the loaded config, policy and key, the audit log, the listening
+ * sockets, the connections and the executions. One thread, no globals. */
+#pragma once
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+#include <systemd/sd-event.h>
+
+#include "buf.h"
+#include "config.h"
+#include "frame.h"
+#include "keys.h"
+#include "peer.h"
+#include "policy.h"
+
+typedef struct manager manager;
+typedef struct conn conn;
+typedef struct execution execution;
+
+/* A loaded policy shared by the executions it decided: reload swaps the
+ * manager's reference, in-flight executions keep theirs. */
+typedef struct policy_ref {
+        csc_policy *policy;
+        unsigned n_ref;
+} policy_ref;
+
+policy_ref *policy_ref_get(policy_ref *p);
+policy_ref *policy_ref_put(policy_ref *p);
+
+typedef struct manager_counters {
+        uint64_t requests, executions_total;
+        uint64_t success, failed, blocked, cancelled, errors, busy;
+} manager_counters;
+
+struct manager {
+        sd_event *event;
+        cscd_config *config;
+        char *config_path;           /* NULL: built-in defaults */
+        policy_ref *policy;
+        csc_signing_key *key;
+        struct cscd_audit *audit;
+        int listen_fd;
+        bool listen_fd_owned;        /* we bound it (unlink on exit) */
+        sd_event_source *listen_source;
+        conn *conns;                 /* doubly linked */
+        unsigned n_conns;
+        execution *executions;
+        unsigned n_executions;
+        manager_counters counters;
+        uint64_t started_usec;       /* CLOCK_MONOTONIC */
+        bool stopping;
+        sd_event_source *stop_timer;
+        /* Command-line overrides applied over the config on every (re)load. */
+        const char *opt_socket, *opt_policy, *opt_state_dir, *opt_key, *opt_key_id;
+};
+
+int manager_new(manager **ret);
+manager *manager_free(manager *m);
+/* Loads config, policy and key (first start: any error is fatal). */
+int manager_load(manager *m);
+/* Reload: policy and key atomically; on error the old ones stay. Logs. */
+int manager_reload(manager *m, char *ret_error, size_t error_size);
+int manager_listen(manager *m);
+int manager_run(manager *m);
+void manager_maybe_finish_stop(manager *m);
+/* Status reply object. */
+int manager_status_json(manager *m, csc_json_doc *doc, csc_json **ret);
+
+/* conn.c */
+int conn_new(manager *m, int fd, conn **ret);
+conn *conn_free(conn *c);
+/* Queues one reply frame; on failure closes the connection. */
+int conn_send(conn *c, const csc_json *frame);
+int conn_send_error(conn *c, const char *code, const char *message, const char *path);
+/* Called when the connection's execution ended (c may resume reading). */
+void conn_execution_done(conn *c);
+bool conn_is_writable_backlogged(const conn *c);
+
+/* submit.c */
+int execution_start(manager *m, conn *c, const csc_json *request);
+execution *execution_free(execution *e);
+/* The client went away: kill the sandbox, still sign and log a receipt. */
+void execution_cancel(execution *e, const char *why);
+/* Output backpressure from the connection. */
+void execution_set_paused(execution *e, bool paused);
+void manager_kill_all_executions(manager *m, const char *why);

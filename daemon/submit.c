@@ -1,0 +1,486 @@
+/* submit.c — one submit: validate, decide with the live policy, then either a
+ * signed blocked receipt or a sandboxed execution whose output the daemon
+ * reads, caps, hashes and streams; always ends with a signed receipt that is
+ * appended to receipts.jsonl and logged. */
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <sodium.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "audit.h"
+#include "build-config.h"
+#include "base64.h"
+#include "canon.h"
+#include "contract.h"
+#include "decide.h"
+#include "executor.h"
+#include "limits.h"
+#include "log.h"
+#include "manager.h"
+#include "receipt.h"
+#include "sign.h"
+#include "timefmt.h"
+
+const cscd_peer *conn_peer(const conn *c);
+void conn_set_execution(conn *c, execution *e);
+
+enum { OUT_STDOUT, OUT_STDERR };
+
+struct execution {
+        manager *m;
+        execution *prev, *next;
+        conn *c;                        /* NULL once the client is gone */
+        cscd_peer_info peer;
+        policy_ref *policy;
+        csc_contract *contract;
+        csc_decision decision;
+        char execution_id[37];
+        char started_at[32];
+        executor_handle *h;
+        sd_event_source *ctl_src, *child_src, *watchdog;
+        int out_fd[2];
+        sd_event_source *out_src[2];
+        crypto_hash_sha256_state hash[2];
+        size_t captured[2];
+        bool truncated[2];
+        bool paused;
+        /* progress of the current command */
+        size_t cmd;                     /* index of the running command */
+        bool exit_pending;
+        int exit_code;
+        char exit_message[256];
+        size_t n_completed;
+        const char *completed[CSC_MAX_COMMANDS];
+        const char *failed_command_id;
+        int final_exit;
+        bool have_exit;
+        bool done_msg, child_exited, cancelled, finished;
+        char error[512];
+};
+
+static const size_t out_cap[2] = { CSC_STDOUT_CAP, CSC_STDERR_CAP };
+static const char *const out_name[2] = { "stdout", "stderr" };
+
+static void uuid4(char out[37]) {
+        unsigned char b[16];
+        randombytes_buf(b, sizeof b);
+        b[6] = (unsigned char) ((b[6] & 0x0F) | 0x40);
+        b[8] = (unsigned char) ((b[8] & 0x3F) | 0x80);
+        static const char hex[] = "0123456789abcdef";
+        size_t o = 0;
+        for (size_t i = 0; i < 16; i++) {
+                if (i == 4 || i == 6 || i == 8 || i == 10)
+                        out[o++] = '-';
+                out[o++] = hex[b[i] >> 4];
+                out[o++] = hex[b[i] & 0xF];
+        }
+        out[o] = 0;
+}
+
+static int send_frame_type(execution *e, csc_json_doc *doc, csc_json *o, const char *type) {
+        int r = csc_json_object_set(doc, o, "type", csc_json_new_string(doc, type));
+        if (r >= 0 && e->c)
+                r = conn_send(e->c, o);
+        return r;
+}
+
+/* Signs the receipt, sends it as the last frame, appends and logs it. */
+static void finish(execution *e, const char *status) {
+        if (e->finished)
+                return;
+        e->finished = true;
+        manager *m = e->m;
+        char ended[32], so[72] = "sha256:", se[72] = "sha256:";
+        csc_time_now(ended);
+        unsigned char d[32];
+        crypto_hash_sha256_final(&e->hash[OUT_STDOUT], d);
+        csc_hex32(d, so + 7);
+        crypto_hash_sha256_final(&e->hash[OUT_STDERR], d);
+        csc_hex32(d, se + 7);
+        const csc_policy *p = e->policy->policy;
+        bool ran = strcmp(status, "blocked") != 0;
+        csc_receipt_info info = {
+                .contract_id = e->contract->contract_id,
+                .execution_id = e->execution_id,
+                .contract_sha256 = e->contract->sha256,
+                .status = status,
+                .started_at = e->started_at,
+                .ended_at = ended,
+                .policy_profile = p->name,
+                .has_exit = ran,
+                .exit_code = e->final_exit,
+                .stdout_hash = so,
+                .stderr_hash = se,
+                .stdout_truncated = e->truncated[OUT_STDOUT],
+                .stderr_truncated = e->truncated[OUT_STDERR],
+                .policy_schema_version = "csc.policy.v0.1",
+                .policy_sha256 = p->sha256,
+                .runner_version = "cscd " CSC_VERSION,
+                .execution_mode = "hardened",
+                .sandbox_profile_id = "cscd-v1",
+                .signing_key_id = csc_signing_key_id(m->key),
+                .completed_command_ids = e->completed,
+                .n_completed = e->n_completed,
+                .failed_command_id = e->failed_command_id,
+                .error = e->error[0] ? e->error : NULL,
+        };
+        csc_json_doc *doc = csc_json_doc_new();
+        csc_json *rc = NULL, *frame = NULL;
+        csc_error err = { 0 };
+        int r = doc ? csc_receipt_build(doc, &info, &rc) : -ENOMEM;
+        r = r ?: csc_sign_object(doc, rc, m->key, ended, &err);
+        if (r < 0) {
+                log_error("execution %s: cannot build or sign the receipt: %s", e->execution_id, strerror(-r));
+                if (e->c)
+                        conn_send_error(e->c, "internal", "cannot sign the receipt", NULL);
+        } else {
+                frame = csc_json_new_object(doc);
+                r = frame ? csc_json_object_set(doc, frame, "receipt", rc) : -ENOMEM;
+                if (r >= 0)
+                        (void) send_frame_type(e, doc, frame, "receipt");
+                r = cscd_audit_append(m->audit, rc, &e->peer);
+                if (r < 0)
+                        log_error("execution %s: cannot append the receipt to receipts.jsonl: %s",
+                                  e->execution_id, strerror(-r));
+                cscd_journal_receipt(e->contract->contract_id, e->execution_id, status,
+                                     ran ? e->final_exit : -1, e->error, &e->peer);
+        }
+        csc_json_doc_free(doc);
+        if (strcmp(status, "success") == 0)
+                m->counters.success++;
+        else if (strcmp(status, "blocked") == 0)
+                m->counters.blocked++;
+        else if (e->cancelled)
+                m->counters.cancelled++;
+        else
+                m->counters.failed++;
+        execution_free(e);
+}
+
+static void maybe_finish(execution *e) {
+        /* Wait for the executor to exit and every output pipe to be drained. */
+        if (!e->child_exited || e->out_fd[0] >= 0 || e->out_fd[1] >= 0)
+                return;
+        if (!e->done_msg && !e->cancelled && !e->error[0])
+                snprintf(e->error, sizeof e->error, "internal error: the executor ended unexpectedly");
+        if (e->error[0] && !e->have_exit)
+                e->final_exit = 1;
+        bool ok = e->n_completed == e->contract->n_commands && e->final_exit == 0 && !e->cancelled && !e->error[0];
+        if (!ok && !e->failed_command_id && e->n_completed < e->contract->n_commands)
+                e->failed_command_id = e->contract->commands[e->n_completed].id;
+        finish(e, ok ? "success" : "failed");
+}
+
+static void close_out(execution *e, int i) {
+        e->out_src[i] = sd_event_source_disable_unref(e->out_src[i]);
+        if (e->out_fd[i] >= 0)
+                close(e->out_fd[i]);
+        e->out_fd[i] = -1;
+}
+
+static void emit_exit(execution *e) {
+        const csc_command *cmd = &e->contract->commands[e->cmd];
+        csc_json_doc *doc = csc_json_doc_new();
+        csc_json *o = doc ? csc_json_new_object(doc) : NULL;
+        if (o && csc_json_object_set(doc, o, "command_id", csc_json_new_string(doc, cmd->id)) >= 0 &&
+            csc_json_object_set(doc, o, "exit_code", csc_json_new_int(doc, e->exit_code)) >= 0)
+                (void) send_frame_type(e, doc, o, "exit");
+        csc_json_doc_free(doc);
+        e->final_exit = e->exit_code;
+        e->have_exit = true;
+        if (e->exit_code == 0)
+                e->completed[e->n_completed++] = cmd->id;
+        else {
+                e->failed_command_id = cmd->id;
+                if (e->exit_message[0] && !e->error[0])
+                        snprintf(e->error, sizeof e->error, "%s", e->exit_message);
+        }
+        e->exit_pending = false;
+}
+
+static int on_output(sd_event_source *s, int fd, uint32_t revents, void *userdata) {
+        execution *e = userdata;
+        int i = fd == e->out_fd[OUT_STDOUT] ? OUT_STDOUT : OUT_STDERR;
+        char buf[65536];
+        ssize_t n = read(fd, buf, sizeof buf);
+        if (n < 0 && (errno == EAGAIN || errno == EINTR))
+                return 0;
+        if (n <= 0) {
+                close_out(e, i);
+                if (e->exit_pending && e->out_fd[0] < 0 && e->out_fd[1] < 0)
+                        emit_exit(e);
+                maybe_finish(e);
+                return 0;
+        }
+        size_t keep = (size_t) n;
+        if (e->captured[i] + keep > out_cap[i]) {
+                keep = out_cap[i] - e->captured[i];
+                e->truncated[i] = true; /* the rest is drained and discarded */
+        }
+        if (keep == 0)
+                return 0;
+        e->captured[i] += keep;
+        crypto_hash_sha256_update(&e->hash[i], (const unsigned char *) buf, keep);
+        if (!e->c)
+                return 0;
+        char *b64 = NULL;
+        if (csc_base64_encode(buf, keep, &b64) < 0)
+                return 0;
+        csc_json_doc *doc = csc_json_doc_new();
+        csc_json *o = doc ? csc_json_new_object(doc) : NULL;
+        if (o && csc_json_object_set(doc, o, "command_id", csc_json_new_string(doc, e->contract->commands[e->cmd].id)) >= 0 &&
+            csc_json_object_set(doc, o, "stream", csc_json_new_string(doc, out_name[i])) >= 0 &&
+            csc_json_object_set(doc, o, "data", csc_json_new_string(doc, b64)) >= 0)
+                (void) send_frame_type(e, doc, o, "output");
+        csc_json_doc_free(doc);
+        free(b64);
+        return 0;
+}
+
+void execution_set_paused(execution *e, bool paused) {
+        if (e->paused == paused)
+                return;
+        e->paused = paused;
+        for (int i = 0; i < 2; i++)
+                if (e->out_src[i])
+                        sd_event_source_set_enabled(e->out_src[i], paused ? SD_EVENT_OFF : SD_EVENT_ON);
+}
+
+static int on_control(sd_event_source *s, int fd, uint32_t revents, void *userdata) {
+        execution *e = userdata;
+        for (;;) {
+                executor_msg msg;
+                int fds[2] = { -1, -1 };
+                int r = executor_read_msg(e->h, &msg, fds);
+                if (r == -EAGAIN)
+                        return 0;
+                if (r < 0) { /* EOF or broken: the child handler finishes the job */
+                        e->ctl_src = sd_event_source_disable_unref(e->ctl_src);
+                        return 0;
+                }
+                switch (msg.type) {
+                case EXECUTOR_MSG_STARTED: {
+                        e->cmd = msg.index;
+                        for (int i = 0; i < 2; i++) {
+                                e->out_fd[i] = fds[i];
+                                if (fds[i] >= 0) {
+                                        fcntl(fds[i], F_SETFL, fcntl(fds[i], F_GETFL) | O_NONBLOCK);
+                                        sd_event_add_io(e->m->event, &e->out_src[i], fds[i], EPOLLIN, on_output, e);
+                                        if (e->paused)
+                                                sd_event_source_set_enabled(e->out_src[i], SD_EVENT_OFF);
+                                }
+                        }
+                        csc_json_doc *doc = csc_json_doc_new();
+                        csc_json *o = doc ? csc_json_new_object(doc) : NULL;
+                        if (o && csc_json_object_set(doc, o, "command_id",
+                                                     csc_json_new_string(doc, e->contract->commands[msg.index].id)) >= 0)
+                                (void) send_frame_type(e, doc, o, "started");
+                        csc_json_doc_free(doc);
+                        break;
+                }
+                case EXECUTOR_MSG_EXIT:
+                        e->exit_code = msg.exit_code;
+                        snprintf(e->exit_message, sizeof e->exit_message, "%s", msg.message);
+                        e->exit_pending = true;
+                        if (e->out_fd[0] < 0 && e->out_fd[1] < 0)
+                                emit_exit(e);
+                        break;
+                case EXECUTOR_MSG_DONE:
+                        e->done_msg = true;
+                        break;
+                default:
+                        for (int i = 0; i < 2; i++)
+                                if (fds[i] >= 0)
+                                        close(fds[i]);
+                }
+        }
+}
+
+static int on_child(sd_event_source *s, const siginfo_t *si, void *userdata) {
+        execution *e = userdata;
+        e->child_exited = true;
+        e->child_src = sd_event_source_disable_unref(e->child_src);
+        maybe_finish(e);
+        return 0;
+}
+
+static int on_watchdog(sd_event_source *s, uint64_t usec, void *userdata) {
+        execution *e = userdata;
+        snprintf(e->error, sizeof e->error, "internal error: the execution overran all its timeouts");
+        executor_kill(e->h);
+        return 0;
+}
+
+void execution_cancel(execution *e, const char *why) {
+        e->c = NULL;
+        if (e->cancelled)
+                return;
+        e->cancelled = true;
+        snprintf(e->error, sizeof e->error, "cancelled: %s", why);
+        if (e->h)
+                executor_kill(e->h);
+}
+
+void manager_kill_all_executions(manager *m, const char *why) {
+        for (execution *e = m->executions; e; e = e->next)
+                if (e->h && !e->cancelled) {
+                        e->cancelled = true;
+                        snprintf(e->error, sizeof e->error, "cancelled: %s", why);
+                        executor_kill(e->h);
+                }
+}
+
+execution *execution_free(execution *e) {
+        if (!e)
+                return NULL;
+        manager *m = e->m;
+        if (e->prev)
+                e->prev->next = e->next;
+        else if (m->executions == e)
+                m->executions = e->next;
+        if (e->next)
+                e->next->prev = e->prev;
+        m->n_executions--;
+        for (int i = 0; i < 2; i++)
+                close_out(e, i);
+        sd_event_source_disable_unref(e->ctl_src);
+        sd_event_source_disable_unref(e->child_src);
+        sd_event_source_disable_unref(e->watchdog);
+        if (e->h) {
+                executor_kill(e->h);
+                executor_handle_free(e->h);
+        }
+        if (e->c)
+                conn_execution_done(e->c);
+        csc_contract_free(e->contract);
+        policy_ref_put(e->policy);
+        free(e);
+        char status[256];
+        snprintf(status, sizeof status, "STATUS=serving with policy '%s', %u executions running",
+                 m->policy->policy->name, m->n_executions);
+        sd_notify(0, status);
+        manager_maybe_finish_stop(m);
+        return NULL;
+}
+
+static unsigned executions_of_uid(manager *m, uid_t uid) {
+        unsigned n = 0;
+        for (execution *e = m->executions; e; e = e->next)
+                n += e->peer.uid == uid;
+        return n;
+}
+
+static int send_decision(execution *e) {
+        csc_json_doc *doc = csc_json_doc_new();
+        csc_json *o = doc ? csc_json_new_object(doc) : NULL, *dj = NULL;
+        char expires[32];
+        int r = o ? csc_time_format_in(15 * 60, expires) : -ENOMEM;
+        r = r ?: csc_decision_to_json(&e->decision, e->contract, e->policy->policy, expires, doc, &dj);
+        r = r ?: csc_json_object_set(doc, o, "decision", dj);
+        if (r >= 0)
+                r = send_frame_type(e, doc, o, "decision");
+        csc_json_doc_free(doc);
+        return r;
+}
+
+int execution_start(manager *m, conn *c, const csc_json *req) {
+        const csc_json *cj = csc_json_get(req, "contract");
+        if (!cj)
+                return conn_send_error(c, "invalid_contract", "missing required key \"contract\"", "contract");
+        const cscd_peer *peer = conn_peer(c);
+        if (m->stopping)
+                return conn_send_error(c, "busy", "cscd is stopping", NULL);
+        if (m->n_executions >= m->config->max_executions ||
+            executions_of_uid(m, peer->uid) >= m->config->max_executions_per_peer) {
+                m->counters.busy++;
+                return conn_send_error(c, "busy", "too many executions running; retry later", NULL);
+        }
+        csc_contract *ct = NULL;
+        csc_error err = { 0 };
+        int r = csc_contract_from_json(cj, &ct, &err);
+        if (r < 0) {
+                char path[CSC_ERROR_PATH_MAX + 16];
+                snprintf(path, sizeof path, "%s%s%s", "contract", err.path[0] ? "." : "", err.path);
+                return conn_send_error(c, "invalid_contract", err.message, err.path[0] ? err.path : NULL);
+        }
+        execution *e = calloc(1, sizeof *e);
+        if (!e) {
+                csc_contract_free(ct);
+                return conn_send_error(c, "internal", "out of memory", NULL);
+        }
+        e->m = m;
+        e->c = c;
+        e->contract = ct;
+        e->policy = policy_ref_get(m->policy);
+        e->peer = (cscd_peer_info) { peer->uid, peer->gid, peer->pid };
+        e->out_fd[0] = e->out_fd[1] = -1;
+        crypto_hash_sha256_init(&e->hash[0]);
+        crypto_hash_sha256_init(&e->hash[1]);
+        uuid4(e->execution_id);
+        csc_time_now(e->started_at);
+        e->next = m->executions;
+        if (m->executions)
+                m->executions->prev = e;
+        m->executions = e;
+        m->n_executions++;
+        m->counters.executions_total++;
+        conn_set_execution(c, e);
+
+        csc_decide(ct, e->policy->policy, &e->decision);
+        cscd_journal_decision(ct->contract_id, e->execution_id, csc_verdict_name(e->decision.verdict),
+                              e->decision.code, e->decision.reason, &e->peer);
+        send_decision(e);
+        if (e->decision.verdict == CSC_VERDICT_DENY) {
+                snprintf(e->error, sizeof e->error, "blocked by policy: %s: %s", e->decision.code, e->decision.reason);
+                finish(e, "blocked");
+                return 0;
+        }
+        if (e->decision.verdict == CSC_VERDICT_NEEDS_APPROVAL) {
+                /* Approval checking is not built yet: fail closed. */
+                snprintf(e->error, sizeof e->error, "approval required: %s; no valid approval was presented",
+                         e->decision.reason);
+                finish(e, "blocked");
+                return 0;
+        }
+        for (size_t i = 0; i < ct->n_commands; i++)
+                if (ct->commands[i].network == CSC_NET_ALLOWLISTED) {
+                        snprintf(e->error, sizeof e->error,
+                                 "command '%s' asks for network 'allowlisted', which cscd does not support yet "
+                                 "(egress allowlisting is not built; use 'deny' or 'full')", ct->commands[i].id);
+                        finish(e, "blocked");
+                        return 0;
+                }
+        executor_request xr = {
+                .contract = ct,
+                .uid = peer->uid,
+                .gid = peer->gid,
+                .groups = peer->groups,
+                .n_groups = peer->n_groups,
+                .env = csc_json_get(req, "env"),
+                .config = m->config,
+        };
+        r = executor_spawn(&xr, &e->h);
+        if (r < 0) {
+                snprintf(e->error, sizeof e->error, "internal error: cannot start the sandbox: %s", strerror(-r));
+                e->final_exit = 1;
+                e->child_exited = true;
+                maybe_finish(e);
+                return 0;
+        }
+        uint64_t total = 0;
+        for (size_t i = 0; i < ct->n_commands; i++)
+                total += (uint64_t) ct->commands[i].timeout_sec;
+        if ((r = sd_event_add_io(m->event, &e->ctl_src, executor_control_fd(e->h), EPOLLIN, on_control, e)) < 0 ||
+            (r = sd_event_add_child_pidfd(m->event, &e->child_src, executor_pidfd(e->h), WEXITED, on_child, e)) < 0 ||
+            (r = sd_event_add_time_relative(m->event, &e->watchdog, CLOCK_MONOTONIC, (total + 30) * 1000000u, 0,
+                                            on_watchdog, e)) < 0) {
+                snprintf(e->error, sizeof e->error, "internal error: cannot watch the sandbox: %s", strerror(-r));
+                executor_kill(e->h);
+                e->child_exited = true;
+                maybe_finish(e);
+        }
+        return 0;
+}

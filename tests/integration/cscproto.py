@@ -1,0 +1,177 @@
+"""cscproto — a small client of cscd's wire protocol for the tests: frames are
+a 4-byte big-endian length and one JSON object. Also sets up a real daemon in
+a temporary directory with a real non-root user."""
+import base64, json, os, pwd, shutil, signal, socket, struct, subprocess, tempfile, time
+
+BUILD = os.environ.get("CSC_BUILD_DIR", os.path.join(os.path.dirname(__file__), "..", "..", "build"))
+CSCCTL = os.environ.get("CSCCTL", os.path.join(BUILD, "client", "cscctl"))
+CSCD = os.environ.get("CSCD", os.path.join(BUILD, "daemon", "cscd"))
+TEST_USER = "csc-test"
+
+
+def ensure_user(name=TEST_USER):
+    try:
+        pw = pwd.getpwnam(name)
+    except KeyError:
+        subprocess.run(["useradd", "--system", "--no-create-home", "--shell", "/usr/sbin/nologin", name], check=True)
+        pw = pwd.getpwnam(name)
+    return pw.pw_uid, pw.pw_gid
+
+
+def encode(obj):
+    data = json.dumps(obj, ensure_ascii=False).encode()
+    return struct.pack(">I", len(data)) + data
+
+
+class Conn:
+    """A connection made with the effective uid/gid given (SO_PEERCRED records them at connect)."""
+
+    def __init__(self, path, uid=None, gid=None, timeout=30):
+        self.s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        self.s.settimeout(timeout)
+        if uid is not None:
+            os.setegid(gid)
+            os.seteuid(uid)
+        try:
+            self.s.connect(path)
+        finally:
+            if uid is not None:
+                os.seteuid(0)
+                os.setegid(0)
+        self.buf = b""
+
+    def send(self, obj):
+        self.s.sendall(encode(obj))
+
+    def send_raw(self, data):
+        self.s.sendall(data)
+
+    def _need(self, n):
+        while len(self.buf) < n:
+            chunk = self.s.recv(65536)
+            if not chunk:
+                raise EOFError("connection closed")
+            self.buf += chunk
+
+    def recv(self):
+        self._need(4)
+        (n,) = struct.unpack(">I", self.buf[:4])
+        self._need(4 + n)
+        data, self.buf = self.buf[4:4 + n], self.buf[4 + n:]
+        return json.loads(data)
+
+    def recv_until_receipt(self):
+        frames = []
+        while True:
+            f = self.recv()
+            f["_t"] = time.monotonic()
+            frames.append(f)
+            if f["type"] in ("receipt", "error"):
+                return frames
+
+    def closed(self, timeout=5):
+        self.s.settimeout(timeout)
+        try:
+            return self.s.recv(1) == b""
+        except (ConnectionResetError, BrokenPipeError):
+            return True
+        except socket.timeout:
+            return False
+
+    def close(self):
+        self.s.close()
+
+
+def output_of(frames, stream="stdout"):
+    return b"".join(base64.b64decode(f["data"]) for f in frames if f["type"] == "output" and f["stream"] == stream)
+
+
+def contract(commands, cid="test-contract-0001", risk="low", mode="policy_only"):
+    cmds = []
+    for i, c in enumerate(commands):
+        d = {"id": c.get("id", "cmd_%d" % (i + 1)), "cwd": c.get("cwd", "/tmp"),
+             "read_paths": c.get("read", []), "write_paths": c.get("write", []),
+             "network": c.get("network", "deny"), "env_allow": c.get("env", []),
+             "secret_refs": c.get("secrets", []), "timeout_sec": c.get("timeout", 30),
+             "proposed_effect_type": c.get("effect", "observe")}
+        if "pipeline" in c:
+            d["pipeline"] = {"segments": [{"argv": a} for a in c["pipeline"]]}
+        else:
+            d["exec"] = {"argv": c["argv"]}
+        cmds.append(d)
+    return {"version": "csc.v0.1", "contract_id": cid, "intent": "test", "justification": "test",
+            "actor": {"agent_id": "a", "session_id": "s", "initiating_user": "u", "delegation_scope": "t"},
+            "commands": cmds, "risk_class": risk, "approval_mode": mode}
+
+
+TEST_POLICY = """\
+policy_schema_version: csc.policy.v0.1
+name: {name}
+allow_commands: [echo, printf, true, false, cat, ls, id, sleep, sh, bash, tr, head, yes, seq, touch, env, pwd, wc, stat, nonexistent-cmd, {extra}]
+deny_argv_prefixes: [[cat, /etc/shadow]]
+allowed_effect_types: [observe, transform_local]
+allowed_risk_classes: [low, medium]
+max_timeout_sec: 120
+network: full
+allow_secret_refs: false
+allowed_cwd_prefixes: [/tmp, /srv, /]
+allowed_read_prefixes: [/tmp, /srv, /etc, /usr, /var]
+allowed_write_prefixes: [/tmp, /srv]
+"""
+
+
+class Daemon:
+    """A real cscd on a temporary socket with its own key, state dir and policy."""
+
+    def __init__(self, policy_extra="'true'", config_extra="", activate=False):
+        self.dir = tempfile.mkdtemp(prefix="cscd-test.")
+        os.chmod(self.dir, 0o755)
+        self.sock = os.path.join(self.dir, "csc.sock")
+        self.state = os.path.join(self.dir, "state")
+        self.keys = os.path.join(self.dir, "keys")
+        os.mkdir(self.keys, 0o700)
+        subprocess.run([CSCCTL, "keygen", "--key-id", "test-key", "--out-dir", self.keys], check=True,
+                       capture_output=True)
+        self.pub = os.path.join(self.keys, "test-key.pub")
+        self.policy = os.path.join(self.dir, "policy.yaml")
+        with open(self.policy, "w") as f:
+            f.write(TEST_POLICY.format(name="test-policy", extra=policy_extra))
+        self.conf = os.path.join(self.dir, "cscd.conf")
+        with open(self.conf, "w") as f:
+            f.write("frame_timeout_ms: 1500\nidle_timeout_ms: 20000\nstop_grace_sec: 3\n" + config_extra)
+        self.log = open(os.path.join(self.dir, "cscd.log"), "w+")
+        args = [CSCD, "--config", self.conf, "--socket", self.sock, "--state-dir", self.state,
+                "--policy", self.policy, "--signing-key", os.path.join(self.keys, "test-key.key"),
+                "--key-id", "test-key"]
+        if activate:
+            args = ["systemd-socket-activate", "-l", self.sock] + args
+        self.proc = subprocess.Popen(args, stdout=self.log, stderr=subprocess.STDOUT)
+        for _ in range(100):
+            if os.path.exists(self.sock):
+                break
+            time.sleep(0.05)
+        if activate:
+            time.sleep(0.2)
+
+    def logtext(self):
+        self.log.flush()
+        with open(self.log.name) as f:
+            return f.read()
+
+    def receipts(self):
+        path = os.path.join(self.state, "receipts.jsonl")
+        if not os.path.exists(path):
+            return []
+        with open(path) as f:
+            return [json.loads(l) for l in f if l.strip()]
+
+    def stop(self):
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                self.proc.wait(15)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        self.log.close()
+        shutil.rmtree(self.dir, ignore_errors=True)

@@ -1,0 +1,391 @@
+#!/usr/bin/env python3
+"""Integration tests of cscd: a real daemon on a temporary socket, the real
+protocol, real commands in the real sandbox as a real non-root user."""
+import json, os, socket, struct, subprocess, sys, threading, time, traceback
+
+sys.path.insert(0, os.path.dirname(__file__))
+from cscproto import CSCCTL, Conn, Daemon, contract, ensure_user, output_of, encode  # noqa: E402
+
+if os.geteuid() != 0:
+    print("SKIP: the daemon tests need root (cscd switches to the peer's uid per command)")
+    sys.exit(77)
+UID, GID = ensure_user()
+results = []
+
+
+def case(fn):
+    results.append(fn)
+    return fn
+
+
+def submit(d, c, **kw):
+    conn = Conn(d.sock, UID, GID)
+    req = {"type": "submit", "contract": c}
+    req.update(kw)
+    conn.send(req)
+    frames = conn.recv_until_receipt()
+    conn.close()
+    return frames
+
+
+def receipt_of(frames):
+    assert frames[-1]["type"] == "receipt", "last frame is %r" % frames[-1]
+    return frames[-1]["receipt"]
+
+
+def verify(d, receipt_obj):
+    path = os.path.join(d.dir, "r.json")
+    with open(path, "w") as f:
+        json.dump(receipt_obj, f, ensure_ascii=False)
+    p = subprocess.run([CSCCTL, "verify-receipt", path, "--public-key", d.pub], capture_output=True, text=True)
+    return p.returncode, p.stdout.strip()
+
+
+@case
+def streamed_output_arrives_before_the_end(d):
+    frames = submit(d, contract([{"argv": ["sh", "-c", "echo first; sleep 2; echo second"]}]))
+    outs = [f for f in frames if f["type"] == "output"]
+    ex = [f for f in frames if f["type"] == "exit"][0]
+    assert outs and outs[0]["_t"] < ex["_t"] - 1.5, "first output did not arrive while the command ran"
+    assert output_of(frames) == b"first\nsecond\n"
+    kinds = [f["type"] for f in frames]
+    assert kinds[0] == "decision" and kinds[1] == "started" and kinds[-2] == "exit", kinds
+    r = receipt_of(frames)
+    assert r["status"] == "success" and r["exit_code"] == 0, r
+
+
+@case
+def receipt_verifies_and_any_change_breaks_it(d):
+    frames = submit(d, contract([{"argv": ["echo", "héllo"]}]))
+    r = receipt_of(frames)
+    assert r["execution_mode"] == "hardened" and r["sandbox_profile_id"] == "cscd-v1"
+    assert r["signing_key_id"] == "test-key" and r["signature"]["algorithm"] == "ed25519"
+    import hashlib
+    assert r["stdout_hash"] == "sha256:" + hashlib.sha256("héllo\n".encode()).hexdigest()
+    rc, out = verify(d, r)
+    assert rc == 0 and out == "VALID", out
+    for key, val in (("contract_id", r["contract_id"] + "x"), ("exit_code", 1), ("status", "failed"),
+                     ("stdout_hash", r["stdout_hash"][:-1] + ("0" if r["stdout_hash"][-1] != "0" else "1")),
+                     ("ended_at", "2020-01-01T00:00:00Z")):
+        t = dict(r)
+        t[key] = val
+        rc, out = verify(d, t)
+        assert rc == 1 and out.startswith("INVALID"), (key, out)
+    t = json.loads(json.dumps(r))
+    t["signature"]["key_id"] = "other"
+    rc, out = verify(d, t)
+    assert rc == 1, out
+    # Byte-level tampering of the file: flip one character inside each string value.
+    raw = json.dumps(r, ensure_ascii=False)
+    for pos in range(10, len(raw), max(1, len(raw) // 25)):
+        ch = raw[pos]
+        if not ch.isalnum():
+            continue
+        mutated = raw[:pos] + ("0" if ch != "0" else "1") + raw[pos + 1:]
+        path = os.path.join(d.dir, "m.json")
+        with open(path, "w") as f:
+            f.write(mutated)
+        p = subprocess.run([CSCCTL, "verify-receipt", path, "--public-key", d.pub], capture_output=True, text=True)
+        assert p.returncode == 1, "mutation at %d verified: %s" % (pos, mutated[pos - 5:pos + 5])
+
+
+@case
+def deny_gives_signed_blocked_receipt_and_runs_nothing(d):
+    marker = os.path.join(d.dir, "deny-marker")
+    frames = submit(d, contract([{"argv": ["touch", marker], "cwd": "/tmp", "write": [d.dir],
+                                  "timeout": 1000}]))
+    assert frames[0]["type"] == "decision" and frames[0]["decision"]["decision"] == "deny"
+    assert frames[0]["decision"]["reason_codes"] == ["TIMEOUT_EXCEEDS_POLICY"]
+    assert [f["type"] for f in frames] == ["decision", "receipt"], [f["type"] for f in frames]
+    r = receipt_of(frames)
+    assert r["status"] == "blocked" and "exit_code" not in r
+    assert verify(d, r)[0] == 0
+    assert not os.path.exists(marker)
+
+
+@case
+def timeout_kills_a_daemonized_grandchild(d):
+    tag = "9%d" % (os.getpid() % 1000 + 1000)
+    t0 = time.monotonic()
+    frames = submit(d, contract([{"argv": ["sh", "-c", "sleep %s & sleep 100" % tag], "timeout": 1}]))
+    r = receipt_of(frames)
+    assert r["status"] == "failed" and r["exit_code"] == 124, r
+    assert "timed out after 1 seconds" in r.get("error", ""), r
+    assert time.monotonic() - t0 < 6
+    time.sleep(0.2)
+    for pid in os.listdir("/proc"):
+        if pid.isdigit():
+            try:
+                with open("/proc/%s/cmdline" % pid, "rb") as f:
+                    assert f.read() != b"sleep\0" + tag.encode() + b"\0", "grandchild survived"
+            except FileNotFoundError:
+                pass
+
+
+@case
+def pipeline_runs_with_os_pipes(d):
+    frames = submit(d, contract([{"pipeline": [["echo", "hello"], ["tr", "a-z", "A-Z"]]}]))
+    assert output_of(frames) == b"HELLO\n"
+    frames = submit(d, contract([{"pipeline": [["yes"], ["head", "-n", "2"]]}]))
+    assert output_of(frames) == b"y\ny\n" and receipt_of(frames)["exit_code"] == 0
+    frames = submit(d, contract([{"pipeline": [["false"], ["cat"]]}]))
+    assert receipt_of(frames)["exit_code"] == 1
+
+
+@case
+def undeclared_read_and_write_fail(d):
+    secret_dir = "/srv/csc-test-undeclared"
+    os.makedirs(secret_dir, exist_ok=True)
+    with open(secret_dir + "/data", "w") as f:
+        f.write("readable by everyone on the host\n")
+    os.chmod(secret_dir + "/data", 0o644)
+    frames = submit(d, contract([{"argv": ["cat", secret_dir + "/data"], "read": ["/tmp"]}]))
+    r = receipt_of(frames)
+    assert r["status"] == "failed" and output_of(frames) == b"", r
+    outdir = os.path.join(d.dir, "out")
+    os.makedirs(outdir, exist_ok=True)
+    os.chmod(outdir, 0o777)
+    frames = submit(d, contract([{"argv": ["touch", outdir + "/x"], "read": [d.dir]}]))
+    assert receipt_of(frames)["status"] == "failed" and not os.path.exists(outdir + "/x")
+    frames = submit(d, contract([{"argv": ["touch", outdir + "/y"], "write": [outdir]}]))
+    assert receipt_of(frames)["status"] == "success" and os.path.exists(outdir + "/y")
+
+
+@case
+def network_deny_blocks_loopback_connect(d):
+    srv = socket.socket()
+    srv.bind(("127.0.0.1", 0))
+    srv.listen(5)
+    srv.settimeout(0.5)
+    port = srv.getsockname()[1]
+    frames = submit(d, contract([{"argv": ["bash", "-c", "echo hi > /dev/tcp/127.0.0.1/%d" % port],
+                                  "network": "deny", "timeout": 5}]))
+    r = receipt_of(frames)
+    assert r["status"] == "failed", r
+    try:
+        srv.accept()
+        raise AssertionError("a connection reached the host listener")
+    except socket.timeout:
+        pass
+    frames = submit(d, contract([{"argv": ["cat", "/proc/net/dev"], "read": ["/proc"]}]))
+    lines = output_of(frames).decode().splitlines()[2:]
+    assert [l.split(":")[0].strip() for l in lines] == ["lo"], lines
+    srv.close()
+
+
+@case
+def daemon_key_and_state_are_invisible(d):
+    for path in (d.keys, d.state, os.path.join(d.keys, "test-key.key")):
+        frames = submit(d, contract([{"argv": ["ls", "-la", path], "read": [d.dir]}]))
+        assert receipt_of(frames)["status"] == "failed", path
+    frames = submit(d, contract([{"argv": ["ls", "/run", "/sys", "/var/lib"], "read": ["/"]}]))
+    assert receipt_of(frames)["status"] == "failed"
+
+
+@case
+def peer_runs_as_its_own_uid(d):
+    frames = submit(d, contract([{"argv": ["id", "-u"]}]))
+    assert output_of(frames) == b"%d\n" % UID
+    frames = submit(d, contract([{"argv": ["nonexistent-cmd"]}]))
+    assert receipt_of(frames)["exit_code"] == 127
+    frames = submit(d, contract([{"argv": ["false"]}, {"argv": ["echo", "never"]}]))
+    r = receipt_of(frames)
+    assert r["exit_code"] == 1 and r["failed_command_id"] == "cmd_1" and r["completed_command_ids"] == []
+    assert output_of(frames) == b""
+
+
+def raw_error(d, data, stall=False):
+    c = Conn(d.sock, UID, GID)
+    c.send_raw(data)
+    f = c.recv()
+    closed = c.closed()
+    c.close()
+    return f, closed
+
+
+@case
+def malformed_frames_get_errors_and_others_keep_being_served(d):
+    # A well-behaved client runs a slow command the whole time.
+    good = {}
+
+    def well_behaved():
+        good["frames"] = submit(d, contract([{"argv": ["sh", "-c", "sleep 2; echo ok"]}]))
+    t = threading.Thread(target=well_behaved)
+    t.start()
+    time.sleep(0.2)
+    cases = [
+        (b"\0\0\0\0", "bad_frame"),
+        (struct.pack(">I", 2 * 1024 * 1024 + 1), "too_large"),
+        (struct.pack(">I", 4) + b"\"\xff\"}", "bad_json"),
+        (struct.pack(">I", 5) + b"{nope", "bad_json"),
+        (encode({"no_type": 1}), "bad_frame"),
+        (encode({"type": "launch-missiles"}), "bad_frame"),
+        (encode({"type": "submit", "contract": {"version": "csc.v0.1"}}), "invalid_contract"),
+        (struct.pack(">I", 100) + b"{\"type\":", "bad_frame"),  # truncated, then stalls
+    ]
+    for data, code in cases:
+        f, closed = raw_error(d, data)
+        assert f["type"] == "error" and f["code"] == code, (data[:20], f)
+        if code != "invalid_contract":
+            assert closed, "connection stays open after %s" % code
+    f, _ = raw_error(d, encode({"type": "submit", "contract": contract([{"argv": ["echo"], "cwd": "rel"}])}))
+    assert f["code"] == "invalid_contract" and f["path"] == "commands[0].cwd", f
+    t.join(30)
+    assert output_of(good["frames"]) == b"ok\n"
+
+
+@case
+def disconnect_mid_run_kills_the_sandbox_and_logs_a_receipt(d):
+    before = len(d.receipts())
+    tag = "8%d" % (os.getpid() % 1000 + 1000)
+    c = Conn(d.sock, UID, GID)
+    c.send({"type": "submit", "contract": contract([{"argv": ["sleep", tag], "timeout": 60}], cid="disconnect-001")})
+    while c.recv()["type"] != "started":
+        pass
+    c.close()
+    deadline = time.time() + 5
+    while time.time() < deadline and len(d.receipts()) == before:
+        time.sleep(0.1)
+    rs = d.receipts()
+    assert len(rs) == before + 1, "no receipt logged after disconnect"
+    line = rs[-1]
+    r = line["receipt"]
+    assert r["contract_id"] == "disconnect-001" and r["status"] == "failed" and "cancelled" in r["error"], r
+    assert line["peer"]["uid"] == UID
+    assert verify(d, r)[0] == 0
+    for pid in os.listdir("/proc"):
+        if pid.isdigit():
+            try:
+                with open("/proc/%s/cmdline" % pid, "rb") as f:
+                    assert f.read() != b"sleep\0" + tag.encode() + b"\0", "sandbox survived the disconnect"
+            except FileNotFoundError:
+                pass
+
+
+@case
+def reload_with_broken_policy_keeps_the_old_one(d):
+    st = json.loads(subprocess.run([CSCCTL, "--socket", d.sock, "status", "--json"], capture_output=True,
+                                   text=True, check=True).stdout)
+    old = st["policy_sha256"]
+    good = open(d.policy).read()
+    with open(d.policy, "w") as f:
+        f.write(good + "unknown_key: 1\n")
+    p = subprocess.run([CSCCTL, "--socket", d.sock, "reload"], capture_output=True, text=True)
+    assert p.returncode == 1 and "unknown_key" in p.stderr, p.stderr
+    st = json.loads(subprocess.run([CSCCTL, "--socket", d.sock, "status", "--json"], capture_output=True,
+                                   text=True, check=True).stdout)
+    assert st["policy_sha256"] == old
+    frames = submit(d, contract([{"argv": ["true"]}]))
+    assert receipt_of(frames)["status"] == "success"
+    # SIGHUP with a new valid policy switches; non-admins may not reload.
+    with open(d.policy, "w") as f:
+        f.write(good.replace("name: test-policy", "name: test-policy-2"))
+    d.proc.send_signal(1)
+    time.sleep(0.5)
+    st = json.loads(subprocess.run([CSCCTL, "--socket", d.sock, "status", "--json"], capture_output=True,
+                                   text=True, check=True).stdout)
+    assert st["policy_name"] == "test-policy-2", st
+    c = Conn(d.sock, UID, GID)
+    c.send({"type": "reload"})
+    f = c.recv()
+    assert f["type"] == "error" and f["code"] == "unauthorized", f
+    c.close()
+    with open(d.policy, "w") as f:
+        f.write(good)
+    d.proc.send_signal(1)
+    time.sleep(0.3)
+
+
+@case
+def root_may_not_submit_and_cli_exit_codes(d):
+    c = Conn(d.sock)
+    c.send({"type": "submit", "contract": contract([{"argv": ["true"]}])})
+    f = c.recv()
+    assert f["type"] == "error" and f["code"] == "unauthorized", f
+    c.close()
+    path = os.path.join(d.dir, "c.json")
+    with open(path, "w") as f:
+        json.dump(contract([{"argv": ["echo", "via-cli"]}]), f)
+    os.chmod(path, 0o644)
+    p = subprocess.run([CSCCTL, "--socket", d.sock, "submit", path], capture_output=True)
+    assert p.returncode == 77, p
+    p = subprocess.run(["runuser", "-u", "csc-test", "--", CSCCTL, "--socket", d.sock, "submit", path,
+                        "--receipt-out", "/dev/null"], capture_output=True)
+    assert p.returncode == 0 and p.stdout == b"via-cli\n", p
+    p = subprocess.run([CSCCTL, "--socket", d.sock + ".missing", "status"], capture_output=True)
+    assert p.returncode == 69, p
+    p = subprocess.run([CSCCTL, "--socket", d.sock, "check", path], capture_output=True)
+    assert p.returncode == 0, p
+    with open(path, "w") as f:
+        json.dump(contract([{"argv": ["rm", "-rf", "/"]}]), f)
+    p = subprocess.run(["runuser", "-u", "csc-test", "--", CSCCTL, "--socket", d.sock, "submit", path],
+                       capture_output=True)
+    assert p.returncode == 1, p
+    with open(path, "w") as f:
+        json.dump(contract([{"argv": ["true"]}], mode="human_required"), f)
+    p = subprocess.run(["runuser", "-u", "csc-test", "--", CSCCTL, "--socket", d.sock, "submit", path],
+                       capture_output=True)
+    assert p.returncode == 2, p
+
+
+@case
+def fifty_concurrent_submissions_succeed(d):
+    out = [None] * 50
+
+    def one(i):
+        try:
+            fr = submit(d, contract([{"argv": ["echo", "n%d" % i]}], cid="concurrent-%04d" % i))
+            out[i] = (receipt_of(fr)["status"], output_of(fr))
+        except Exception as e:  # noqa: BLE001
+            out[i] = ("error", repr(e).encode())
+    ts = [threading.Thread(target=one, args=(i,)) for i in range(50)]
+    for t in ts:
+        t.start()
+    for t in ts:
+        t.join(60)
+    bad = [(i, o) for i, o in enumerate(out) if o != ("success", b"n%d\n" % i)]
+    assert not bad, bad[:3]
+
+
+def socket_activation():
+    d = Daemon(activate=True)
+    try:
+        frames = submit(d, contract([{"argv": ["echo", "activated"]}]))
+        assert output_of(frames) == b"activated\n"
+        assert "using the socket passed by systemd" in d.logtext(), d.logtext()
+    finally:
+        d.stop()
+
+
+def main():
+    passed = failed = 0
+    d = Daemon()
+    try:
+        for fn in results:
+            try:
+                fn(d)
+                passed += 1
+                print("ok", fn.__name__)
+            except Exception:  # noqa: BLE001
+                failed += 1
+                print("FAIL", fn.__name__)
+                traceback.print_exc(file=sys.stdout)
+        if d.proc.poll() is not None:
+            failed += 1
+            print("FAIL daemon died:\n" + d.logtext())
+    finally:
+        d.stop()
+    try:
+        socket_activation()
+        passed += 1
+        print("ok socket_activation")
+    except Exception:  # noqa: BLE001
+        failed += 1
+        print("FAIL socket_activation")
+        traceback.print_exc(file=sys.stdout)
+    print("daemon: %d passed, %d failed" % (passed, failed))
+    sys.exit(1 if failed else 0)
+
+
+if __name__ == "__main__":
+    main()

@@ -89,7 +89,7 @@ int main(int argc, char **argv) {
                 fprintf(stderr, "csc-bench: contract: %s: %s\n", err.path, err.message);
                 return 1;
         }
-        phase ph[5] = { { "parse" }, { "validate" }, { "hash" }, { "evaluate" }, { "total (parse+validate+hash+evaluate)" } };
+        phase ph[5] = { { .name = "parse" }, { .name = "validate" }, { .name = "hash" }, { .name = "evaluate" }, { .name = "total (parse+validate+hash+evaluate)" } };
         volatile int sink = 0;
         for (int round = 0; round < ROUNDS; round++) {
                 double t0 = now_ns();

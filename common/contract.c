@@ -41,7 +41,7 @@ int csc_contract_sha256(const csc_json *contract, char ret_hex[65]) {
 }
 
 /* Views of a validated array of strings; the validator guarantees the types. */
-static int strv_from(csc_json_doc *doc, const csc_json *a, csc_strv *ret) {
+int csc_strv_from_json(csc_json_doc *doc, const csc_json *a, csc_strv *ret) {
         size_t n = a ? a->array.count : 0;
         const char **v = csc_json_doc_alloc(doc, (n + 1) * sizeof *v);
         if (!v)
@@ -76,14 +76,14 @@ static int build_command(csc_json_doc *doc, const csc_json *j, csc_command *c) {
                 return -ENOMEM;
         for (size_t i = 0; i < c->n_argvs; i++) {
                 const csc_json *holder = exec ? exec : segs->array.items[i];
-                r = strv_from(doc, csc_json_get(holder, "argv"), &c->argvs[i]);
+                r = csc_strv_from_json(doc, csc_json_get(holder, "argv"), &c->argvs[i]);
                 if (r < 0)
                         return r;
         }
-        if ((r = strv_from(doc, csc_json_get(j, "read_paths"), &c->read_paths)) < 0 ||
-            (r = strv_from(doc, csc_json_get(j, "write_paths"), &c->write_paths)) < 0 ||
-            (r = strv_from(doc, csc_json_get(j, "env_allow"), &c->env_allow)) < 0 ||
-            (r = strv_from(doc, csc_json_get(j, "secret_refs"), &c->secret_refs)) < 0)
+        if ((r = csc_strv_from_json(doc, csc_json_get(j, "read_paths"), &c->read_paths)) < 0 ||
+            (r = csc_strv_from_json(doc, csc_json_get(j, "write_paths"), &c->write_paths)) < 0 ||
+            (r = csc_strv_from_json(doc, csc_json_get(j, "env_allow"), &c->env_allow)) < 0 ||
+            (r = csc_strv_from_json(doc, csc_json_get(j, "secret_refs"), &c->secret_refs)) < 0)
                 return r;
         return 0;
 }

@@ -24,6 +24,9 @@ typedef struct csc_strv {
         size_t n;
 } csc_strv;
 
+/* A view of a validated JSON array of strings (absent → empty), allocated in doc. */
+int csc_strv_from_json(csc_json_doc *doc, const csc_json *array, csc_strv *ret);
+
 typedef struct csc_command {
         const char *id;
         bool is_pipeline;

@@ -810,3 +810,31 @@ int csc_json_parse(const char *text, size_t len, csc_json_doc **ret, csc_error *
         *ret = ps.doc;
         return 0;
 }
+
+int csc_json_object_append(csc_json_doc *doc, csc_json *o, const char *key, size_t klen, csc_json *value) {
+        if (!value)
+                return -ENOMEM;
+        char *k = arena_strndup(doc, key, klen);
+        if (!k)
+                return -ENOMEM;
+        return object_push(doc, o, k, klen, value);
+}
+
+int csc_json_object_find_duplicate(const csc_json *o, const char **ret_key) {
+        size_t n = o->object.count;
+        if (n < 2)
+                return 0;
+        csc_json_member *tmp = malloc(n * sizeof *tmp);
+        if (!tmp)
+                return -ENOMEM;
+        memcpy(tmp, o->object.members, n * sizeof *tmp);
+        qsort(tmp, n, sizeof *tmp, member_cmp);
+        int r = 0;
+        for (size_t i = 1; i < n && !r; i++)
+                if (member_cmp(&tmp[i - 1], &tmp[i]) == 0) {
+                        *ret_key = tmp[i].key;
+                        r = 1;
+                }
+        free(tmp);
+        return r;
+}

@@ -83,6 +83,11 @@ csc_json *csc_json_copy(csc_json_doc *doc, const csc_json *v);
 int csc_json_array_append(csc_json_doc *doc, csc_json *array, csc_json *item);   /* 0/-ENOMEM */
 /* Sets key (replacing an existing member of that key). 0/-ENOMEM. */
 int csc_json_object_set(csc_json_doc *doc, csc_json *object, const char *key, csc_json *value);
+/* Appends a member without looking for an existing one (parsers that check
+ * duplicates themselves). 0/-ENOMEM. */
+int csc_json_object_append(csc_json_doc *doc, csc_json *object, const char *key, size_t key_len, csc_json *value);
+/* 1 with *ret_key set when two members share a key, 0 when none do, -ENOMEM. */
+int csc_json_object_find_duplicate(const csc_json *object, const char **ret_key);
 /* Removes key if present; returns true when it was there. */
 bool csc_json_object_remove(csc_json *object, const char *key);
 /* Arena allocation for callers that build typed views tied to the doc's lifetime. */

@@ -2,7 +2,8 @@
 # Runs every normative CSC v0.1 fixture through the built cscctl with the
 # shared runner. Skips (77) with a clear message when the fixtures are absent.
 cscctl=$1
-dir=${CSC_CONFORMANCE_DIR:-}
+here=$(cd "$(dirname "$0")" && pwd)
+dir=${CSC_CONFORMANCE_DIR:-$here/../../../shared/conformance}
 if [ -z "$dir" ] || [ ! -d "$dir" ]; then
   echo "SKIP: conformance fixtures not found (set CSC_CONFORMANCE_DIR; looked at '${dir}')"
   exit 77

@@ -12,7 +12,8 @@ static void norm_is(const char *in, const char *want) {
 
 int main(void) {
         norm_is("/", "/");
-        norm_is("//a///b/", "/a/b");
+        norm_is("/a///b/", "/a/b");
+        norm_is("//Host/Share/x/", "//host/share/x");   /* UNC: Windows flavour */
         norm_is("/a/./b/.", "/a/b");
         norm_is("/a/../b", "/a/../b");
         norm_is("C:\\Users\\Bob\\", "c:/users/bob");

@@ -26,5 +26,6 @@ passed=$(( ${ok:-0} + ${xfail:-0} ))
 failed=$(( ${fail:-0} + ${upass:-0} + ${tout:-0} ))
 if [ "$passed" -eq 0 ] && [ "$failed" -eq 0 ]; then failed=1; fi
 [ "$rc" -ne 0 ] && [ "$failed" -eq 0 ] && failed=1
-echo "${passed} passed, ${failed} failed, ${skip:-0} skipped"
+echo "(${skip:-0} skipped: see the SKIP lines above for why)"
+echo "${passed} passed, ${failed} failed"
 [ "$failed" -eq 0 ]

@@ -23,7 +23,8 @@ index = json.load(open("policy-packs/examples/index.json"))
 rows = [("contract", "pack", "decision", "reason code", "contract_sha256")]
 for ex in index:
     contract = "policy-packs/examples/" + ex["contract"]
-    policy = "policy-packs/%s/policies/%s.yaml" % (ex["pack"], ex["pack"])
+    policy = ("policy-packs/default-demo.yaml" if ex["pack"] == "default-demo"
+              else "policy-packs/%s/policies/%s.yaml" % (ex["pack"], ex["pack"]))
     subprocess.run([cscctl, "validate", "contract", contract], check=True, capture_output=True)
     sha = subprocess.run([cscctl, "hash", "contract", contract], check=True, capture_output=True, text=True).stdout.strip()
     p = subprocess.run([cscctl, "check", contract, "--policy", policy, "--json"], capture_output=True, text=True)
@@ -38,6 +39,9 @@ PY
 
 echo
 echo "== 2. cscd on a temporary socket, one contract submitted by an unprivileged user"
+if [ ! -x "$cscd" ]; then
+  echo "(skipped: cscd is not built in this tree yet)"; exit 0
+fi
 if [ "$(id -u)" -ne 0 ]; then
   echo "(skipped: starting cscd needs root, which it drops per command)"; exit 0
 fi

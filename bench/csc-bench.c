@@ -9,6 +9,8 @@
 #include <string.h>
 #include <time.h>
 
+#include <sodium.h>
+
 #include "contract.h"
 #include "decide.h"
 #include "policy.h"
@@ -28,7 +30,7 @@ static const char contract_text[] =
 static const char policy_text[] =
         "policy_schema_version: csc.policy.v0.1\n"
         "name: dev-readonly\n"
-        "allow_commands: [git, ls, cat, grep, head, wc, find, echo, true]\n"
+        "allow_commands: [git, ls, cat, grep, head, wc, find, echo, \"true\"]\n"
         "deny_argv_prefixes: [[git, push], [git, config]]\n"
         "allowed_effect_types: [observe]\n"
         "allowed_risk_classes: [low, medium]\n"
@@ -89,7 +91,8 @@ int main(int argc, char **argv) {
                 fprintf(stderr, "csc-bench: contract: %s: %s\n", err.path, err.message);
                 return 1;
         }
-        phase ph[5] = { { .name = "parse" }, { .name = "validate" }, { .name = "hash" }, { .name = "evaluate" }, { .name = "total (parse+validate+hash+evaluate)" } };
+        phase ph[6] = { { .name = "parse" }, { .name = "validate" }, { .name = "hash" }, { .name = "evaluate" }, { .name = "total (parse+validate+hash+evaluate)" },
+                         { .name = "baseline: SHA-256 of the raw bytes" } };
         volatile int sink = 0;
         for (int round = 0; round < ROUNDS; round++) {
                 double t0 = now_ns();
@@ -123,6 +126,13 @@ int main(int argc, char **argv) {
                         csc_contract_free(c);
                 }
                 double t6 = now_ns();
+                unsigned char digest[crypto_hash_sha256_BYTES];
+                for (int i = 0; i < ITERS; i++) {
+                        crypto_hash_sha256(digest, (const unsigned char *) contract_text, sizeof contract_text - 1);
+                        sink += digest[0];
+                }
+                double t7 = now_ns();
+                ph[5].ns[round] = (t7 - t6) / ITERS;
                 csc_json_doc_free(doc);
                 ph[0].ns[round] = (t1 - t0) / ITERS;
                 ph[1].ns[round] = (t3 - t2) / ITERS;
@@ -130,15 +140,16 @@ int main(int argc, char **argv) {
                 ph[3].ns[round] = (t5 - t4) / ITERS;
                 ph[4].ns[round] = (t6 - t5) / ITERS;
         }
-        for (int i = 0; i < 5; i++)
+        for (int i = 0; i < 6; i++)
                 finish_phase(&ph[i]);
         printf("csc-bench: one decision for a typical one-command contract (%zu bytes), median of %d rounds x %d\n",
                sizeof contract_text - 1, ROUNDS, ITERS);
         printf("%-40s %12s %12s\n", "phase", "ns/op", "target");
-        for (int i = 0; i < 5; i++)
+        for (int i = 0; i < 6; i++)
                 printf("%-40s %12.0f %12s\n", ph[i].name, ph[i].median,
                        i == 3 ? "<= 2000" : i == 4 ? "<= 20000" : "");
         bool ok = ph[3].median <= 2000 && ph[4].median <= 20000;
+        printf("ratio total / baseline (same run): %.1fx\n", ph[4].median / ph[5].median);
         printf("targets: %s\n", ok ? "met" : "NOT met");
         if (json_out) {
                 FILE *f = fopen(json_out, "w");
@@ -147,8 +158,8 @@ int main(int argc, char **argv) {
                         return 1;
                 }
                 fprintf(f, "{\"decision_ns\":{\"parse\":%.0f,\"validate\":%.0f,\"hash\":%.0f,\"evaluate\":%.0f,"
-                           "\"total\":%.0f},\"targets\":{\"evaluate\":2000,\"total\":20000},\"targets_met\":%s}\n",
-                        ph[0].median, ph[1].median, ph[2].median, ph[3].median, ph[4].median, ok ? "true" : "false");
+                           "\"total\":%.0f,\"baseline_sha256_raw\":%.0f},\"targets\":{\"evaluate\":2000,\"total\":20000},\"targets_met\":%s}\n",
+                        ph[0].median, ph[1].median, ph[2].median, ph[3].median, ph[4].median, ph[5].median, ok ? "true" : "false");
                 fclose(f);
         }
         csc_contract_free(contract);

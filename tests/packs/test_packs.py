@@ -61,11 +61,20 @@ for name in names:
     with open(os.path.join(d, "tests", "decisions.json")) as f:
         cases = json.load(f)
     result(len(cases) >= 5, f"{name}: {len(cases)} decision fixtures")
+    file_hash = run("hash", "policy", policy).stdout.strip()
     for c in cases:
+        # Same format as the conformance decisions: the policy is inline. It
+        # must be the pack's policy file, so fixtures cannot drift from it.
         cp = os.path.join(tmp, c["id"] + ".json")
+        pp = os.path.join(tmp, c["id"] + ".policy.json")
         with open(cp, "w") as f:
             json.dump(c["contract"], f)
-        check(cp, policy, c["expected_decision"], c["expected_reason_codes"], c["id"])
+        with open(pp, "w") as f:
+            json.dump(c["policy"], f)
+        inline_hash = run("hash", "policy", pp).stdout.strip()
+        result(inline_hash == file_hash and len(file_hash) == 64, f"{c['id']}: inline policy is the pack's policy")
+        check(cp, pp, c["expected_decision"], c["expected_reason_codes"], c["id"])
+        check(cp, policy, c["expected_decision"], c["expected_reason_codes"], c["id"] + " (policy file)")
 
 policies["default-demo"] = os.path.join(packs, "default-demo.yaml")
 with open(os.path.join(packs, "examples", "index.json")) as f:

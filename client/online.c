@@ -300,13 +300,17 @@ int cmd_submit(const cscctl_globals *g, int argc, char **argv) {
                         const csc_json *rc = csc_json_get(f, "receipt");
                         const char *status = csc_json_get_str(rc, "status");
                         const csc_json *ec = csc_json_get(rc, "exit_code");
+                        bool receipt_lost = false;
                         if (receipt_out) {
                                 csc_buf b = CSC_BUF_INIT;
                                 int fdw = open(receipt_out, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
                                 if (fdw < 0 || csc_json_write_pretty(rc, &b) < 0 || csc_buf_putc(&b, '\n') < 0 ||
                                     write(fdw, b.data, b.len) != (ssize_t) b.len)
+                                {
                                         fprintf(stderr, "cscctl: cannot write receipt to %s: %s\n", receipt_out,
                                                 strerror(errno));
+                                        receipt_lost = true;
+                                }
                                 if (fdw >= 0)
                                         close(fdw);
                                 csc_buf_free(&b);
@@ -317,13 +321,16 @@ int cmd_submit(const cscctl_globals *g, int argc, char **argv) {
                                 fprintf(stderr, "cscctl: %s, exit code %s, execution %s%s%s\n", status ? status : "?",
                                         ec && ec->type == CSC_JSON_INT ? ec->integer.text : "-",
                                         csc_json_get_str(rc, "execution_id") ?: "?",
-                                        receipt_out ? ", receipt in " : "", receipt_out ? receipt_out : "");
+                                        receipt_out && !receipt_lost ? ", receipt in " : "",
+                                        receipt_out && !receipt_lost ? receipt_out : "");
                         if (status && strcmp(status, "success") == 0)
                                 code = 0;
                         else if (verdict && strcmp(verdict, "needs_approval") == 0)
                                 code = 2;
                         else
                                 code = 1;
+                        if (receipt_lost)
+                                code = 73;   /* EX_CANTCREAT: the caller asked for the receipt and did not get it */
                         csc_json_doc_free(fd);
                         break;
                 }

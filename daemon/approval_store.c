@@ -36,7 +36,7 @@ static int sqlite_errno(int rc) {
 
 static void set_unhealthy(approval_store *s, const char *what) {
         s->healthy = false;
-        snprintf(s->error, sizeof s->error, "%s: %s", what, s->db ? sqlite3_errmsg(s->db) : "cannot open");
+        snprintf(s->error, sizeof s->error, "%.100s: %.150s", what, s->db ? sqlite3_errmsg(s->db) : "cannot open");
 }
 
 static int exec_sql(approval_store *s, const char *sql) {

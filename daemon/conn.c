@@ -8,6 +8,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "base64.h"
 #include "canon.h"
 #include "contract.h"
 #include "decide.h"

@@ -12,5 +12,9 @@
 #define log_warning(...) log_at(SD_WARNING, __VA_ARGS__)
 #define log_error(...) log_at(SD_ERR, __VA_ARGS__)
 /* Logs "<msg>: <strerror(-r)>" and evaluates to r (negative errno). */
-#define log_error_errno(r, fmt, ...) \
-        (fprintf(stderr, SD_ERR "cscd: " fmt ": %s\n", ##__VA_ARGS__, strerror(-(r))), (r))
+#define log_error_errno(r, fmt, ...)                                                     \
+        ({                                                                               \
+                int _r = (r);                                                            \
+                fprintf(stderr, SD_ERR "cscd: " fmt ": %s\n", ##__VA_ARGS__, strerror(-_r)); \
+                _r;                                                                      \
+        })

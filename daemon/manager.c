@@ -94,6 +94,7 @@ int manager_new(manager **ret) {
         sigaddset(&ss, SIGHUP);
         sigaddset(&ss, SIGTERM);
         sigaddset(&ss, SIGINT);
+        sigaddset(&ss, SIGCHLD);   /* child sources (pidfd) need it blocked */
         sigprocmask(SIG_BLOCK, &ss, NULL);
         signal(SIGPIPE, SIG_IGN);
         if ((r = sd_event_add_signal(m->event, NULL, SIGHUP, on_signal, m)) < 0 ||

@@ -57,8 +57,8 @@ struct execution {
         const char *failed_command_id;
         int final_exit;
         bool have_exit;
-        bool done_msg, child_exited, cancelled, finished;
-        char error[512];
+        bool done_msg, child_exited, cancelled, finished, blocked;
+        char error[4096];
 };
 
 static const size_t out_cap[2] = { CSC_STDOUT_CAP, CSC_STDERR_CAP };
@@ -160,10 +160,20 @@ static void finish(execution *e, const char *status) {
         execution_free(e);
 }
 
+static void drain_control(execution *e);
+
 static void maybe_finish(execution *e) {
-        /* Wait for the executor to exit and every output pipe to be drained. */
-        if (!e->child_exited || e->out_fd[0] >= 0 || e->out_fd[1] >= 0)
+        /* Wait for the executor to exit, every report it sent to be read and
+         * every output pipe to be drained. */
+        if (!e->child_exited)
                 return;
+        drain_control(e);
+        if (e->out_fd[0] >= 0 || e->out_fd[1] >= 0 || e->exit_pending)
+                return;
+        if (e->blocked) {
+                finish(e, "blocked");
+                return;
+        }
         if (!e->done_msg && !e->cancelled && !e->error[0])
                 snprintf(e->error, sizeof e->error, "internal error: the executor ended unexpectedly");
         if (e->error[0] && !e->have_exit)
@@ -199,6 +209,8 @@ static void emit_exit(execution *e) {
                         snprintf(e->error, sizeof e->error, "%s", e->exit_message);
         }
         e->exit_pending = false;
+        if (e->ctl_src)
+                sd_event_source_set_enabled(e->ctl_src, SD_EVENT_ON);
 }
 
 static int on_output(sd_event_source *s, int fd, uint32_t revents, void *userdata) {
@@ -249,29 +261,36 @@ void execution_set_paused(execution *e, bool paused) {
                         sd_event_source_set_enabled(e->out_src[i], paused ? SD_EVENT_OFF : SD_EVENT_ON);
 }
 
-static int on_control(sd_event_source *s, int fd, uint32_t revents, void *userdata) {
-        execution *e = userdata;
-        for (;;) {
+/* Reads the executor's reports. While a command's exit waits for its output
+ * pipes to drain, the next STARTED must not be read (it would replace them):
+ * reading pauses and emit_exit() resumes it. */
+static void drain_control(execution *e) {
+        while (e->ctl_src && !e->exit_pending) {
                 executor_msg msg;
                 int fds[2] = { -1, -1 };
                 int r = executor_read_msg(e->h, &msg, fds);
                 if (r == -EAGAIN)
-                        return 0;
-                if (r < 0) { /* EOF or broken: the child handler finishes the job */
+                        return;
+                if (r < 0) { /* end of stream: the child handler finishes the job */
                         e->ctl_src = sd_event_source_disable_unref(e->ctl_src);
-                        return 0;
+                        return;
                 }
-                switch (msg.type) {
+                switch ((executor_msg_type) msg.type) {
                 case EXECUTOR_MSG_STARTED: {
+                        if (msg.index >= e->contract->n_commands || e->out_fd[0] >= 0 || e->out_fd[1] >= 0) {
+                                close(fds[0]);
+                                close(fds[1]);
+                                snprintf(e->error, sizeof e->error, "internal error: the executor broke the protocol");
+                                executor_kill(e->h);
+                                break;
+                        }
                         e->cmd = msg.index;
                         for (int i = 0; i < 2; i++) {
                                 e->out_fd[i] = fds[i];
-                                if (fds[i] >= 0) {
-                                        fcntl(fds[i], F_SETFL, fcntl(fds[i], F_GETFL) | O_NONBLOCK);
-                                        sd_event_add_io(e->m->event, &e->out_src[i], fds[i], EPOLLIN, on_output, e);
-                                        if (e->paused)
-                                                sd_event_source_set_enabled(e->out_src[i], SD_EVENT_OFF);
-                                }
+                                fcntl(fds[i], F_SETFL, fcntl(fds[i], F_GETFL) | O_NONBLOCK);
+                                sd_event_add_io(e->m->event, &e->out_src[i], fds[i], EPOLLIN, on_output, e);
+                                if (e->paused)
+                                        sd_event_source_set_enabled(e->out_src[i], SD_EVENT_OFF);
                         }
                         csc_json_doc *doc = csc_json_doc_new();
                         csc_json *o = doc ? csc_json_new_object(doc) : NULL;
@@ -287,16 +306,31 @@ static int on_control(sd_event_source *s, int fd, uint32_t revents, void *userda
                         e->exit_pending = true;
                         if (e->out_fd[0] < 0 && e->out_fd[1] < 0)
                                 emit_exit(e);
+                        else
+                                sd_event_source_set_enabled(e->ctl_src, SD_EVENT_OFF);
+                        break;
+                case EXECUTOR_MSG_BLOCKED:
+                        e->blocked = true;
+                        snprintf(e->error, sizeof e->error, "blocked by the sandbox: %s", msg.message);
+                        break;
+                case EXECUTOR_MSG_ERROR:
+                        snprintf(e->error, sizeof e->error, "internal error: %s", msg.message);
                         break;
                 case EXECUTOR_MSG_DONE:
                         e->done_msg = true;
                         break;
                 default:
-                        for (int i = 0; i < 2; i++)
-                                if (fds[i] >= 0)
-                                        close(fds[i]);
+                        snprintf(e->error, sizeof e->error, "internal error: the executor broke the protocol");
+                        executor_kill(e->h);
                 }
         }
+}
+
+static int on_control(sd_event_source *s, int fd, uint32_t revents, void *userdata) {
+        execution *e = userdata;
+        drain_control(e);
+        maybe_finish(e);
+        return 0;
 }
 
 static int on_child(sd_event_source *s, const siginfo_t *si, void *userdata) {

@@ -51,6 +51,7 @@ tmp=$(mktemp -d /tmp/cscd-demo.XXXXXX)
 chmod 0755 "$tmp"
 trap '[ -n "${pid:-}" ] && kill "$pid" 2>/dev/null; wait 2>/dev/null; rm -rf "$tmp"' EXIT
 mkdir -m 0700 "$tmp/keys" "$tmp/state"
+mkdir -m 0755 "$tmp/out" && chown "$user" "$tmp/out"
 "$cscctl" keygen --key-id demo --out-dir "$tmp/keys" >/dev/null
 "$cscd" --socket "$tmp/csc.sock" --state-dir "$tmp/state" --policy policy-packs/default-demo.yaml \
         --signing-key "$tmp/keys/demo.key" --key-id demo 2>"$tmp/cscd.log" &
@@ -59,12 +60,12 @@ for _ in $(seq 50); do [ -S "$tmp/csc.sock" ] && break; sleep 0.1; done
 cp policy-packs/examples/demo-hello.json "$tmp/contract.json"
 chmod 0644 "$tmp/contract.json"
 echo "\$ cscctl submit contract.json   (as user $user)"
-runuser -u "$user" -- "$cscctl" --socket "$tmp/csc.sock" submit "$tmp/contract.json" --receipt-out "$tmp/receipt.json" || true
+runuser -u "$user" -- "$cscctl" --socket "$tmp/csc.sock" submit "$tmp/contract.json" --receipt-out "$tmp/out/receipt.json" || true
 echo
 echo "signed receipt:"
-cat "$tmp/receipt.json"
+cat "$tmp/out/receipt.json"
 "$cscctl" --socket "$tmp/csc.sock" pubkeys --out-dir "$tmp/keys-fetched" >/dev/null 2>&1 || { mkdir -p "$tmp/keys-fetched"; "$cscctl" --socket "$tmp/csc.sock" pubkeys --out-dir "$tmp/keys-fetched" >/dev/null; }
 echo "\$ cscctl verify-receipt receipt.json --public-key demo.pub"
-"$cscctl" verify-receipt "$tmp/receipt.json" --public-key "$tmp/keys-fetched/demo.pub"
+"$cscctl" verify-receipt "$tmp/out/receipt.json" --public-key "$tmp/keys-fetched/demo.pub"
 kill -TERM "$pid"; wait "$pid" || true; pid=
 echo "cscd stopped."

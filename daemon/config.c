@@ -1,0 +1,232 @@
+/* config.c — parsing cscd.conf with libcsc's strict YAML loader. */
+#include "config.h"
+
+#include <errno.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "buf.h"
+#include "json.h"
+#include "limits.h"
+#include "validate.h"
+#include "yaml.h"
+
+static void strlist_free(cscd_strlist *l) {
+        for (size_t i = 0; i < l->n; i++)
+                free(l->v[i]);
+        free(l->v);
+        *l = (cscd_strlist){ 0 };
+}
+
+bool cscd_strlist_has(const cscd_strlist *l, const char *s) {
+        for (size_t i = 0; i < l->n; i++)
+                if (strcmp(l->v[i], s) == 0)
+                        return true;
+        return false;
+}
+
+cscd_config *cscd_config_free(cscd_config *c) {
+        if (!c)
+                return NULL;
+        free(c->socket_path);
+        free(c->socket_group);
+        free(c->policy_path);
+        free(c->state_dir);
+        free(c->signing_key_path);
+        free(c->key_id);
+        strlist_free(&c->submit_users);
+        strlist_free(&c->submit_groups);
+        strlist_free(&c->admin_users);
+        strlist_free(&c->admin_groups);
+        strlist_free(&c->mask_paths);
+        free(c);
+        return NULL;
+}
+
+int cscd_config_defaults(cscd_config **ret) {
+        cscd_config *c = calloc(1, sizeof *c);
+        if (!c)
+                return -ENOMEM;
+        c->socket_path = strdup("/run/csc.sock");
+        c->socket_mode = 0666;
+        c->policy_path = strdup("/etc/csc/policy.yaml");
+        c->state_dir = strdup("/var/lib/csc");
+        c->key_id = strdup("cscd");
+        c->max_executions = 64;
+        c->max_executions_per_peer = 16;
+        c->max_connections = 256;
+        c->frame_timeout_ms = 5000;
+        c->idle_timeout_ms = 60000;
+        c->stop_grace_sec = 10;
+        c->tmp_size_bytes = 64ull << 20;
+        if (!c->socket_path || !c->policy_path || !c->state_dir || !c->key_id) {
+                cscd_config_free(c);
+                return -ENOMEM;
+        }
+        *ret = c;
+        return 0;
+}
+
+typedef enum { K_PATH, K_STRING, K_STRING_OR_NULL, K_MODE, K_BOOL, K_UINT, K_U64, K_LIST, K_PATH_LIST } kind;
+
+typedef struct key_spec {
+        const char *key;
+        kind k;
+        size_t offset;
+        uint64_t min, max;
+} key_spec;
+
+#define F(field) offsetof(cscd_config, field)
+static const key_spec keys[] = {
+        { "socket", K_PATH, F(socket_path), 0, 0 },
+        { "socket_mode", K_MODE, F(socket_mode), 0, 0777 },
+        { "socket_group", K_STRING_OR_NULL, F(socket_group), 0, 0 },
+        { "policy", K_PATH, F(policy_path), 0, 0 },
+        { "state_dir", K_PATH, F(state_dir), 0, 0 },
+        { "signing_key", K_PATH, F(signing_key_path), 0, 0 },
+        { "key_id", K_STRING, F(key_id), 0, 0 },
+        { "submit_users", K_LIST, F(submit_users), 0, 0 },
+        { "submit_groups", K_LIST, F(submit_groups), 0, 0 },
+        { "admin_users", K_LIST, F(admin_users), 0, 0 },
+        { "admin_groups", K_LIST, F(admin_groups), 0, 0 },
+        { "allow_root_submit", K_BOOL, F(allow_root_submit), 0, 0 },
+        { "max_executions", K_UINT, F(max_executions), 1, 4096 },
+        { "max_executions_per_peer", K_UINT, F(max_executions_per_peer), 1, 4096 },
+        { "max_connections", K_UINT, F(max_connections), 1, 65536 },
+        { "frame_timeout_ms", K_UINT, F(frame_timeout_ms), 100, 600000 },
+        { "idle_timeout_ms", K_UINT, F(idle_timeout_ms), 100, 86400000 },
+        { "stop_grace_sec", K_UINT, F(stop_grace_sec), 0, 3600 },
+        { "tmp_size_bytes", K_U64, F(tmp_size_bytes), 1 << 20, 64ull << 30 },
+        { "mask_paths", K_PATH_LIST, F(mask_paths), 0, 0 },
+};
+
+static int set_string(char **field, const csc_json *v, bool path, const char *key, csc_error *err) {
+        if (v->type != CSC_JSON_STRING || v->string.len == 0 || memchr(v->string.ptr, 0, v->string.len))
+                return csc_error_set(err, -EINVAL, key, "must be a non-empty string");
+        if (path && v->string.ptr[0] != '/')
+                return csc_error_set(err, -EINVAL, key, "must be an absolute path");
+        char *d = strdup(v->string.ptr);
+        if (!d)
+                return -ENOMEM;
+        free(*field);
+        *field = d;
+        return 0;
+}
+
+static int set_list(cscd_strlist *l, const csc_json *v, bool paths, const char *key, csc_error *err) {
+        if (v->type != CSC_JSON_ARRAY)
+                return csc_error_set(err, -EINVAL, key, "must be a list of strings");
+        strlist_free(l);
+        l->v = calloc(v->array.count + 1, sizeof *l->v);
+        if (!l->v)
+                return -ENOMEM;
+        for (size_t i = 0; i < v->array.count; i++) {
+                char path[64];
+                snprintf(path, sizeof path, "%s[%zu]", key, i);
+                int r = set_string(&l->v[l->n], v->array.items[i], paths, path, err);
+                if (r < 0)
+                        return r;
+                l->n++;
+        }
+        return 0;
+}
+
+static int apply(cscd_config *c, const key_spec *s, const csc_json *v, csc_error *err) {
+        void *field = (char *)c + s->offset;
+        switch (s->k) {
+        case K_PATH:
+        case K_STRING:
+                return set_string(field, v, s->k == K_PATH, s->key, err);
+        case K_STRING_OR_NULL:
+                if (v->type == CSC_JSON_NULL) {
+                        free(*(char **)field);
+                        *(char **)field = NULL;
+                        return 0;
+                }
+                return set_string(field, v, false, s->key, err);
+        case K_MODE: {
+                /* A string of octal digits ("0660"): YAML would misread a bare 0660. */
+                if (v->type != CSC_JSON_STRING || v->string.len < 3 || v->string.len > 4 ||
+                    strspn(v->string.ptr, "01234567") != v->string.len)
+                        return csc_error_set(err, -EINVAL, s->key, "must be an octal mode in quotes, such as \"0660\"");
+                *(mode_t *)field = (mode_t)strtoul(v->string.ptr, NULL, 8);
+                return 0;
+        }
+        case K_BOOL:
+                if (v->type != CSC_JSON_BOOL)
+                        return csc_error_set(err, -EINVAL, s->key, "must be true or false");
+                *(bool *)field = v->boolean;
+                return 0;
+        case K_UINT:
+        case K_U64:
+                if (v->type != CSC_JSON_INT || v->integer.overflow || v->integer.value < (int64_t)s->min ||
+                    (uint64_t)v->integer.value > s->max)
+                        return csc_error_set(err, -EINVAL, s->key, "must be an integer from %llu to %llu",
+                                             (unsigned long long)s->min, (unsigned long long)s->max);
+                if (s->k == K_UINT)
+                        *(unsigned *)field = (unsigned)v->integer.value;
+                else
+                        *(uint64_t *)field = (uint64_t)v->integer.value;
+                return 0;
+        case K_LIST:
+        case K_PATH_LIST:
+                return set_list(field, v, s->k == K_PATH_LIST, s->key, err);
+        }
+        return -EINVAL;
+}
+
+int cscd_config_load_text(const char *text, size_t len, cscd_config **ret, csc_error *err) {
+        csc_json_doc *doc = NULL;
+        int r = csc_yaml_parse(text, len, &doc, err);
+        if (r < 0)
+                return r;
+        const csc_json *root = csc_json_doc_root(doc);
+        cscd_config *c = NULL;
+        if (root->type == CSC_JSON_NULL) {
+                csc_json_doc_free(doc);
+                return cscd_config_defaults(ret);   /* an empty file means the defaults */
+        }
+        if (root->type != CSC_JSON_OBJECT) {
+                csc_json_doc_free(doc);
+                return csc_error_set(err, -EINVAL, "", "the config must contain a YAML mapping");
+        }
+        r = cscd_config_defaults(&c);
+        for (size_t i = 0; r >= 0 && i < root->object.count; i++) {
+                const csc_json_member *m = &root->object.members[i];
+                const key_spec *s = NULL;
+                for (size_t k = 0; k < sizeof keys / sizeof *keys && !s; k++)
+                        if (strcmp(keys[k].key, m->key) == 0)
+                                s = &keys[k];
+                if (!s) {
+                        r = csc_error_set(err, -EINVAL, "", "unknown setting \"%.64s\"", m->key);
+                        break;
+                }
+                r = apply(c, s, m->value, err);
+        }
+        if (r >= 0 && c->max_executions_per_peer > c->max_executions)
+                r = csc_error_set(err, -EINVAL, "max_executions_per_peer", "must not exceed max_executions");
+        csc_json_doc_free(doc);
+        if (r < 0) {
+                if (r == -ENOMEM)
+                        csc_error_set(err, r, "", "out of memory");
+                cscd_config_free(c);
+                return r;
+        }
+        *ret = c;
+        return 0;
+}
+
+int cscd_config_load_file(const char *path, cscd_config **ret, csc_error *err) {
+        char *data = NULL;
+        size_t len = 0;
+        int r = csc_read_file(path, CSC_CONFIG_MAX_BYTES, &data, &len);
+        if (r == -EFBIG)
+                return csc_error_set(err, r, "", "config file '%s' is larger than %d bytes", path, CSC_CONFIG_MAX_BYTES);
+        if (r < 0)
+                return csc_error_set(err, r, "", "failed to read config file '%s': %s", path, strerror(-r));
+        r = cscd_config_load_text(data, len, ret, err);
+        free(data);
+        return r;
+}

@@ -1,0 +1,42 @@
+/* config.h — cscd.conf (YAML): every setting with a safe default.
+ *
+ * Unknown keys, wrong types and out-of-range values are errors that name the
+ * key. cscd_config_defaults() is the embedded default configuration. */
+#pragma once
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "error.h"
+
+typedef struct cscd_strlist {
+        char **v;
+        size_t n;
+} cscd_strlist;
+
+typedef struct cscd_config {
+        char *socket_path;               /* /run/csc.sock */
+        mode_t socket_mode;              /* 0666: authorization is per request, by SO_PEERCRED */
+        char *socket_group;              /* NULL: root's group */
+        char *policy_path;               /* /etc/csc/policy.yaml */
+        char *state_dir;                 /* /var/lib/csc */
+        char *signing_key_path;          /* NULL: $CREDENTIALS_DIRECTORY/csc-signing-key */
+        char *key_id;                    /* "cscd" */
+        cscd_strlist submit_users, submit_groups;   /* both empty: any non-root user may submit */
+        cscd_strlist admin_users, admin_groups;     /* root is always an admin */
+        bool allow_root_submit;          /* false */
+        unsigned max_executions;         /* 64 */
+        unsigned max_executions_per_peer;/* 16, per uid */
+        unsigned max_connections;        /* 256 */
+        unsigned frame_timeout_ms;       /* 5000: a started frame must complete within this */
+        unsigned idle_timeout_ms;        /* 60000: an idle connection is closed */
+        unsigned stop_grace_sec;         /* 10 */
+        uint64_t tmp_size_bytes;         /* 64 MiB: the sandbox's private /tmp */
+        cscd_strlist mask_paths;         /* extra host paths hidden inside every sandbox */
+} cscd_config;
+
+int cscd_config_defaults(cscd_config **ret);
+int cscd_config_load_file(const char *path, cscd_config **ret, csc_error *err);
+int cscd_config_load_text(const char *text, size_t len, cscd_config **ret, csc_error *err);
+cscd_config *cscd_config_free(cscd_config *c);
+bool cscd_strlist_has(const cscd_strlist *l, const char *s);

@@ -1,0 +1,126 @@
+/* executor.c — spawning the sandboxed executor and reading its reports. */
+#include "executor.h"
+
+#include <errno.h>
+#include <linux/sched.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+struct executor_handle {
+        pid_t pid;
+        int pidfd;
+        int ctl;
+        bool reaped;
+};
+
+int executor_spawn(const executor_request *req, executor_handle **ret) {
+        bool host_net = false;
+        for (size_t i = 0; i < req->contract->n_commands; i++)
+                host_net |= req->contract->commands[i].network == CSC_NET_FULL;
+        int sp[2];
+        if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sp) < 0)
+                return -errno;
+        executor_handle *h = calloc(1, sizeof *h);
+        if (!h) {
+                close(sp[0]);
+                close(sp[1]);
+                return -ENOMEM;
+        }
+        int pidfd = -1;
+        struct clone_args args = {
+                .flags = CLONE_PIDFD | CLONE_NEWPID | CLONE_NEWNS | CLONE_NEWIPC | CLONE_NEWUTS |
+                         (host_net ? 0 : CLONE_NEWNET),
+                .pidfd = (uint64_t)(uintptr_t)&pidfd,
+                .exit_signal = SIGCHLD,
+        };
+        long pid = syscall(SYS_clone3, &args, sizeof args);
+        if (pid < 0) {
+                int r = -errno;
+                close(sp[0]);
+                close(sp[1]);
+                free(h);
+                return r;
+        }
+        if (pid == 0) {
+                close(sp[0]);
+                sandbox_main(req, sp[1], !host_net);
+        }
+        close(sp[1]);
+        h->pid = (pid_t)pid;
+        h->pidfd = pidfd;
+        h->ctl = sp[0];
+        *ret = h;
+        return 0;
+}
+
+void executor_kill(executor_handle *h) {
+        if (h && !h->reaped && h->pidfd >= 0)
+                (void)syscall(SYS_pidfd_send_signal, h->pidfd, SIGKILL, NULL, 0);
+}
+
+executor_handle *executor_handle_free(executor_handle *h) {
+        if (!h)
+                return NULL;
+        if (h->pidfd >= 0) {
+                siginfo_t si = { 0 };
+                /* Usually sd-event has reaped it already (ECHILD). Otherwise
+                 * SIGKILL ends the whole PID namespace promptly. */
+                if (waitid((idtype_t)P_PIDFD, (id_t)h->pidfd, &si, WEXITED | WNOHANG) == 0 && si.si_pid == 0) {
+                        executor_kill(h);
+                        while (waitid((idtype_t)P_PIDFD, (id_t)h->pidfd, &si, WEXITED) < 0 && errno == EINTR)
+                                ;
+                }
+                close(h->pidfd);
+        }
+        if (h->ctl >= 0)
+                close(h->ctl);
+        free(h);
+        return NULL;
+}
+
+int executor_read_msg(executor_handle *h, executor_msg *msg, int fds[2]) {
+        fds[0] = fds[1] = -1;
+        union {
+                char buf[CMSG_SPACE(2 * sizeof(int))];
+                struct cmsghdr align;
+        } cm;
+        struct iovec iov = { msg, sizeof *msg };
+        struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = cm.buf, .msg_controllen = sizeof cm.buf };
+        ssize_t n = recvmsg(h->ctl, &mh, MSG_DONTWAIT | MSG_CMSG_CLOEXEC);
+        if (n < 0)
+                return errno == EAGAIN || errno == EINTR ? -EAGAIN : -EPIPE;
+        for (struct cmsghdr *c = CMSG_FIRSTHDR(&mh); c; c = CMSG_NXTHDR(&mh, c))
+                if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_RIGHTS) {
+                        size_t k = (c->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+                        int got[2] = { -1, -1 };
+                        memcpy(got, CMSG_DATA(c), (k > 2 ? 2 : k) * sizeof(int));
+                        for (size_t i = 0; i < k && i < 2; i++)
+                                fds[i] = got[i];
+                }
+        if (n != (ssize_t)sizeof *msg || (mh.msg_flags & (MSG_TRUNC | MSG_CTRUNC)) ||
+            (msg->type == EXECUTOR_MSG_STARTED && (fds[0] < 0 || fds[1] < 0)) ||
+            (msg->type != EXECUTOR_MSG_STARTED && fds[0] >= 0)) {
+                for (int i = 0; i < 2; i++)
+                        if (fds[i] >= 0)
+                                close(fds[i]);
+                fds[0] = fds[1] = -1;
+                return -EPIPE;
+        }
+        msg->message[sizeof msg->message - 1] = 0;
+        return 0;
+}
+
+int executor_control_fd(const executor_handle *h) {
+        return h->ctl;
+}
+
+int executor_pidfd(const executor_handle *h) {
+        return h->pidfd;
+}

@@ -1,0 +1,63 @@
+/* executor.h — the per-submit sandboxed executor.
+ *
+ * executor_spawn() clones a child into new mount, PID, IPC, UTS (and, unless a
+ * command needs the host network, network) namespaces. The child is PID 1 of
+ * its PID namespace: it builds the sandbox's filesystem (sandbox.c), then runs
+ * the contract's commands one after another as the peer's uid/gid, reporting
+ * over a SOCK_SEQPACKET control socket:
+ *   STARTED {index} + SCM_RIGHTS {stdout read end, stderr read end}
+ *   EXIT    {index, exit_code, message}
+ *   BLOCKED {message}   a declared path could not be bound safely (no command ran)
+ *   ERROR   {message}   the sandbox could not be built (internal error)
+ *   DONE    {}          all commands ran, or the first failure stopped them
+ * The daemon owns the read ends of every command's output; the executor never
+ * sees the signing key (MADV_WIPEONFORK) and never signs. */
+#pragma once
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "config.h"
+#include "contract.h"
+#include "json.h"
+
+typedef struct executor_request {
+        const csc_contract *contract;
+        uid_t uid;
+        gid_t gid;
+        const gid_t *groups;
+        size_t n_groups;
+        const csc_json *env;         /* the client's {NAME: value} or NULL */
+        const cscd_config *config;
+} executor_request;
+
+typedef enum executor_msg_type {
+        EXECUTOR_MSG_STARTED = 1,
+        EXECUTOR_MSG_EXIT,
+        EXECUTOR_MSG_BLOCKED,
+        EXECUTOR_MSG_ERROR,
+        EXECUTOR_MSG_DONE,
+} executor_msg_type;
+
+typedef struct executor_msg {
+        uint32_t type;
+        uint32_t index;
+        int32_t exit_code;
+        char message[256];
+} executor_msg;
+
+typedef struct executor_handle executor_handle;
+
+int executor_spawn(const executor_request *req, executor_handle **ret);
+/* Kills the whole sandbox (SIGKILL to its PID 1 ends the namespace). */
+void executor_kill(executor_handle *h);
+/* Kills if still running, reaps, closes. */
+executor_handle *executor_handle_free(executor_handle *h);
+/* Non-blocking: 0 with *msg (fds[] set for STARTED, else -1), -EAGAIN, or
+ * -EPIPE at end of stream / on a malformed message. */
+int executor_read_msg(executor_handle *h, executor_msg *msg, int fds[2]);
+int executor_control_fd(const executor_handle *h);
+int executor_pidfd(const executor_handle *h);
+
+/* sandbox.c: the child's side. Never returns. */
+_Noreturn void sandbox_main(const executor_request *req, int ctl, bool own_netns);

@@ -40,9 +40,13 @@ static void conn_update_events(conn *c);
 static int on_timer(sd_event_source *s, uint64_t usec, void *userdata) {
         conn *c = userdata;
         if (csc_frame_reader_in_progress(&c->reader)) {
-                conn_send_error(c, "bad_frame", "frame not completed in time", NULL);
                 c->close_after_flush = true;
                 csc_frame_reader_reset(&c->reader);
+                int r = conn_send_error(c, "bad_frame", "frame not completed in time", NULL);
+                if (r < 0 || (c->out_off == c->out.len && !c->exec)) {
+                        conn_free(c);   /* sent (or unsendable): nothing more to say */
+                        return 0;
+                }
                 conn_update_events(c);
         } else if (!c->exec)
                 conn_free(c);
@@ -263,10 +267,10 @@ static int conn_dispatch(conn *c, char *payload, size_t len) {
                 csc_json_doc_free(doc);
                 return r;
         }
-        csc_json_doc_free(doc);
         c->close_after_flush = true;
         char msg[160];
         snprintf(msg, sizeof msg, "unknown request type \"%.100s\"", type);
+        csc_json_doc_free(doc);   /* type points into it */
         return conn_send_error(c, "bad_frame", msg, "type");
 }
 
@@ -301,8 +305,12 @@ static int conn_read(conn *c) {
                                 /* Bytes after a submit frame wait until it finishes: keep them simple
                                  * by refusing pipelined requests during a submit. */
                                 if (off < (size_t) n) {
-                                        execution_cancel(c->exec, "client sent a request during a running submit");
+                                        execution *e = c->exec;
+                                        c->exec = NULL;   /* the execution forgets us too (e->c = NULL) */
+                                        execution_cancel(e, "client sent a request during a running submit");
                                         c->close_after_flush = true;
+                                        conn_send_error(c, "bad_frame", "a request arrived while a submit was running; "
+                                                        "the submit was cancelled", NULL);
                                 }
                                 break;
                         }

@@ -388,6 +388,7 @@ static void build_root(const executor_request *req) {
         mask_dirname(req->config->signing_key_path);
         mask(getenv("CREDENTIALS_DIRECTORY"));
         mask("/run");
+        mask("/sys");
         mask("/var/lib/csc");
         for (size_t i = 0; i < req->config->mask_paths.n; i++)
                 mask(req->config->mask_paths.v[i]);

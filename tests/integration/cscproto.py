@@ -1,7 +1,7 @@
 """cscproto — a small client of cscd's wire protocol for the tests: frames are
 a 4-byte big-endian length and one JSON object. Also sets up a real daemon in
 a temporary directory with a real non-root user."""
-import base64, json, os, pwd, shutil, signal, socket, struct, subprocess, tempfile, time
+import base64, json, os, pwd, shutil, signal, socket, struct, subprocess, tempfile, threading, time
 
 BUILD = os.environ.get("CSC_BUILD_DIR", os.path.join(os.path.dirname(__file__), "..", "..", "build"))
 CSCCTL = os.environ.get("CSCCTL", os.path.join(BUILD, "client", "cscctl"))
@@ -23,21 +23,27 @@ def encode(obj):
     return struct.pack(">I", len(data)) + data
 
 
+_cred_lock = threading.Lock()
+
+
 class Conn:
     """A connection made with the effective uid/gid given (SO_PEERCRED records them at connect)."""
 
     def __init__(self, path, uid=None, gid=None, timeout=30):
         self.s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
         self.s.settimeout(timeout)
-        if uid is not None:
-            os.setegid(gid)
-            os.seteuid(uid)
-        try:
-            self.s.connect(path)
-        finally:
+        # The effective ids are process-wide: connect under a lock so threads
+        # of one test cannot mix them up.
+        with _cred_lock:
             if uid is not None:
-                os.seteuid(0)
-                os.setegid(0)
+                os.setegid(gid)
+                os.seteuid(uid)
+            try:
+                self.s.connect(path)
+            finally:
+                if uid is not None:
+                    os.seteuid(0)
+                    os.setegid(0)
         self.buf = b""
 
     def send(self, obj):
@@ -107,7 +113,7 @@ def contract(commands, cid="test-contract-0001", risk="low", mode="policy_only")
 TEST_POLICY = """\
 policy_schema_version: csc.policy.v0.1
 name: {name}
-allow_commands: [echo, printf, true, false, cat, ls, id, sleep, sh, bash, tr, head, yes, seq, touch, env, pwd, wc, stat, nonexistent-cmd, {extra}]
+allow_commands: [echo, printf, "true", "false", cat, ls, id, sleep, sh, bash, tr, head, "yes", seq, touch, env, pwd, wc, stat, nonexistent-cmd, {extra}]
 deny_argv_prefixes: [[cat, /etc/shadow]]
 allowed_effect_types: [observe, transform_local]
 allowed_risk_classes: [low, medium]
@@ -115,7 +121,7 @@ max_timeout_sec: 120
 network: full
 allow_secret_refs: false
 allowed_cwd_prefixes: [/tmp, /srv, /]
-allowed_read_prefixes: [/tmp, /srv, /etc, /usr, /var]
+allowed_read_prefixes: [/tmp, /srv, /etc, /usr, /var, /]
 allowed_write_prefixes: [/tmp, /srv]
 """
 
@@ -123,7 +129,7 @@ allowed_write_prefixes: [/tmp, /srv]
 class Daemon:
     """A real cscd on a temporary socket with its own key, state dir and policy."""
 
-    def __init__(self, policy_extra="'true'", config_extra="", activate=False):
+    def __init__(self, policy_extra="cut", config_extra="", activate=False):
         self.dir = tempfile.mkdtemp(prefix="cscd-test.")
         os.chmod(self.dir, 0o755)
         self.sock = os.path.join(self.dir, "csc.sock")
@@ -138,7 +144,7 @@ class Daemon:
             f.write(TEST_POLICY.format(name="test-policy", extra=policy_extra))
         self.conf = os.path.join(self.dir, "cscd.conf")
         with open(self.conf, "w") as f:
-            f.write("frame_timeout_ms: 1500\nidle_timeout_ms: 20000\nstop_grace_sec: 3\n" + config_extra)
+            f.write("frame_timeout_ms: 1500\nidle_timeout_ms: 20000\nstop_grace_sec: 3\nmax_executions_per_peer: 64\n" + config_extra)
         self.log = open(os.path.join(self.dir, "cscd.log"), "w+")
         args = [CSCD, "--config", self.conf, "--socket", self.sock, "--state-dir", self.state,
                 "--policy", self.policy, "--signing-key", os.path.join(self.keys, "test-key.key"),
@@ -151,6 +157,9 @@ class Daemon:
                 break
             time.sleep(0.05)
         if activate:
+            # systemd-socket-activate binds with the umask's mode; a unit would
+            # say SocketMode=0666. cscd authorizes per request by SO_PEERCRED.
+            os.chmod(self.sock, 0o666)
             time.sleep(0.2)
 
     def logtext(self):
@@ -166,6 +175,8 @@ class Daemon:
             return [json.loads(l) for l in f if l.strip()]
 
     def stop(self):
+        """SIGTERM, then the exit status (0 for a clean stop; sanitizer
+        reports such as leaks make it non-zero) and the log are kept."""
         if self.proc.poll() is None:
             self.proc.send_signal(signal.SIGTERM)
             try:
@@ -173,5 +184,7 @@ class Daemon:
             except subprocess.TimeoutExpired:
                 self.proc.kill()
                 self.proc.wait()
+        self.returncode = self.proc.returncode
+        self.final_log = self.logtext()
         self.log.close()
         shutil.rmtree(self.dir, ignore_errors=True)

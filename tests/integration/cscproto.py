@@ -144,7 +144,15 @@ class Daemon:
             f.write(TEST_POLICY.format(name="test-policy", extra=policy_extra))
         self.conf = os.path.join(self.dir, "cscd.conf")
         with open(self.conf, "w") as f:
-            f.write("frame_timeout_ms: 1500\nidle_timeout_ms: 20000\nstop_grace_sec: 3\nmax_executions_per_peer: 64\n" + config_extra)
+            settings = {"frame_timeout_ms": "1500", "idle_timeout_ms": "20000", "stop_grace_sec": "3",
+                        "max_executions_per_peer": "64"}
+            for line in config_extra.splitlines():   # "key: value" lines override the defaults above
+                if line.strip():
+                    k, v = line.split(":", 1)
+                    settings[k.strip()] = v.strip()
+            if int(settings.get("max_executions", "64")) < int(settings["max_executions_per_peer"]):
+                settings["max_executions_per_peer"] = settings["max_executions"]
+            f.write("".join("%s: %s\n" % kv for kv in settings.items()))
         self.log = open(os.path.join(self.dir, "cscd.log"), "w+")
         args = [CSCD, "--config", self.conf, "--socket", self.sock, "--state-dir", self.state,
                 "--policy", self.policy, "--signing-key", os.path.join(self.keys, "test-key.key"),

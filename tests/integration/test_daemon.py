@@ -1,10 +1,10 @@
 #!/usr/bin/env python3
 """Integration tests of cscd: a real daemon on a temporary socket, the real
 protocol, real commands in the real sandbox as a real non-root user."""
-import json, os, socket, struct, subprocess, sys, threading, time, traceback
+import base64, json, os, shutil, signal, socket, struct, subprocess, sys, tempfile, threading, time, traceback
 
 sys.path.insert(0, os.path.dirname(__file__))
-from cscproto import CSCCTL, Conn, Daemon, contract, ensure_user, output_of, encode  # noqa: E402
+from cscproto import CSCCTL, CSCD, Conn, Daemon, contract, ensure_user, output_of, encode  # noqa: E402
 
 if os.geteuid() != 0:
     print("SKIP: the daemon tests need root (cscd switches to the peer's uid per command)")
@@ -352,6 +352,94 @@ def fifty_concurrent_submissions_succeed(d):
         t.join(60)
     bad = [(i, o) for i, o in enumerate(out) if o != ("success", b"n%d\n" % i)]
     assert not bad, bad[:3]
+
+
+@case
+def output_is_capped_drained_and_hashed(d):
+    # 11 MiB on stdout: the first 10 MiB are kept and hashed, the rest drained
+    # (the command never blocks on a full pipe); stderr still arrives.
+    import hashlib
+    frames = submit(d, contract([{"argv": ["sh", "-c", "head -c 11534336 /dev/zero; echo done >&2"], "timeout": 60}]))
+    r = receipt_of(frames)
+    assert r["status"] == "success" and r["stdout_truncated"] is True and r["stderr_truncated"] is False, r
+    assert r["stdout_hash"] == "sha256:" + hashlib.sha256(b"\0" * (10 << 20)).hexdigest()
+    got = b"".join(base64.b64decode(f["data"]) for f in frames if f["type"] == "output" and f["stream"] == "stdout")
+    assert len(got) == 10 << 20, len(got)
+    err = b"".join(base64.b64decode(f["data"]) for f in frames if f["type"] == "output" and f["stream"] == "stderr")
+    assert err == b"done\n", err
+
+
+@case
+def busy_when_the_execution_cap_is_reached(d):
+    d2 = Daemon(config_extra="max_executions: 2\n")
+    try:
+        sleepers = []
+        for i in range(2):
+            c = Conn(d2.sock, UID, GID)
+            c.send({"type": "submit", "contract": contract([{"argv": ["sleep", "3"]}], cid="busy-%04d" % i)})
+            while c.recv()["type"] != "started":
+                pass
+            sleepers.append(c)
+        frames = submit(d2, contract([{"argv": ["true"]}], cid="busy-over-cap"))
+        assert frames[-1]["type"] == "error" and frames[-1]["code"] == "busy", frames[-1]
+        for c in sleepers:
+            assert c.recv_until_receipt()[-1]["receipt"]["status"] == "success"
+            c.close()
+        assert receipt_of(submit(d2, contract([{"argv": ["true"]}])))["status"] == "success"
+    finally:
+        d2.stop()
+    assert d2.returncode == 0, d2.final_log
+
+
+@case
+def sigterm_lets_runs_finish_then_kills_and_still_signs(d):
+    d2 = Daemon(config_extra="stop_grace_sec: 1\n")
+    try:
+        quick = Conn(d2.sock, UID, GID)
+        quick.send({"type": "submit", "contract": contract([{"argv": ["sh", "-c", "sleep 0.5; echo finished"]}],
+                                                           cid="grace-quick")})
+        slow = Conn(d2.sock, UID, GID)
+        slow.send({"type": "submit", "contract": contract([{"argv": ["sleep", "60"], "timeout": 90}], cid="grace-slow")})
+        for c in (quick, slow):
+            while c.recv()["type"] != "started":
+                pass
+        t0 = time.time()
+        d2.proc.send_signal(signal.SIGTERM)
+        fq = quick.recv_until_receipt()
+        fs = slow.recv_until_receipt()
+        assert receipt_of(fq)["status"] == "success" and output_of(fq) == b"finished\n", fq[-1]
+        rs = receipt_of(fs)
+        assert rs["status"] == "failed" and "cancelled" in rs["error"], rs
+        d2.proc.wait(10)
+        assert time.time() - t0 < 8, "stop took too long"
+        assert d2.proc.returncode == 0
+        ids = [l["receipt"]["contract_id"] for l in d2.receipts()]
+        assert "grace-quick" in ids and "grace-slow" in ids, ids
+    finally:
+        d2.stop()
+
+
+@case
+def bad_config_and_loose_key_are_refused_at_start(d):
+    tmp = tempfile.mkdtemp(prefix="cscd-bad.")
+    try:
+        conf = os.path.join(tmp, "cscd.conf")
+        with open(conf, "w") as f:
+            f.write("max_executions: 4\nmax_exections: 5\n")
+        p = subprocess.run([CSCD, "--config", conf, "--socket", os.path.join(tmp, "s"), "--state-dir",
+                            os.path.join(tmp, "st"), "--policy", d.policy, "--signing-key",
+                            os.path.join(d.keys, "test-key.key"), "--key-id", "test-key"],
+                           capture_output=True, text=True, timeout=20)
+        assert p.returncode == 1 and "unknown setting \"max_exections\"" in p.stderr, (p.returncode, p.stderr)
+        key = os.path.join(tmp, "loose.key")
+        shutil.copy(os.path.join(d.keys, "test-key.key"), key)
+        os.chmod(key, 0o644)
+        p = subprocess.run([CSCD, "--socket", os.path.join(tmp, "s"), "--state-dir", os.path.join(tmp, "st"),
+                            "--policy", d.policy, "--signing-key", key, "--key-id", "test-key"],
+                           capture_output=True, text=True, timeout=20)
+        assert p.returncode == 1 and "group or others" in p.stderr, (p.returncode, p.stderr)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
 
 
 def socket_activation():

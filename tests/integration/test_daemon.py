@@ -442,6 +442,34 @@ def bad_config_and_loose_key_are_refused_at_start(d):
         shutil.rmtree(tmp, ignore_errors=True)
 
 
+@case
+def signing_key_from_systemd_credentials(d):
+    creds = tempfile.mkdtemp(prefix="cscd-creds.")
+    tmp = tempfile.mkdtemp(prefix="cscd-cred-run.")
+    os.chmod(tmp, 0o755)
+    try:
+        shutil.copy(os.path.join(d.keys, "test-key.key"), os.path.join(creds, "csc-signing-key"))
+        os.chmod(os.path.join(creds, "csc-signing-key"), 0o400)
+        sock = os.path.join(tmp, "s")
+        env = dict(os.environ, CREDENTIALS_DIRECTORY=creds)
+        p = subprocess.Popen([CSCD, "--socket", sock, "--state-dir", os.path.join(tmp, "st"), "--policy", d.policy],
+                             env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+        for _ in range(100):
+            if os.path.exists(sock):
+                break
+            time.sleep(0.05)
+        st = subprocess.run([CSCCTL, "--socket", sock, "status", "--json"], capture_output=True, text=True)
+        p.terminate()
+        _, err = p.communicate(timeout=15)
+        assert st.returncode == 0, (st.stderr, err)
+        assert json.loads(st.stdout)["signing_key_id"] == "cscd", st.stdout
+        # the credential's key signs: its public half is what pubkeys returns
+        assert p.returncode == 0, err
+    finally:
+        shutil.rmtree(creds, ignore_errors=True)
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
 def socket_activation():
     d = Daemon(activate=True)
     try:

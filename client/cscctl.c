@@ -20,6 +20,8 @@ static const struct {
         { "check",          cmd_check,          "decide a contract against a policy file (offline)" },
         { "verify-receipt", cmd_verify_receipt, "verify the Ed25519 signature of a receipt" },
         { "keygen",         cmd_keygen,         "create an Ed25519 signing key pair" },
+        { "approve",        cmd_approve,        "print an approval artifact bound to a contract's hash" },
+        { "verify-approval", cmd_verify_approval, "verify the Ed25519 signature of an approval" },
         { "canonical",      cmd_canonical,      "print the canonical JSON form of JSON input" },
         { "submit",         cmd_submit,         "submit a contract to cscd and stream its output" },
         { "status",         cmd_status,         "show the daemon's status" },

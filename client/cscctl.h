@@ -27,6 +27,8 @@ int cmd_hash(const cscctl_globals *g, int argc, char **argv);
 int cmd_check(const cscctl_globals *g, int argc, char **argv);
 int cmd_verify_receipt(const cscctl_globals *g, int argc, char **argv);
 int cmd_keygen(const cscctl_globals *g, int argc, char **argv);
+int cmd_verify_approval(const cscctl_globals *g, int argc, char **argv);
+int cmd_approve(const cscctl_globals *g, int argc, char **argv);
 int cmd_canonical(const cscctl_globals *g, int argc, char **argv);
 int cmd_submit(const cscctl_globals *g, int argc, char **argv);
 int cmd_status(const cscctl_globals *g, int argc, char **argv);

@@ -233,22 +233,31 @@ static const char verify_usage[] =
         "  --key-id ID        require this signing key id\n"
         "exit: 0 VALID, 1 INVALID: <reason>, 64 usage, 66 cannot read a file\n";
 
-int cmd_verify_receipt(const cscctl_globals *g, int argc, char **argv) {
-        if (wants_help(argc, argv, verify_usage))
+static const char verify_approval_usage[] =
+        "usage: cscctl verify-approval APPROVAL --public-key FILE [--key-id ID]\n"
+        "Verifies the approval's Ed25519 signature (made by 'cscctl approve --sign-key')\n"
+        "with the approver's raw 32-byte public key.\n"
+        "  --public-key FILE  the approver's public key\n"
+        "  --key-id ID        require this signing key id\n"
+        "exit: 0 VALID, 1 INVALID: <reason>, 64 usage, 66 cannot read a file\n";
+
+/* verify-receipt and verify-approval: the same signature rule (spec §6). */
+static int verify_signed(const char *usage, const char *kind, size_t max, int argc, char **argv) {
+        if (wants_help(argc, argv, usage))
                 return EXIT_OK;
-        const char *receipt = NULL, *pub = NULL, *key_id = NULL;
+        const char *file = NULL, *pub = NULL, *key_id = NULL;
         for (int i = 1; i < argc; i++) {
                 if (strcmp(argv[i], "--public-key") == 0 && i + 1 < argc)
                         pub = argv[++i];
                 else if (strcmp(argv[i], "--key-id") == 0 && i + 1 < argc)
                         key_id = argv[++i];
-                else if (argv[i][0] != '-' && !receipt)
-                        receipt = argv[i];
+                else if (argv[i][0] != '-' && !file)
+                        file = argv[i];
                 else
-                        return usage_error(verify_usage, "unexpected argument '%s'", argv[i]);
+                        return usage_error(usage, "unexpected argument '%s'", argv[i]);
         }
-        if (!receipt || !pub)
-                return usage_error(verify_usage, "verify-receipt takes a receipt and --public-key");
+        if (!file || !pub)
+                return usage_error(usage, "takes a %s file and --public-key", kind);
         csc_public_key key = { .key_id = key_id };
         csc_error err = { 0 };
         int r = csc_public_key_load(pub, key.key, &err);
@@ -256,19 +265,19 @@ int cmd_verify_receipt(const cscctl_globals *g, int argc, char **argv) {
                 return fail_err(r == -EINVAL || r == -EFBIG ? EXIT_DATAERR : EXIT_NOINPUT, pub, &err);
         char *data;
         size_t len;
-        r = csc_read_file(receipt, CSC_RECEIPT_MAX_BYTES, &data, &len);
+        r = csc_read_file(file, max, &data, &len);
         if (r == -EFBIG) {
-                printf("INVALID: receipt is larger than 1 MiB\n");
+                printf("INVALID: %s is larger than %zu bytes\n", kind, max);
                 return 1;
         }
         if (r < 0)
-                return fail(exit_for_read_error(r), "failed to read '%s': %s", receipt, strerror(-r));
+                return fail(exit_for_read_error(r), "failed to read '%s': %s", file, strerror(-r));
         csc_json_doc *doc = NULL;
         r = csc_json_parse(data, len, &doc, &err);
         free(data);
         if (r < 0) {
                 char buf[CSC_ERROR_PATH_MAX + CSC_ERROR_MSG_MAX + 4];
-                printf("INVALID: receipt is not valid JSON: %s\n", csc_error_str(&err, buf, sizeof buf));
+                printf("INVALID: %s is not valid JSON: %s\n", kind, csc_error_str(&err, buf, sizeof buf));
                 return 1;
         }
         csc_verify_result res;
@@ -282,6 +291,14 @@ int cmd_verify_receipt(const cscctl_globals *g, int argc, char **argv) {
         }
         printf("VALID\n");
         return 0;
+}
+
+int cmd_verify_receipt(const cscctl_globals *g, int argc, char **argv) {
+        return verify_signed(verify_usage, "receipt", CSC_RECEIPT_MAX_BYTES, argc, argv);
+}
+
+int cmd_verify_approval(const cscctl_globals *g, int argc, char **argv) {
+        return verify_signed(verify_approval_usage, "approval", CSC_APPROVAL_MAX_BYTES, argc, argv);
 }
 
 static const char keygen_usage[] =

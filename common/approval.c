@@ -13,7 +13,7 @@ const char *csc_approval_result_str(csc_approval_result r) {
         switch (r) {
         case CSC_APPROVAL_OK:             return "valid";
         case CSC_APPROVAL_INVALID:        return "invalid approval";
-        case CSC_APPROVAL_WRONG_CONTRACT: return "approval is for another contract";
+        case CSC_APPROVAL_WRONG_CONTRACT: return "approval is for another contract (its contract_sha256 differs)";
         case CSC_APPROVAL_BAD_WINDOW:     return "expires_at is not after approved_at";
         case CSC_APPROVAL_EXPIRED:        return "approval has expired";
         case CSC_APPROVAL_FUTURE:         return "approved_at is in the future";

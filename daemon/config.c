@@ -9,6 +9,7 @@
 
 #include "buf.h"
 #include "json.h"
+#include "keys.h"
 #include "limits.h"
 #include "validate.h"
 #include "yaml.h"
@@ -41,6 +42,11 @@ cscd_config *cscd_config_free(cscd_config *c) {
         strlist_free(&c->admin_users);
         strlist_free(&c->admin_groups);
         strlist_free(&c->mask_paths);
+        for (size_t i = 0; i < c->n_approvers; i++) {
+                free(c->approvers[i].identity);
+                free(c->approvers[i].key_id);
+        }
+        free(c->approvers);
         free(c);
         return NULL;
 }
@@ -69,7 +75,7 @@ int cscd_config_defaults(cscd_config **ret) {
         return 0;
 }
 
-typedef enum { K_PATH, K_STRING, K_STRING_OR_NULL, K_MODE, K_BOOL, K_UINT, K_U64, K_LIST, K_PATH_LIST } kind;
+typedef enum { K_PATH, K_STRING, K_STRING_OR_NULL, K_MODE, K_BOOL, K_UINT, K_U64, K_LIST, K_PATH_LIST, K_APPROVERS } kind;
 
 typedef struct key_spec {
         const char *key;
@@ -100,6 +106,7 @@ static const key_spec keys[] = {
         { "stop_grace_sec", K_UINT, F(stop_grace_sec), 0, 3600 },
         { "tmp_size_bytes", K_U64, F(tmp_size_bytes), 1 << 20, 64ull << 30 },
         { "mask_paths", K_PATH_LIST, F(mask_paths), 0, 0 },
+        { "approvers", K_APPROVERS, 0, 0, 0 },
 };
 
 static int set_string(char **field, const csc_json *v, bool path, const char *key, csc_error *err) {
@@ -129,6 +136,52 @@ static int set_list(cscd_strlist *l, const csc_json *v, bool paths, const char *
                 if (r < 0)
                         return r;
                 l->n++;
+        }
+        return 0;
+}
+
+/* approvers: [{identity, key_id, public_key: /path/to/32-byte.pub}, ...] */
+static int set_approvers(cscd_config *c, const csc_json *v, csc_error *err) {
+        if (v->type != CSC_JSON_ARRAY)
+                return csc_error_set(err, -EINVAL, "approvers", "must be a list of {identity, key_id, public_key}");
+        c->approvers = calloc(v->array.count + 1, sizeof *c->approvers);
+        if (!c->approvers)
+                return -ENOMEM;
+        for (size_t i = 0; i < v->array.count; i++) {
+                const csc_json *a = v->array.items[i];
+                char path[64];
+                snprintf(path, sizeof path, "approvers[%zu]", i);
+                if (a->type != CSC_JSON_OBJECT)
+                        return csc_error_set(err, -EINVAL, path, "must be a mapping {identity, key_id, public_key}");
+                for (size_t k = 0; k < a->object.count; k++) {
+                        const char *key = a->object.members[k].key;
+                        if (strcmp(key, "identity") != 0 && strcmp(key, "key_id") != 0 && strcmp(key, "public_key") != 0)
+                                return csc_error_set(err, -EINVAL, path, "unknown key \"%.64s\"", key);
+                }
+                cscd_approver *ap = &c->approvers[c->n_approvers++];
+                char *pub = NULL;
+                int r = 0;
+                static const char *const need[] = { "identity", "key_id", "public_key" };
+                for (size_t k = 0; k < 3 && r == 0; k++)
+                        if (!csc_json_get(a, need[k]))
+                                r = csc_error_set(err, -EINVAL, path, "missing required key \"%s\"", need[k]);
+                if (r == 0)
+                        r = set_string(&ap->identity, csc_json_get(a, "identity"), false, path, err);
+                if (r == 0)
+                        r = set_string(&ap->key_id, csc_json_get(a, "key_id"), false, path, err);
+                if (r == 0)
+                        r = set_string(&pub, csc_json_get(a, "public_key"), true, path, err);
+                if (r == 0) {
+                        r = csc_public_key_load(pub, ap->public_key, err);
+                        if (r < 0)
+                                snprintf(err->path, sizeof err->path, "%s.public_key", path);
+                }
+                free(pub);
+                if (r < 0)
+                        return r;
+                for (size_t k = 0; k + 1 < c->n_approvers; k++)
+                        if (strcmp(c->approvers[k].key_id, ap->key_id) == 0)
+                                return csc_error_set(err, -EINVAL, path, "key_id \"%s\" is listed twice", ap->key_id);
         }
         return 0;
 }
@@ -173,6 +226,8 @@ static int apply(cscd_config *c, const key_spec *s, const csc_json *v, csc_error
         case K_LIST:
         case K_PATH_LIST:
                 return set_list(field, v, s->k == K_PATH_LIST, s->key, err);
+        case K_APPROVERS:
+                return set_approvers(c, v, err);
         }
         return -EINVAL;
 }

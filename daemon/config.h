@@ -14,6 +14,13 @@ typedef struct cscd_strlist {
         size_t n;
 } cscd_strlist;
 
+/* A trusted approver: approvals signed with this key may claim this identity. */
+typedef struct cscd_approver {
+        char *identity;
+        char *key_id;
+        unsigned char public_key[32];
+} cscd_approver;
+
 typedef struct cscd_config {
         char *socket_path;               /* /run/csc.sock */
         mode_t socket_mode;              /* 0666: authorization is per request, by SO_PEERCRED */
@@ -33,6 +40,8 @@ typedef struct cscd_config {
         unsigned stop_grace_sec;         /* 10 */
         uint64_t tmp_size_bytes;         /* 64 MiB: the sandbox's private /tmp */
         cscd_strlist mask_paths;         /* extra host paths hidden inside every sandbox */
+        cscd_approver *approvers;        /* none: approvals need no signature */
+        size_t n_approvers;
 } cscd_config;
 
 int cscd_config_defaults(cscd_config **ret);

@@ -16,9 +16,11 @@
 
 #include <systemd/sd-daemon.h>
 
+#include "approval_store.h"
 #include "audit.h"
 #include "build-config.h"
 #include "config.h"
+#include "timefmt.h"
 #include "log.h"
 
 policy_ref *policy_ref_get(policy_ref *p) {
@@ -125,6 +127,7 @@ manager *manager_free(manager *m) {
         policy_ref_put(m->policy);
         csc_signing_key_free(m->key);
         cscd_audit_free(m->audit);
+        approval_store_free(m->approvals);
         cscd_config_free(m->config);
         free(m->config_path);
         sd_event_unref(m->event);
@@ -225,6 +228,16 @@ int manager_load(manager *m) {
                 log_error("cannot open state dir %s: %s", m->config->state_dir, csc_error_str(&e, buf, sizeof buf));
                 return r;
         }
+        r = approval_store_open(m->config->state_dir, &m->approvals);
+        if (r == -ENOMEM)
+                return log_error_errno(r, "cannot open the approval store");
+        if (r < 0) {
+                approval_store_stats st;
+                approval_store_stats_get(m->approvals, &st);
+                log_warning("approval store unavailable (%s): contracts that need approval will be blocked; "
+                            "everything else is served", st.error);
+        } else
+                (void) approval_store_purge(m->approvals, csc_time_now_usec());
         uint64_t torn;
         if (cscd_audit_torn_tail(m->audit, &torn))
                 log_warning("receipts.jsonl in %s ended in a torn line at byte %llu (crash during a write); "
@@ -425,6 +438,18 @@ int manager_status_json(manager *m, csc_json_doc *doc, csc_json **ret) {
         r = r ?: csc_json_object_set(doc, cnt, "errors", csc_json_new_int(doc, (int64_t) m->counters.errors));
         r = r ?: csc_json_object_set(doc, cnt, "requests", csc_json_new_int(doc, (int64_t) m->counters.requests));
         r = r ?: csc_json_object_set(doc, o, "outcomes", cnt);
+        approval_store_stats as;
+        approval_store_stats_get(m->approvals, &as);
+        csc_json *aj = csc_json_new_object(doc);
+        r = r ?: aj ? 0 : -ENOMEM;
+        r = r ?: csc_json_object_set(doc, aj, "healthy", csc_json_new_bool(doc, as.healthy));
+        if (!as.healthy)
+                r = r ?: csc_json_object_set(doc, aj, "error", csc_json_new_string(doc, as.error));
+        r = r ?: csc_json_object_set(doc, aj, "consumed", csc_json_new_int(doc, as.consumed));
+        r = r ?: csc_json_object_set(doc, aj, "time_window_uses", csc_json_new_int(doc, as.uses));
+        r = r ?: csc_json_object_set(doc, aj, "schema_version", csc_json_new_int(doc, as.schema_version));
+        r = r ?: csc_json_object_set(doc, aj, "trusted_approvers", csc_json_new_int(doc, (int64_t) m->config->n_approvers));
+        r = r ?: csc_json_object_set(doc, o, "approval_store", aj);
         if (r < 0)
                 return r;
         *ret = o;

@@ -10,6 +10,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "approval_gate.h"
 #include "audit.h"
 #include "build-config.h"
 #include "base64.h"
@@ -424,6 +425,9 @@ int execution_start(manager *m, conn *c, const csc_json *req) {
         const csc_json *cj = csc_json_get(req, "contract");
         if (!cj)
                 return conn_send_error(c, "invalid_contract", "missing required key \"contract\"", "contract");
+        const csc_json *aj = csc_json_get(req, "approvals");
+        if (aj && aj->type != CSC_JSON_ARRAY)
+                return conn_send_error(c, "invalid_approval", "must be an array of approval objects", "approvals");
         const cscd_peer *peer = conn_peer(c);
         if (m->stopping)
                 return conn_send_error(c, "busy", "cscd is stopping", NULL);
@@ -473,11 +477,15 @@ int execution_start(manager *m, conn *c, const csc_json *req) {
                 return 0;
         }
         if (e->decision.verdict == CSC_VERDICT_NEEDS_APPROVAL) {
-                /* Approval checking is not built yet: fail closed. */
-                snprintf(e->error, sizeof e->error, "approval required: %s; no valid approval was presented",
-                         e->decision.reason);
-                finish(e, "blocked");
-                return 0;
+                const csc_json *approvals = csc_json_get(req, "approvals");
+                char why[1024];
+                r = approval_gate(m->approvals, m->config, ct, approvals, e->execution_id, e->peer.uid, why, sizeof why);
+                if (r != 0) {
+                        snprintf(e->error, sizeof e->error, "blocked: %s: %s", e->decision.reason,
+                                 r < 0 ? "out of memory" : why);
+                        finish(e, "blocked");
+                        return 0;
+                }
         }
         for (size_t i = 0; i < ct->n_commands; i++)
                 if (ct->commands[i].network == CSC_NET_ALLOWLISTED) {

@@ -129,7 +129,8 @@ allowed_write_prefixes: [/tmp, /srv]
 class Daemon:
     """A real cscd on a temporary socket with its own key, state dir and policy."""
 
-    def __init__(self, policy_extra="cut", config_extra="", activate=False):
+    def __init__(self, policy_extra="cut", config_extra="", activate=False, config_extra_raw="",
+                 prepare_state=None):
         self.dir = tempfile.mkdtemp(prefix="cscd-test.")
         os.chmod(self.dir, 0o755)
         self.sock = os.path.join(self.dir, "csc.sock")
@@ -152,16 +153,28 @@ class Daemon:
                     settings[k.strip()] = v.strip()
             if int(settings.get("max_executions", "64")) < int(settings["max_executions_per_peer"]):
                 settings["max_executions_per_peer"] = settings["max_executions"]
-            f.write("".join("%s: %s\n" % kv for kv in settings.items()))
+            f.write("".join("%s: %s\n" % kv for kv in settings.items()) + config_extra_raw + "\n")
+        if prepare_state:
+            os.mkdir(self.state, 0o700)
+            prepare_state(self.state)
+            os.chmod(self.state, 0o700)
         self.log = open(os.path.join(self.dir, "cscd.log"), "w+")
         args = [CSCD, "--config", self.conf, "--socket", self.sock, "--state-dir", self.state,
                 "--policy", self.policy, "--signing-key", os.path.join(self.keys, "test-key.key"),
                 "--key-id", "test-key"]
         if activate:
             args = ["systemd-socket-activate", "-l", self.sock] + args
-        self.proc = subprocess.Popen(args, stdout=self.log, stderr=subprocess.STDOUT)
+        self.args = args
+        self._start(activate)
+
+    def restart(self):
+        """Starts the daemon again on the same socket, state and keys (after a kill -9)."""
+        self._start(False)
+
+    def _start(self, activate):
+        self.proc = subprocess.Popen(self.args, stdout=self.log, stderr=subprocess.STDOUT)
         for _ in range(100):
-            if os.path.exists(self.sock):
+            if os.path.exists(self.sock) and (activate or self._answers()):
                 break
             time.sleep(0.05)
         if activate:
@@ -169,6 +182,15 @@ class Daemon:
             # say SocketMode=0666. cscd authorizes per request by SO_PEERCRED.
             os.chmod(self.sock, 0o666)
             time.sleep(0.2)
+
+    def _answers(self):
+        try:
+            s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+            s.connect(self.sock)
+            s.close()
+            return True
+        except OSError:
+            return False
 
     def logtext(self):
         self.log.flush()

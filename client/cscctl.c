@@ -8,7 +8,10 @@
 #include <string.h>
 
 #include "build-config.h"
+#include "buf.h"
+#include "canon.h"
 #include "cscctl.h"
+#include "json.h"
 
 static const struct {
         const char *name;
@@ -73,6 +76,37 @@ int exit_for_read_error(int r) {
         default:
                 return EXIT_SOFTWARE;
         }
+}
+
+bool take_flag(int *argc, char **argv, const char *flag) {
+        for (int i = 1; i < *argc; i++)
+                if (strcmp(argv[i], flag) == 0) {
+                        memmove(argv + i, argv + i + 1, (size_t)(*argc - i) * sizeof *argv);
+                        (*argc)--;
+                        return true;
+                }
+        return false;
+}
+
+int print_result(const char *const *kv, size_t n) {
+        csc_json_doc *doc = csc_json_doc_new();
+        csc_json *o = doc ? csc_json_new_object(doc) : NULL;
+        int r = o ? 0 : -ENOMEM;
+        for (size_t i = 0; i + 1 < n && r == 0; i += 2) {
+                const char *v = kv[i + 1];
+                csc_json *val = !v ? csc_json_new_null(doc)
+                                : strcmp(v, "true") == 0 ? csc_json_new_bool(doc, true)
+                                : strcmp(v, "false") == 0 ? csc_json_new_bool(doc, false)
+                                : csc_json_new_string(doc, v);
+                r = csc_json_object_set(doc, o, kv[i], val);
+        }
+        csc_buf b = CSC_BUF_INIT;
+        r = r ?: csc_json_write_pretty(o, &b);
+        if (r == 0)
+                printf("%s\n", b.data);
+        csc_buf_free(&b);
+        csc_json_doc_free(doc);
+        return r;
 }
 
 bool wants_help(int argc, char **argv, const char *text) {

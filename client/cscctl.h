@@ -35,6 +35,11 @@ int cmd_status(const cscctl_globals *g, int argc, char **argv);
 int cmd_reload(const cscctl_globals *g, int argc, char **argv);
 int cmd_pubkeys(const cscctl_globals *g, int argc, char **argv);
 
+/* Removes flag from argv when present (for --json and friends). */
+bool take_flag(int *argc, char **argv, const char *flag);
+/* Prints {"k": "v", ...} (values "true"/"false" become booleans, NULL null)
+ * as the --json result of a command. */
+int print_result(const char *const *kv, size_t n);
 /* Prints "cscctl: <what>: <err>" to stderr and returns code. */
 int fail_err(int code, const char *what, const csc_error *err);
 int fail(int code, const char *fmt, ...) __attribute__((format(printf, 2, 3)));

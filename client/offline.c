@@ -44,6 +44,19 @@ static int load_policy(const char *path, csc_policy **ret) {
         return fail_err(code, path, &err);
 }
 
+/* validate --json: an invalid policy is a result, not an error message. */
+static int load_policy_quiet(const char *path, csc_policy **ret, const char *kind) {
+        csc_error err = { 0 };
+        int r = csc_policy_load_file(path, ret, &err);
+        if (r >= 0)
+                return 0;
+        if (r == -ENOENT || r == -EACCES || r == -EISDIR)
+                return fail_err(EXIT_NOINPUT, path, &err);
+        const char *kv[] = { "valid", "false", "kind", kind, "file", path, "path", err.path, "message", err.message };
+        print_result(kv, 10);
+        return EXIT_DATAERR;
+}
+
 static int load_contract(const char *path, csc_contract **ret) {
         char *data;
         size_t len;
@@ -60,23 +73,63 @@ static int load_contract(const char *path, csc_contract **ret) {
         return 0;
 }
 
+/* The line of FILE where a top-level policy key is written (YAML "key:" or
+ * JSON "\"key\":"), for pointing an admin at the rule; 0 when not found. */
+static int policy_key_line(const char *path, const char *key) {
+        char *data;
+        size_t len;
+        if (csc_read_file(path, CSC_POLICY_MAX_BYTES, &data, &len) < 0)
+                return 0;
+        size_t klen = strlen(key);
+        int line = 1, found = 0;
+        for (char *p = data; *p && !found; line++) {
+                char *eol = strchr(p, '\n');
+                char *q = p;
+                while (*q == ' ' || *q == '\t' || *q == '{' || *q == ',')
+                        q++;
+                bool quoted = *q == '"' || *q == '\'';
+                if (quoted)
+                        q++;
+                if (strncmp(q, key, klen) == 0) {
+                        q += klen;
+                        if (quoted && (*q == '"' || *q == '\''))
+                                q++;
+                        while (*q == ' ')
+                                q++;
+                        if (*q == ':')
+                                found = line;
+                }
+                if (!eol)
+                        break;
+                p = eol + 1;
+        }
+        free(data);
+        return found;
+}
+
 static const char validate_usage[] =
         "usage: cscctl validate contract|policy|receipt|approval|decision FILE\n"
         "Strictly validates FILE; prints the first problem with its JSON path.\n"
+        "  --json  print {\"valid\", \"kind\", \"path\", \"message\"} on stdout\n"
         "exit: 0 valid, 65 invalid, 66 cannot read FILE\n";
 
 int cmd_validate(const cscctl_globals *g, int argc, char **argv) {
         if (wants_help(argc, argv, validate_usage))
                 return EXIT_OK;
+        bool json = take_flag(&argc, argv, "--json");
         if (argc != 3)
                 return usage_error(validate_usage, "validate takes a kind and a file");
         const char *kind = argv[1], *path = argv[2];
         if (strcmp(kind, "policy") == 0) {
                 csc_policy *p = NULL;
-                int code = load_policy(path, &p);
+                int code = json ? load_policy_quiet(path, &p, kind) : load_policy(path, &p);
                 if (code)
                         return code;
-                printf("%s: valid policy '%s'\n", path, p->name);
+                if (json) {
+                        const char *kv[] = { "valid", "true", "kind", kind, "file", path, "name", p->name };
+                        print_result(kv, 8);
+                } else
+                        printf("%s: valid policy '%s'\n", path, p->name);
                 csc_policy_free(p);
                 return EXIT_OK;
         }
@@ -100,9 +153,19 @@ int cmd_validate(const cscctl_globals *g, int argc, char **argv) {
                 csc_error err = { 0 };
                 int r = kinds[i].validate(csc_json_doc_root(doc), &err);
                 csc_json_doc_free(doc);
+                if (r < 0 && json) {
+                        const char *kv[] = { "valid", "false", "kind", kind, "file", path, "path", err.path,
+                                             "message", err.message };
+                        print_result(kv, 10);
+                        return EXIT_DATAERR;
+                }
                 if (r < 0)
                         return fail_err(EXIT_DATAERR, path, &err);
-                printf("%s: valid %s\n", path, kind);
+                if (json) {
+                        const char *kv[] = { "valid", "true", "kind", kind, "file", path };
+                        print_result(kv, 6);
+                } else
+                        printf("%s: valid %s\n", path, kind);
                 return EXIT_OK;
         }
         return usage_error(validate_usage, "unknown kind '%s'", kind);
@@ -111,11 +174,13 @@ int cmd_validate(const cscctl_globals *g, int argc, char **argv) {
 static const char hash_usage[] =
         "usage: cscctl hash contract|policy FILE\n"
         "Prints contract_sha256 or policy_sha256 (64 lower-case hex digits).\n"
+        "  --json  print {\"kind\", \"sha256\"}\n"
         "exit: 0, 65 invalid, 66 cannot read FILE\n";
 
 int cmd_hash(const cscctl_globals *g, int argc, char **argv) {
         if (wants_help(argc, argv, hash_usage))
                 return EXIT_OK;
+        bool json = take_flag(&argc, argv, "--json");
         if (argc != 3)
                 return usage_error(hash_usage, "hash takes a kind and a file");
         if (strcmp(argv[1], "contract") == 0) {
@@ -123,7 +188,11 @@ int cmd_hash(const cscctl_globals *g, int argc, char **argv) {
                 int code = load_contract(argv[2], &c);
                 if (code)
                         return code;
-                printf("%s\n", c->sha256);
+                const char *kv[] = { "kind", "contract", "contract_sha256", c->sha256 };
+                if (json)
+                        print_result(kv, 4);
+                else
+                        printf("%s\n", c->sha256);
                 csc_contract_free(c);
                 return EXIT_OK;
         }
@@ -132,7 +201,11 @@ int cmd_hash(const cscctl_globals *g, int argc, char **argv) {
                 int code = load_policy(argv[2], &p);
                 if (code)
                         return code;
-                printf("%s\n", p->sha256);
+                const char *kv[] = { "kind", "policy", "policy_sha256", p->sha256, "name", p->name };
+                if (json)
+                        print_result(kv, 6);
+                else
+                        printf("%s\n", p->sha256);
                 csc_policy_free(p);
                 return EXIT_OK;
         }
@@ -168,13 +241,22 @@ int check_print(const csc_decision *d, const csc_contract *c, const csc_policy *
                 if (r < 0)
                         return fail(EXIT_SOFTWARE, "cannot build decision: %s", strerror(-r));
         } else {
-                printf("decision:        %s\n", csc_verdict_name(d->verdict));
+                bool colour = isatty(STDOUT_FILENO) && !getenv("NO_COLOR");
+                const char *on = !colour ? "" : d->verdict == CSC_VERDICT_ALLOW ? "\033[32m"
+                                 : d->verdict == CSC_VERDICT_DENY ? "\033[31m" : "\033[33m";
+                printf("decision:        %s%s%s\n", on, csc_verdict_name(d->verdict), colour ? "\033[0m" : "");
                 printf("reason code:     %s\n", d->code);
                 printf("reason:          %s\n", d->reason);
                 if (d->where[0])
                         printf("offending value: %s\n", d->where);
-                if (d->policy_key)
-                        printf("policy rule:     %s (policy '%s', %s)\n", d->policy_key, p->name, p->source);
+                if (d->policy_key) {
+                        int line = policy_key_line(p->source, d->policy_key);
+                        if (line > 0)
+                                printf("policy rule:     %s (policy '%s', %s line %d)\n", d->policy_key, p->name,
+                                       p->source, line);
+                        else
+                                printf("policy rule:     %s (policy '%s', %s)\n", d->policy_key, p->name, p->source);
+                }
                 printf("contract_sha256: %s\n", c->sha256);
                 printf("policy_sha256:   %s\n", p->sha256);
                 for (size_t i = 0; i < d->n_effects; i++)
@@ -231,6 +313,7 @@ static const char verify_usage[] =
         "Verifies the receipt's Ed25519 signature with a raw 32-byte public key.\n"
         "  --public-key FILE  the signer's public key (as written by keygen/pubkeys)\n"
         "  --key-id ID        require this signing key id\n"
+        "  --json             print {\"valid\", \"reason\"}\n"
         "exit: 0 VALID, 1 INVALID: <reason>, 64 usage, 66 cannot read a file\n";
 
 static const char verify_approval_usage[] =
@@ -239,12 +322,14 @@ static const char verify_approval_usage[] =
         "with the approver's raw 32-byte public key.\n"
         "  --public-key FILE  the approver's public key\n"
         "  --key-id ID        require this signing key id\n"
+        "  --json             print {\"valid\", \"reason\"}\n"
         "exit: 0 VALID, 1 INVALID: <reason>, 64 usage, 66 cannot read a file\n";
 
 /* verify-receipt and verify-approval: the same signature rule (spec §6). */
 static int verify_signed(const char *usage, const char *kind, size_t max, int argc, char **argv) {
         if (wants_help(argc, argv, usage))
                 return EXIT_OK;
+        bool json = take_flag(&argc, argv, "--json");
         const char *file = NULL, *pub = NULL, *key_id = NULL;
         for (int i = 1; i < argc; i++) {
                 if (strcmp(argv[i], "--public-key") == 0 && i + 1 < argc)
@@ -285,6 +370,11 @@ static int verify_signed(const char *usage, const char *kind, size_t max, int ar
         csc_json_doc_free(doc);
         if (r < 0)
                 return fail(EXIT_SOFTWARE, "verification failed: %s", strerror(-r));
+        if (json) {
+                const char *kv[] = { "valid", res == CSC_VERIFY_OK ? "true" : "false", "reason", csc_verify_result_str(res) };
+                print_result(kv, 4);
+                return res == CSC_VERIFY_OK ? 0 : 1;
+        }
         if (res != CSC_VERIFY_OK) {
                 printf("INVALID: %s\n", csc_verify_result_str(res));
                 return 1;
@@ -305,11 +395,13 @@ static const char keygen_usage[] =
         "usage: cscctl keygen --key-id ID --out-dir DIR\n"
         "Writes DIR/ID.key (32-byte Ed25519 seed, mode 0600) and DIR/ID.pub\n"
         "(32 raw bytes). Existing files are never overwritten.\n"
+        "  --json  print {\"key_id\", \"private_key\", \"public_key\"}\n"
         "exit: 0, 64 usage, 73 cannot create\n";
 
 int cmd_keygen(const cscctl_globals *g, int argc, char **argv) {
         if (wants_help(argc, argv, keygen_usage))
                 return EXIT_OK;
+        bool json = take_flag(&argc, argv, "--json");
         const char *id = NULL, *dir = NULL;
         for (int i = 1; i < argc; i++) {
                 if (strcmp(argv[i], "--key-id") == 0 && i + 1 < argc)
@@ -325,7 +417,14 @@ int cmd_keygen(const cscctl_globals *g, int argc, char **argv) {
         int r = csc_keygen_write(dir, id, &err);
         if (r < 0)
                 return fail_err(r == -EINVAL ? EXIT_USAGE : 73, "keygen", &err);
-        printf("%s/%s.key\n%s/%s.pub\n", dir, id, dir, id);
+        char k[4200], pk[4200];
+        snprintf(k, sizeof k, "%s/%s.key", dir, id);
+        snprintf(pk, sizeof pk, "%s/%s.pub", dir, id);
+        if (json) {
+                const char *kv[] = { "key_id", id, "private_key", k, "public_key", pk };
+                print_result(kv, 6);
+        } else
+                printf("%s\n%s\n", k, pk);
         return EXIT_OK;
 }
 

@@ -8,6 +8,7 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "base64.h"
@@ -219,6 +220,8 @@ int cmd_submit(const cscctl_globals *g, int argc, char **argv);
 int cmd_submit(const cscctl_globals *g, int argc, char **argv) {
         if (wants_help(argc, argv, submit_usage))
                 return EXIT_OK;
+        struct timespec t_start;
+        clock_gettime(CLOCK_MONOTONIC, &t_start);
         const char *contract = NULL, *receipt_out = NULL;
         const char *approvals[16];
         size_t n_approvals = 0;
@@ -317,12 +320,17 @@ int cmd_submit(const cscctl_globals *g, int argc, char **argv) {
                         }
                         if (json)
                                 print_json(rc);
-                        if (!quiet)
-                                fprintf(stderr, "cscctl: %s, exit code %s, execution %s%s%s\n", status ? status : "?",
+                        if (!quiet) {
+                                struct timespec t_end;
+                                clock_gettime(CLOCK_MONOTONIC, &t_end);
+                                double ms = (double)(t_end.tv_sec - t_start.tv_sec) * 1e3 +
+                                            (double)(t_end.tv_nsec - t_start.tv_nsec) / 1e6;
+                                fprintf(stderr, "cscctl: %s, exit code %s, %.0f ms, execution %s%s%s\n", status ? status : "?",
                                         ec && ec->type == CSC_JSON_INT ? ec->integer.text : "-",
-                                        csc_json_get_str(rc, "execution_id") ?: "?",
+                                        ms, csc_json_get_str(rc, "execution_id") ?: "?",
                                         receipt_out && !receipt_lost ? ", receipt in " : "",
                                         receipt_out && !receipt_lost ? receipt_out : "");
+                        }
                         if (status && strcmp(status, "success") == 0)
                                 code = 0;
                         else if (verdict && strcmp(verdict, "needs_approval") == 0)
@@ -377,15 +385,20 @@ int cmd_status(const cscctl_globals *g, int argc, char **argv) {
 int cmd_reload(const cscctl_globals *g, int argc, char **argv);
 
 int cmd_reload(const cscctl_globals *g, int argc, char **argv) {
-        if (wants_help(argc, argv, "usage: cscctl reload\nAsks cscd to re-read its policy and keys (admins only).\n"))
+        if (wants_help(argc, argv, "usage: cscctl reload [--json]\nAsks cscd to re-read its policy and keys (admins only).\n"
+                                   "exit: 0 reloaded, 1 refused (the old policy stays), 69, 77\n"))
                 return EXIT_OK;
+        bool json = take_flag(&argc, argv, "--json");
         csc_json_doc *d = NULL;
         int code = simple_request(g, "reload", &d);
         if (code)
                 return code;
         const csc_json *f = csc_json_doc_root(d);
         const csc_json *ok = csc_json_get(f, "ok");
-        if (ok && ok->type == CSC_JSON_BOOL && ok->boolean) {
+        if (json) {
+                print_json(f);
+                code = ok && ok->type == CSC_JSON_BOOL && ok->boolean ? 0 : 1;
+        } else if (ok && ok->type == CSC_JSON_BOOL && ok->boolean) {
                 printf("reloaded: policy_sha256 %s\n", csc_json_get_str(f, "policy_sha256") ?: "?");
                 code = 0;
         } else {

@@ -1,168 +1,62 @@
-/* csc-bench.c — cscd's benchmark. Part 1 (this file): the cost of one
- * decision for a typical one-command contract, split into parse, validate,
- * hash and evaluate, against the design's targets (≤ 20 µs total, ≤ 2 µs
- * evaluate). Prints a table and writes the figures as JSON (--json FILE). */
+/* csc-bench.c — cscd's benchmark: (a) decision cost by phase; with --cscd,
+ * (b) submit→receipt latency, (c) throughput at 1/8/32 clients, (d) daemon
+ * RSS; every figure beside a baseline measured in the same run and the
+ * design's target. --json FILE writes all figures. */
 #include <errno.h>
-#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
-#include <sodium.h>
+#include "bench.h"
 
-#include "contract.h"
-#include "decide.h"
-#include "policy.h"
-#include "validate.h"
-
-static const char contract_text[] =
-        "{\"version\":\"csc.v0.1\",\"contract_id\":\"bench-contract-0001\",\"intent\":\"show repository status\","
-        "\"actor\":{\"agent_id\":\"agent-7\",\"session_id\":\"sess-42\",\"initiating_user\":\"alice\","
-        "\"delegation_scope\":\"repo-maintainer\"},"
-        "\"commands\":[{\"id\":\"cmd_1\",\"exec\":{\"argv\":[\"git\",\"status\",\"--porcelain\"]},"
-        "\"cwd\":\"/workspace/app\",\"read_paths\":[\"/workspace/app\",\"/workspace/app/src/**\"],"
-        "\"write_paths\":[],\"network\":\"deny\",\"env_allow\":[\"HOME\",\"LANG\"],\"secret_refs\":[],"
-        "\"timeout_sec\":30,\"proposed_effect_type\":\"observe\"}],"
-        "\"risk_class\":\"low\",\"approval_mode\":\"policy_only\","
-        "\"justification\":\"the agent needs to know which files changed before proposing a commit\"}";
-
-static const char policy_text[] =
-        "policy_schema_version: csc.policy.v0.1\n"
-        "name: dev-readonly\n"
-        "allow_commands: [git, ls, cat, grep, head, wc, find, echo, \"true\"]\n"
-        "deny_argv_prefixes: [[git, push], [git, config]]\n"
-        "allowed_effect_types: [observe]\n"
-        "allowed_risk_classes: [low, medium]\n"
-        "max_timeout_sec: 300\n"
-        "network: deny\n"
-        "allow_secret_refs: false\n"
-        "require_write_paths_empty: true\n"
-        "allowed_cwd_prefixes: [/workspace, /home, /srv]\n"
-        "allowed_read_prefixes: [/workspace, /home, /srv]\n";
-
-static double now_ns(void) {
-        struct timespec ts;
-        clock_gettime(CLOCK_MONOTONIC, &ts);
-        return (double) ts.tv_sec * 1e9 + (double) ts.tv_nsec;
-}
-
-static int cmp_double(const void *a, const void *b) {
-        double x = *(const double *) a, y = *(const double *) b;
-        return (x > y) - (x < y);
-}
-
-#define ROUNDS 15
-#define ITERS 4000
-
-typedef struct phase {
-        const char *name;
-        double ns[ROUNDS];
-        double median;
-} phase;
-
-static void finish_phase(phase *p) {
-        qsort(p->ns, ROUNDS, sizeof p->ns[0], cmp_double);
-        p->median = p->ns[ROUNDS / 2];
-}
+static const char usage[] =
+        "usage: csc-bench [--cscd PATH [--n N]] [--json FILE]\n"
+        "  (a) the cost of one policy decision (parse, validate, hash, evaluate)\n"
+        "  --cscd PATH  also start PATH (root needed) and measure (b) submit->signed\n"
+        "               receipt latency p50/p90/p99, (c) throughput at 1, 8, 32\n"
+        "               concurrent clients, (d) daemon RSS, against fork+exec,\n"
+        "               unshare and the reference's bwrap+setpriv+prlimit chain\n"
+        "  --n N        submits per latency measurement (default 300)\n"
+        "  --json FILE  write every figure as JSON\n";
 
 int main(int argc, char **argv) {
-        const char *json_out = NULL;
+        const char *json_out = NULL, *cscd = NULL;
+        int n = 300;
         for (int i = 1; i < argc; i++) {
                 if (strcmp(argv[i], "--json") == 0 && i + 1 < argc)
                         json_out = argv[++i];
-                else if (strcmp(argv[i], "--help") == 0) {
-                        puts("usage: csc-bench [--json FILE]\nMeasures the cost of one policy decision "
-                             "(parse, validate, hash, evaluate).");
+                else if (strcmp(argv[i], "--cscd") == 0 && i + 1 < argc)
+                        cscd = argv[++i];
+                else if (strcmp(argv[i], "--n") == 0 && i + 1 < argc)
+                        n = atoi(argv[++i]);
+                else if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
+                        fputs(usage, stdout);
                         return 0;
                 } else {
-                        fprintf(stderr, "csc-bench: unexpected argument '%s'\n", argv[i]);
+                        fprintf(stderr, "csc-bench: unexpected argument '%s'\n%s", argv[i], usage);
                         return 64;
                 }
         }
-        csc_error err = { 0 };
-        csc_policy *policy = NULL;
-        if (csc_policy_load_text(policy_text, sizeof policy_text - 1, "<bench>", &policy, &err) < 0) {
-                fprintf(stderr, "csc-bench: policy: %s\n", err.message);
-                return 1;
+        if (n < 10) {
+                fprintf(stderr, "csc-bench: --n must be at least 10\n");
+                return 64;
         }
-        csc_contract *contract = NULL;
-        if (csc_contract_parse(contract_text, sizeof contract_text - 1, &contract, &err) < 0) {
-                fprintf(stderr, "csc-bench: contract: %s: %s\n", err.path, err.message);
-                return 1;
+        FILE *json = NULL;
+        if (json_out && !(json = fopen(json_out, "w"))) {
+                fprintf(stderr, "csc-bench: cannot write %s: %s\n", json_out, strerror(errno));
+                return 73;
         }
-        phase ph[6] = { { .name = "parse" }, { .name = "validate" }, { .name = "hash" }, { .name = "evaluate" }, { .name = "total (parse+validate+hash+evaluate)" },
-                         { .name = "baseline: SHA-256 of the raw bytes" } };
-        volatile int sink = 0;
-        for (int round = 0; round < ROUNDS; round++) {
-                double t0 = now_ns();
-                for (int i = 0; i < ITERS; i++) {
-                        csc_json_doc *doc = NULL;
-                        sink += csc_json_parse(contract_text, sizeof contract_text - 1, &doc, NULL);
-                        csc_json_doc_free(doc);
-                }
-                double t1 = now_ns();
-                csc_json_doc *doc = NULL;
-                csc_json_parse(contract_text, sizeof contract_text - 1, &doc, NULL);
-                const csc_json *root = csc_json_doc_root(doc);
-                double t2 = now_ns();
-                for (int i = 0; i < ITERS; i++)
-                        sink += csc_validate_contract(root, NULL);
-                double t3 = now_ns();
-                char hex[65];
-                for (int i = 0; i < ITERS; i++)
-                        sink += csc_contract_sha256(root, hex);
-                double t4 = now_ns();
-                csc_decision d;
-                for (int i = 0; i < ITERS; i++) {
-                        csc_decide(contract, policy, &d);
-                        sink += (int) d.verdict;
-                }
-                double t5 = now_ns();
-                for (int i = 0; i < ITERS; i++) {
-                        csc_contract *c = NULL;
-                        sink += csc_contract_parse(contract_text, sizeof contract_text - 1, &c, NULL);
-                        csc_decide(c, policy, &d);
-                        csc_contract_free(c);
-                }
-                double t6 = now_ns();
-                unsigned char digest[crypto_hash_sha256_BYTES];
-                for (int i = 0; i < ITERS; i++) {
-                        crypto_hash_sha256(digest, (const unsigned char *) contract_text, sizeof contract_text - 1);
-                        sink += digest[0];
-                }
-                double t7 = now_ns();
-                ph[5].ns[round] = (t7 - t6) / ITERS;
-                csc_json_doc_free(doc);
-                ph[0].ns[round] = (t1 - t0) / ITERS;
-                ph[1].ns[round] = (t3 - t2) / ITERS;
-                ph[2].ns[round] = (t4 - t3) / ITERS;
-                ph[3].ns[round] = (t5 - t4) / ITERS;
-                ph[4].ns[round] = (t6 - t5) / ITERS;
+        if (json)
+                fputc('{', json);
+        int r = bench_decision(json);
+        if (r == 0 && cscd) {
+                if (json)
+                        fputc(',', json);
+                r = bench_submit(cscd, n, json);
         }
-        for (int i = 0; i < 6; i++)
-                finish_phase(&ph[i]);
-        printf("csc-bench: one decision for a typical one-command contract (%zu bytes), median of %d rounds x %d\n",
-               sizeof contract_text - 1, ROUNDS, ITERS);
-        printf("%-40s %12s %12s\n", "phase", "ns/op", "target");
-        for (int i = 0; i < 6; i++)
-                printf("%-40s %12.0f %12s\n", ph[i].name, ph[i].median,
-                       i == 3 ? "<= 2000" : i == 4 ? "<= 20000" : "");
-        bool ok = ph[3].median <= 2000 && ph[4].median <= 20000;
-        printf("ratio total / baseline (same run): %.1fx\n", ph[4].median / ph[5].median);
-        printf("targets: %s\n", ok ? "met" : "NOT met");
-        if (json_out) {
-                FILE *f = fopen(json_out, "w");
-                if (!f) {
-                        fprintf(stderr, "csc-bench: cannot write %s: %s\n", json_out, strerror(errno));
-                        return 1;
-                }
-                fprintf(f, "{\"decision_ns\":{\"parse\":%.0f,\"validate\":%.0f,\"hash\":%.0f,\"evaluate\":%.0f,"
-                           "\"total\":%.0f,\"baseline_sha256_raw\":%.0f},\"targets\":{\"evaluate\":2000,\"total\":20000},\"targets_met\":%s}\n",
-                        ph[0].median, ph[1].median, ph[2].median, ph[3].median, ph[4].median, ph[5].median, ok ? "true" : "false");
-                fclose(f);
+        if (json) {
+                fputs("}\n", json);
+                fclose(json);
         }
-        csc_contract_free(contract);
-        csc_policy_free(policy);
-        return sink == 12345 ? 2 : 0;
+        return r;
 }

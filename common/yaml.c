@@ -23,7 +23,20 @@ typedef struct frame {
         int line, column;       /* where the container started */
 } frame;
 
+enum { RX_BOOL11, RX_JSON_NUMBER, RX_INF, RX_NAN, RX_BASED, RX_FLOAT11, RX_SEXAGESIMAL, RX_COUNT };
+static const char *const rx_text[RX_COUNT] = {
+        [RX_BOOL11] = "^(y|Y|yes|Yes|YES|n|N|no|No|NO|True|TRUE|False|FALSE|on|On|ON|off|Off|OFF)$",
+        [RX_JSON_NUMBER] = "^-?(0|[1-9][0-9]*)(\\.[0-9]+)?([eE][-+]?[0-9]+)?$",
+        [RX_INF] = "^[-+]?\\.(inf|Inf|INF)$",
+        [RX_NAN] = "^\\.(nan|NaN|NAN)$",
+        [RX_BASED] = "^0(x[0-9a-fA-F_]+|o[0-7_]+|b[01_]+)$",
+        [RX_FLOAT11] = "^[-+]?(\\.[0-9]+|[0-9][0-9_]*(\\.[0-9_]*)?)([eE][-+]?[0-9]+)?$",
+        [RX_SEXAGESIMAL] = "^[-+]?[0-9][0-9_]*(:[0-5]?[0-9])+(\\.[0-9_]*)?$",
+};
+
 typedef struct builder {
+        regex_t rx[RX_COUNT];          /* compiled on first use, per parse */
+        bool rx_ready[RX_COUNT];
         csc_json_doc *doc;
         csc_error *err;
         frame stack[CSC_JSON_MAX_DEPTH + 1];
@@ -73,13 +86,13 @@ static int fail_at(builder *b, struct fy_event *e, const char *what) {
         return csc_error_set(b->err, -EINVAL, path, "invalid YAML: %s at line %d column %d", what, line, col);
 }
 
-static bool match(const char *re, const char *s) {
-        regex_t rx;
-        if (regcomp(&rx, re, REG_EXTENDED | REG_NOSUB) != 0)
-                return false;
-        bool m = regexec(&rx, s, 0, NULL, 0) == 0;
-        regfree(&rx);
-        return m;
+static bool match(builder *b, int which, const char *s) {
+        if (!b->rx_ready[which]) {
+                if (regcomp(&b->rx[which], rx_text[which], REG_EXTENDED | REG_NOSUB) != 0)
+                        return false;
+                b->rx_ready[which] = true;
+        }
+        return regexec(&b->rx[which], s, 0, NULL, 0) == 0;
 }
 
 /* Resolves a plain scalar; -EINVAL with a message for ambiguous spellings. */
@@ -93,14 +106,14 @@ static int resolve_plain(builder *b, struct fy_event *e, const char *s, size_t l
                 *ret = csc_json_new_bool(b->doc, s[0] == 't');
                 return *ret ? 0 : -ENOMEM;
         }
-        if (match("^(y|Y|yes|Yes|YES|n|N|no|No|NO|True|TRUE|False|FALSE|on|On|ON|off|Off|OFF)$", s)) {
+        if (match(b, RX_BOOL11, s)) {
                 char what[160];
                 snprintf(what, sizeof what,
                          "\"%s\" is a YAML 1.1 boolean; write true or false, or quote it to mean the string", s);
                 return fail_at(b, e, what);
         }
         const char *num = s[0] == '+' ? s + 1 : s;
-        if (match("^-?(0|[1-9][0-9]*)(\\.[0-9]+)?([eE][-+]?[0-9]+)?$", num)) {
+        if (match(b, RX_JSON_NUMBER, num)) {
                 csc_json_doc *tmp = NULL;
                 int r = csc_json_parse(num, strlen(num), &tmp, NULL);
                 if (r < 0)
@@ -114,10 +127,8 @@ static int resolve_plain(builder *b, struct fy_event *e, const char *s, size_t l
                 csc_json_doc_free(tmp);
                 return *ret ? 0 : -ENOMEM;
         }
-        if (match("^[-+]?\\.(inf|Inf|INF)$", s) || match("^\\.(nan|NaN|NAN)$", s) ||
-            match("^0(x[0-9a-fA-F_]+|o[0-7_]+|b[01_]+)$", s) ||
-            match("^[-+]?(\\.[0-9]+|[0-9][0-9_]*(\\.[0-9_]*)?)([eE][-+]?[0-9]+)?$", s) ||
-            match("^[-+]?[0-9][0-9_]*(:[0-5]?[0-9])+(\\.[0-9_]*)?$", s)) {
+        if (match(b, RX_INF, s) || match(b, RX_NAN, s) || match(b, RX_BASED, s) || match(b, RX_FLOAT11, s) ||
+            match(b, RX_SEXAGESIMAL, s)) {
                 char what[200];
                 snprintf(what, sizeof what,
                          "\"%.64s\" is an ambiguous number (only plain decimal is allowed); quote it to mean the string",
@@ -289,6 +300,10 @@ int csc_yaml_parse(const char *text, size_t len, csc_json_doc **ret, csc_error *
         if (diag)
                 fy_diag_unref(diag);
         csc_buf_free(&diag_text);
+        if (b)
+                for (int i = 0; i < RX_COUNT; i++)
+                        if (b->rx_ready[i])
+                                regfree(&b->rx[i]);
         free(b);
         if (r < 0) {
                 csc_json_doc_free(doc);

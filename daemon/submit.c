@@ -138,14 +138,15 @@ static void finish(execution *e, const char *status) {
                 if (e->c)
                         conn_send_error(e->c, "internal", "cannot sign the receipt", NULL);
         } else {
+                /* Durable first: when the client holds the receipt, receipts.jsonl has it. */
+                int a = cscd_audit_append(m->audit, rc, &e->peer);
+                if (a < 0)
+                        log_error("execution %s: cannot append the receipt to receipts.jsonl: %s",
+                                  e->execution_id, strerror(-a));
                 frame = csc_json_new_object(doc);
                 r = frame ? csc_json_object_set(doc, frame, "receipt", rc) : -ENOMEM;
                 if (r >= 0)
                         (void) send_frame_type(e, doc, frame, "receipt");
-                r = cscd_audit_append(m->audit, rc, &e->peer);
-                if (r < 0)
-                        log_error("execution %s: cannot append the receipt to receipts.jsonl: %s",
-                                  e->execution_id, strerror(-r));
                 cscd_journal_receipt(e->contract->contract_id, e->execution_id, status,
                                      ran ? e->final_exit : -1, e->error, &e->peer);
         }

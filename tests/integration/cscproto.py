@@ -167,6 +167,12 @@ class Daemon:
         self.args = args
         self._start(activate)
 
+    def stop_keep(self):
+        """SIGTERM and wait, keeping the directory for a restart."""
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            self.proc.wait(15)
+
     def restart(self):
         """Starts the daemon again on the same socket, state and keys (after a kill -9)."""
         self._start(False)

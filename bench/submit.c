@@ -1,13 +1,11 @@
-/* csc-bench-submit.c — cscd's end-to-end benchmark: submit → signed receipt
- * for /bin/true under the full sandbox, over the socket, against baselines
- * measured in the same run:
- *   - `unshare -Urmnpf /bin/true` (namespaces alone, what the design's target
- *     is a ratio of);
- *   - the reference runner's launcher chain `bwrap … setpriv … prlimit … true`
- *     when bubblewrap is installed.
+/* submit.c — benchmark parts (b)-(d): submit → signed receipt for /bin/true
+ * under the full sandbox over the real socket (p50/p90/p99, one client),
+ * throughput at 1, 8 and 32 concurrent clients with errors, and cscd's RSS
+ * idle and after the run; with the same-run baselines `fork+exec /bin/true`,
+ * `unshare -Urmnpf --mount-proc /bin/true` and the reference runner's
+ * launcher chain (bwrap + setpriv + prlimit) when bubblewrap is installed.
  * Needs root: it starts a real cscd in a temporary directory and submits as
- * the unprivileged user "nobody". Prints medians and ratios; --json FILE
- * writes them. */
+ * the unprivileged user "nobody". */
 #include <errno.h>
 #include <fcntl.h>
 #include <pwd.h>
@@ -23,6 +21,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "bench.h"
 #include "buf.h"
 #include "frame.h"
 #include "json.h"
@@ -39,9 +38,58 @@ static int cmp_double(const void *a, const void *b) {
         return (x > y) - (x < y);
 }
 
-static double median(double *v, int n) {
+static int submit_once(const char *sock, uid_t uid, gid_t gid, char status[32]);
+
+static double pct(double *v, int n, double p) {
         qsort(v, (size_t)n, sizeof *v, cmp_double);
-        return v[n / 2];
+        int i = (int)(p * (n - 1) + 0.5);
+        return v[i < 0 ? 0 : i >= n ? n - 1 : i];
+}
+
+static long rss_kib(pid_t pid) {
+        char path[64], line[256];
+        snprintf(path, sizeof path, "/proc/%d/status", (int)pid);
+        FILE *f = fopen(path, "r");
+        long kib = -1;
+        while (f && fgets(line, sizeof line, f))
+                if (sscanf(line, "VmRSS: %ld kB", &kib) == 1)
+                        break;
+        if (f)
+                fclose(f);
+        return kib;
+}
+
+/* K client processes, each submitting per_client contracts; returns
+ * contracts per second and adds failures to *errors. */
+static double throughput(const char *sock, uid_t uid, gid_t gid, int k, int per_client, int *errors) {
+        int pipes[64][2];
+        pid_t kids[64];
+        double t0 = now_us();
+        for (int i = 0; i < k; i++) {
+                if (pipe(pipes[i]) < 0)
+                        return -1;
+                kids[i] = fork();
+                if (kids[i] == 0) {
+                        int bad = 0;
+                        char status[32];
+                        for (int j = 0; j < per_client; j++)
+                                if (submit_once(sock, uid, gid, status) < 0 || strcmp(status, "success") != 0)
+                                        bad++;
+                        (void)!write(pipes[i][1], &bad, sizeof bad);
+                        _exit(0);
+                }
+                close(pipes[i][1]);
+        }
+        for (int i = 0; i < k; i++) {
+                int bad = per_client;
+                if (read(pipes[i][0], &bad, sizeof bad) != (ssize_t)sizeof bad)
+                        bad = per_client;
+                *errors += bad;
+                close(pipes[i][0]);
+                waitpid(kids[i], NULL, 0);
+        }
+        double secs = (now_us() - t0) / 1e6;
+        return (double)(k * per_client) / secs;
 }
 
 static const char contract_json[] =
@@ -147,31 +195,9 @@ static bool have(const char *prog) {
         return system(cmd) == 0;
 }
 
-int main(int argc, char **argv) {
-        const char *cscd = NULL, *json_out = NULL;
-        int n = 300;
-        for (int i = 1; i < argc; i++) {
-                if (strcmp(argv[i], "--cscd") == 0 && i + 1 < argc)
-                        cscd = argv[++i];
-                else if (strcmp(argv[i], "--n") == 0 && i + 1 < argc)
-                        n = atoi(argv[++i]);
-                else if (strcmp(argv[i], "--json") == 0 && i + 1 < argc)
-                        json_out = argv[++i];
-                else if (strcmp(argv[i], "--help") == 0) {
-                        puts("usage: csc-bench-submit --cscd PATH [--n N] [--json FILE]\n"
-                             "Median submit->signed receipt for /bin/true under the full sandbox, and baselines.");
-                        return 0;
-                } else {
-                        fprintf(stderr, "csc-bench-submit: unexpected argument '%s'\n", argv[i]);
-                        return 64;
-                }
-        }
-        if (!cscd || n < 10) {
-                fprintf(stderr, "csc-bench-submit: --cscd PATH is required (and --n >= 10)\n");
-                return 64;
-        }
+int bench_submit(const char *cscd, int n, FILE *json) {
         if (geteuid() != 0) {
-                fprintf(stderr, "csc-bench-submit: needs root (it starts cscd)\n");
+                fprintf(stderr, "csc-bench: the submit benchmark needs root (it starts cscd)\n");
                 return 77;
         }
         struct passwd *pw = getpwnam("nobody");
@@ -192,6 +218,12 @@ int main(int argc, char **argv) {
                 fprintf(stderr, "csc-bench-submit: keygen: %s\n", err.message);
                 return 1;
         }
+        /* One benchmark user submits everything: let it use the whole cap. */
+        char conf[512];
+        snprintf(conf, sizeof conf, "%s/cscd.conf", dir);
+        FILE *cf = fopen(conf, "w");
+        if (!cf || fputs("max_executions: 64\nmax_executions_per_peer: 64\n", cf) < 0 || fclose(cf) != 0)
+                return 1;
         snprintf(sock, sizeof sock, "%s/csc.sock", dir);
         snprintf(state, sizeof state, "%s/state", dir);
         snprintf(key, sizeof key, "%s/bench.key", dir);
@@ -199,7 +231,7 @@ int main(int argc, char **argv) {
         if (daemon == 0) {
                 int null = open("/dev/null", O_RDWR);
                 dup2(null, 2);
-                execl(cscd, cscd, "--socket", sock, "--state-dir", state, "--policy", path, "--signing-key", key,
+                execl(cscd, cscd, "--config", conf, "--socket", sock, "--state-dir", state, "--policy", path, "--signing-key", key,
                       "--key-id", "bench", (char *)NULL);
                 _exit(127);
         }
@@ -207,9 +239,11 @@ int main(int argc, char **argv) {
         for (int i = 0; i < 100 && stat(sock, &st) < 0; i++)
                 usleep(20000);
         char status[32];
-        double *sub = calloc((size_t)n, sizeof *sub), *uns = calloc((size_t)n, sizeof *uns),
-               *chain = calloc((size_t)n, sizeof *chain);
+        double *sub = calloc((size_t)n, sizeof *sub), *base[3];
+        for (int b = 0; b < 3; b++)
+                base[b] = calloc((size_t)n, sizeof *base[b]);
         int errors = 0;
+        long rss_idle = rss_kib(daemon);
         for (int i = 0; i < 20; i++)   /* warm up */
                 submit_once(sock, pw->pw_uid, pw->pw_gid, status);
         for (int i = 0; i < n; i++) {
@@ -218,52 +252,66 @@ int main(int argc, char **argv) {
                         errors++;
                 sub[i] = now_us() - t0;
         }
-        char *unshare_argv[] = { "unshare", "-Urmnpf", "/bin/true", NULL };
-        bool unshare_ok = true;
-        for (int i = 0; i < n && unshare_ok; i++)
-                unshare_ok = (uns[i] = run_us(unshare_argv)) >= 0;
-        bool chain_ok = have("bwrap") && have("setpriv") && have("prlimit");
+        static const int conc[3] = { 1, 8, 32 };
+        double tput[3];
+        int tput_err[3] = { 0, 0, 0 };
+        for (int c = 0; c < 3; c++)
+                tput[c] = throughput(sock, pw->pw_uid, pw->pw_gid, conc[c], conc[c] == 1 ? n : (n * 2 / conc[c] + 4),
+                                     &tput_err[c]);
+        long rss_after = rss_kib(daemon);
+        char *true_argv[] = { "/bin/true", NULL };
+        char *unshare_argv[] = { "unshare", "-Urmnpf", "--mount-proc", "/bin/true", NULL };
         char *chain_argv[] = { "bwrap", "--ro-bind", "/usr", "/usr", "--symlink", "usr/bin", "/bin", "--symlink",
-                               "usr/lib", "/lib", "--symlink", "usr/lib64", "/lib64", "--proc", "/proc", "--dev",
-                               "/dev", "--tmpfs", "/tmp", "--unshare-ipc", "--unshare-pid", "--unshare-net", "--unshare-uts",
-                               "--unshare-cgroup-try", "--die-with-parent", "--new-session",
-                               "setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", "--no-new-privs",
-                               "prlimit", "--cpu=300", "--as=1073741824", "--fsize=104857600", "--core=0",
+                               "usr/lib", "/lib", "--symlink", "usr/lib64", "/lib64", "--symlink", "usr/sbin", "/sbin",
+                               "--ro-bind", "/etc", "/etc", "--proc", "/proc", "--dev", "/dev", "--tmpfs", "/tmp",
+                               "--unshare-net", "--unshare-pid", "--new-session", "--die-with-parent",
+                               "setpriv", "--no-new-privs",
+                               "prlimit", "--cpu=300", "--as=1073741824", "--fsize=104857600", "--nofile=1024",
                                "/bin/true", NULL };
-        for (int i = 0; i < n && chain_ok; i++)
-                chain_ok = (chain[i] = run_us(chain_argv)) >= 0;
+        char **argvs[3] = { true_argv, unshare_argv, chain_argv };
+        static const char *const base_name[3] = { "fork+exec /bin/true", "unshare -Urmnpf --mount-proc /bin/true",
+                                                  "reference chain: bwrap+setpriv+prlimit /bin/true" };
+        bool base_ok[3] = { true, true, have("bwrap") && have("setpriv") && have("prlimit") };
+        for (int b = 0; b < 3; b++)
+                for (int i = 0; i < n && base_ok[b]; i++)
+                        base_ok[b] = (base[b][i] = run_us(argvs[b])) >= 0;
         kill(daemon, SIGTERM);
         waitpid(daemon, NULL, 0);
         char rm[600];
         snprintf(rm, sizeof rm, "rm -rf '%s'", dir);
         if (system(rm) != 0)
-                fprintf(stderr, "csc-bench-submit: could not remove %s\n", dir);
+                fprintf(stderr, "csc-bench: could not remove %s\n", dir);
 
-        double m_sub = median(sub, n), m_uns = unshare_ok ? median(uns, n) : -1, m_chain = chain_ok ? median(chain, n) : -1;
-        printf("csc-bench-submit: %d sequential submits of /bin/true as 'nobody' (median, microseconds)\n", n);
-        printf("%-58s %10.0f   target <= 1500\n", "cscd submit -> signed receipt (full sandbox, socket)", m_sub);
-        if (unshare_ok)
-                printf("%-58s %10.0f   ratio %.2fx (target <= 1.5x)\n", "baseline: unshare -Urmnpf /bin/true", m_uns,
-                       m_sub / m_uns);
-        else
-                printf("%-58s %10s\n", "baseline: unshare -Urmnpf /bin/true", "failed");
-        if (chain_ok)
-                printf("%-58s %10.0f   ratio %.2fx (target < 1x)\n", "baseline: bwrap + setpriv + prlimit /bin/true",
-                       m_chain, m_sub / m_chain);
-        else
-                printf("%-58s %10s\n", "baseline: bwrap + setpriv + prlimit /bin/true", "not available");
-        printf("errors: %d\n", errors);
-        if (json_out) {
-                FILE *j = fopen(json_out, "w");
-                if (j) {
-                        fprintf(j, "{\"n\":%d,\"submit_median_us\":%.0f,\"unshare_median_us\":%.0f,"
-                                   "\"launcher_chain_median_us\":%.0f,\"errors\":%d}\n",
-                                n, m_sub, m_uns, m_chain, errors);
-                        fclose(j);
-                }
+        double p50 = pct(sub, n, 0.5), p90 = pct(sub, n, 0.9), p99 = pct(sub, n, 0.99);
+        double bm[3];
+        for (int b = 0; b < 3; b++)
+                bm[b] = base_ok[b] ? pct(base[b], n, 0.5) : -1;
+        printf("\n(b) submit -> signed receipt for /bin/true, full sandbox, over the socket, 1 client, n=%d (us)\n", n);
+        printf("%-52s %9.0f  %9.0f  %9.0f   target p50 <= 1500\n", "cscd p50 / p90 / p99", p50, p90, p99);
+        for (int b = 0; b < 3; b++) {
+                if (base_ok[b])
+                        printf("%-52s %9.0f   cscd p50 = %.2fx%s\n", base_name[b], bm[b], p50 / bm[b],
+                               b == 1 ? " (target <= 1.5x)" : b == 2 ? " (target < 1x)" : "");
+                else
+                        printf("%-52s %9s\n", base_name[b], "not available");
+        }
+        printf("\n(c) throughput (contracts/s, every one a full sandbox)\n");
+        for (int c = 0; c < 3; c++)
+                printf("%2d concurrent clients: %8.0f/s, errors %d%s\n", conc[c], tput[c], tput_err[c],
+                       conc[c] == 32 ? "   (target >= 800/s on 2 cores, 0 errors)" : "");
+        printf("\n(d) cscd RSS: idle %ld KiB, after the run %ld KiB   (target idle <= 4096 KiB)\n", rss_idle, rss_after);
+        printf("errors in (b): %d\n", errors);
+        if (json) {
+                fprintf(json, "\"submit_us\":{\"n\":%d,\"p50\":%.0f,\"p90\":%.0f,\"p99\":%.0f,\"errors\":%d},"
+                              "\"baselines_us\":{\"fork_exec_true\":%.0f,\"unshare_true\":%.0f,\"reference_chain_true\":%.0f},"
+                              "\"throughput_per_s\":{\"1\":%.0f,\"8\":%.0f,\"32\":%.0f},"
+                              "\"throughput_errors\":{\"1\":%d,\"8\":%d,\"32\":%d},"
+                              "\"rss_kib\":{\"idle\":%ld,\"after\":%ld}",
+                        n, p50, p90, p99, errors, bm[0], bm[1], bm[2], tput[0], tput[1], tput[2], tput_err[0],
+                        tput_err[1], tput_err[2], rss_idle, rss_after);
         }
         free(sub);
-        free(uns);
-        free(chain);
-        return errors ? 1 : 0;
+        for (int b = 0; b < 3; b++)
+                free(base[b]);
+        return errors || tput_err[0] || tput_err[1] || tput_err[2] ? 1 : 0;
 }

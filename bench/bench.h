@@ -1,0 +1,8 @@
+/* bench.h — the parts of csc-bench. Each prints its table and, when json is
+ * not NULL, writes its members (no surrounding braces) to it. */
+#pragma once
+#include <stdio.h>
+
+int bench_decision(FILE *json);
+/* Needs root; starts cscd (path) itself. n: submits per measurement. */
+int bench_submit(const char *cscd, int n, FILE *json);

@@ -1,0 +1,151 @@
+/* decision.c — benchmark part (a): the cost of one decision for a typical
+ * one-command contract, split into parse, validate, hash and evaluate, with
+ * SHA-256 of the raw bytes as the same-run baseline, against the design's
+ * targets (<= 20 us total, <= 2 us evaluate). */
+#include <errno.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <sodium.h>
+
+#include "bench.h"
+#include "contract.h"
+#include "decide.h"
+#include "policy.h"
+#include "validate.h"
+
+static const char contract_text[] =
+        "{\"version\":\"csc.v0.1\",\"contract_id\":\"bench-contract-0001\",\"intent\":\"show repository status\","
+        "\"actor\":{\"agent_id\":\"agent-7\",\"session_id\":\"sess-42\",\"initiating_user\":\"alice\","
+        "\"delegation_scope\":\"repo-maintainer\"},"
+        "\"commands\":[{\"id\":\"cmd_1\",\"exec\":{\"argv\":[\"git\",\"status\",\"--porcelain\"]},"
+        "\"cwd\":\"/workspace/app\",\"read_paths\":[\"/workspace/app\",\"/workspace/app/src/**\"],"
+        "\"write_paths\":[],\"network\":\"deny\",\"env_allow\":[\"HOME\",\"LANG\"],\"secret_refs\":[],"
+        "\"timeout_sec\":30,\"proposed_effect_type\":\"observe\"}],"
+        "\"risk_class\":\"low\",\"approval_mode\":\"policy_only\","
+        "\"justification\":\"the agent needs to know which files changed before proposing a commit\"}";
+
+static const char policy_text[] =
+        "policy_schema_version: csc.policy.v0.1\n"
+        "name: dev-readonly\n"
+        "allow_commands: [git, ls, cat, grep, head, wc, find, echo, \"true\"]\n"
+        "deny_argv_prefixes: [[git, push], [git, config]]\n"
+        "allowed_effect_types: [observe]\n"
+        "allowed_risk_classes: [low, medium]\n"
+        "max_timeout_sec: 300\n"
+        "network: deny\n"
+        "allow_secret_refs: false\n"
+        "require_write_paths_empty: true\n"
+        "allowed_cwd_prefixes: [/workspace, /home, /srv]\n"
+        "allowed_read_prefixes: [/workspace, /home, /srv]\n";
+
+static double now_ns(void) {
+        struct timespec ts;
+        clock_gettime(CLOCK_MONOTONIC, &ts);
+        return (double) ts.tv_sec * 1e9 + (double) ts.tv_nsec;
+}
+
+static int cmp_double(const void *a, const void *b) {
+        double x = *(const double *) a, y = *(const double *) b;
+        return (x > y) - (x < y);
+}
+
+#define ROUNDS 15
+#define ITERS 4000
+
+typedef struct phase {
+        const char *name;
+        double ns[ROUNDS];
+        double median;
+} phase;
+
+static void finish_phase(phase *p) {
+        qsort(p->ns, ROUNDS, sizeof p->ns[0], cmp_double);
+        p->median = p->ns[ROUNDS / 2];
+}
+
+int bench_decision(FILE *json) {
+        csc_error err = { 0 };
+        csc_policy *policy = NULL;
+        if (csc_policy_load_text(policy_text, sizeof policy_text - 1, "<bench>", &policy, &err) < 0) {
+                fprintf(stderr, "csc-bench: policy: %s\n", err.message);
+                return 1;
+        }
+        csc_contract *contract = NULL;
+        if (csc_contract_parse(contract_text, sizeof contract_text - 1, &contract, &err) < 0) {
+                fprintf(stderr, "csc-bench: contract: %s: %s\n", err.path, err.message);
+                return 1;
+        }
+        phase ph[6] = { { .name = "parse" }, { .name = "validate" }, { .name = "hash" }, { .name = "evaluate" }, { .name = "total (parse+validate+hash+evaluate)" },
+                         { .name = "baseline: SHA-256 of the raw bytes" } };
+        volatile int sink = 0;
+        for (int round = 0; round < ROUNDS; round++) {
+                double t0 = now_ns();
+                for (int i = 0; i < ITERS; i++) {
+                        csc_json_doc *doc = NULL;
+                        sink += csc_json_parse(contract_text, sizeof contract_text - 1, &doc, NULL);
+                        csc_json_doc_free(doc);
+                }
+                double t1 = now_ns();
+                csc_json_doc *doc = NULL;
+                csc_json_parse(contract_text, sizeof contract_text - 1, &doc, NULL);
+                const csc_json *root = csc_json_doc_root(doc);
+                double t2 = now_ns();
+                for (int i = 0; i < ITERS; i++)
+                        sink += csc_validate_contract(root, NULL);
+                double t3 = now_ns();
+                char hex[65];
+                for (int i = 0; i < ITERS; i++)
+                        sink += csc_contract_sha256(root, hex);
+                double t4 = now_ns();
+                csc_decision d;
+                for (int i = 0; i < ITERS; i++) {
+                        csc_decide(contract, policy, &d);
+                        sink += (int) d.verdict;
+                }
+                double t5 = now_ns();
+                for (int i = 0; i < ITERS; i++) {
+                        csc_contract *c = NULL;
+                        sink += csc_contract_parse(contract_text, sizeof contract_text - 1, &c, NULL);
+                        csc_decide(c, policy, &d);
+                        csc_contract_free(c);
+                }
+                double t6 = now_ns();
+                unsigned char digest[crypto_hash_sha256_BYTES];
+                for (int i = 0; i < ITERS; i++) {
+                        crypto_hash_sha256(digest, (const unsigned char *) contract_text, sizeof contract_text - 1);
+                        sink += digest[0];
+                }
+                double t7 = now_ns();
+                ph[5].ns[round] = (t7 - t6) / ITERS;
+                csc_json_doc_free(doc);
+                ph[0].ns[round] = (t1 - t0) / ITERS;
+                ph[1].ns[round] = (t3 - t2) / ITERS;
+                ph[2].ns[round] = (t4 - t3) / ITERS;
+                ph[3].ns[round] = (t5 - t4) / ITERS;
+                ph[4].ns[round] = (t6 - t5) / ITERS;
+        }
+        for (int i = 0; i < 6; i++)
+                finish_phase(&ph[i]);
+        printf("(a) one decision for a typical one-command contract (%zu bytes), median of %d rounds x %d\n",
+               sizeof contract_text - 1, ROUNDS, ITERS);
+        printf("%-40s %12s %12s\n", "phase", "ns/op", "target");
+        for (int i = 0; i < 6; i++)
+                printf("%-40s %12.0f %12s\n", ph[i].name, ph[i].median,
+                       i == 3 ? "<= 2000" : i == 4 ? "<= 20000" : "");
+        bool ok = ph[3].median <= 2000 && ph[4].median <= 20000;
+        printf("ratio total / baseline (same run): %.1fx\n", ph[4].median / ph[5].median);
+        printf("targets: %s\n", ok ? "met" : "NOT met");
+        if (json) {
+                FILE *f = json;
+                fprintf(f, "\"decision_ns\":{\"parse\":%.0f,\"validate\":%.0f,\"hash\":%.0f,\"evaluate\":%.0f,"
+                           "\"total\":%.0f,\"baseline_sha256_raw\":%.0f},\"decision_targets_ns\":{\"evaluate\":2000,\"total\":20000},\"decision_targets_met\":%s",
+                        ph[0].median, ph[1].median, ph[2].median, ph[3].median, ph[4].median, ph[5].median, ok ? "true" : "false");
+        }
+        csc_contract_free(contract);
+        csc_policy_free(policy);
+        return sink == 12345 ? 2 : 0;
+}

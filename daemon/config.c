@@ -67,6 +67,11 @@ int cscd_config_defaults(cscd_config **ret) {
         c->idle_timeout_ms = 60000;
         c->stop_grace_sec = 10;
         c->tmp_size_bytes = 64ull << 20;
+        c->rlimit_cpu_sec = 300;
+        c->rlimit_as_bytes = 1ull << 30;
+        c->rlimit_fsize_bytes = 100ull << 20;
+        c->rlimit_nofile = 1024;
+        c->pids_max = 512;
         if (!c->socket_path || !c->policy_path || !c->state_dir || !c->key_id) {
                 cscd_config_free(c);
                 return -ENOMEM;
@@ -107,6 +112,11 @@ static const key_spec keys[] = {
         { "tmp_size_bytes", K_U64, F(tmp_size_bytes), 1 << 20, 64ull << 30 },
         { "mask_paths", K_PATH_LIST, F(mask_paths), 0, 0 },
         { "approvers", K_APPROVERS, 0, 0, 0 },
+        { "rlimit_cpu_sec", K_U64, F(rlimit_cpu_sec), 1, 86400 },
+        { "rlimit_as_bytes", K_U64, F(rlimit_as_bytes), 16ull << 20, 1ull << 40 },
+        { "rlimit_fsize_bytes", K_U64, F(rlimit_fsize_bytes), 1 << 20, 1ull << 40 },
+        { "rlimit_nofile", K_U64, F(rlimit_nofile), 16, 1 << 20 },
+        { "pids_max", K_U64, F(pids_max), 8, 1 << 22 },
 };
 
 static int set_string(char **field, const csc_json *v, bool path, const char *key, csc_error *err) {

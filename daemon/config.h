@@ -40,6 +40,11 @@ typedef struct cscd_config {
         unsigned stop_grace_sec;         /* 10 */
         uint64_t tmp_size_bytes;         /* 64 MiB: the sandbox's private /tmp */
         cscd_strlist mask_paths;         /* extra host paths hidden inside every sandbox */
+        uint64_t rlimit_cpu_sec;         /* 300 (the reference's default) */
+        uint64_t rlimit_as_bytes;        /* 1 GiB address space */
+        uint64_t rlimit_fsize_bytes;     /* 100 MiB largest file written */
+        uint64_t rlimit_nofile;          /* 1024 open files */
+        uint64_t pids_max;               /* 512 processes per execution (cgroup pids) */
         cscd_approver *approvers;        /* none: approvals need no signature */
         size_t n_approvers;
 } cscd_config;

@@ -9,6 +9,7 @@
 #include <fcntl.h>
 #include <grp.h>
 #include <linux/capability.h>
+#include <linux/securebits.h>
 #include <linux/openat2.h>
 #include <sched.h>
 #include <signal.h>
@@ -29,6 +30,7 @@
 #include <unistd.h>
 
 #include "executor.h"
+#include "sandbox_seccomp.h"
 #include "path.h"
 
 #define BASE "/tmp"                    /* mount point of the scratch tmpfs (private namespace) */
@@ -433,6 +435,13 @@ static int drop_privileges(const executor_request *req) {
         for (int cap = 0; cap <= CAP_LAST_CAP; cap++)
                 if (prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) < 0 && errno != EINVAL)
                         return -errno;
+        /* Root gets no implicit capabilities back (setuid-root binaries, uid 0
+         * transitions), and that can never be turned off again. */
+        if (prctl(PR_SET_SECUREBITS, SECBIT_NOROOT | SECBIT_NOROOT_LOCKED | SECBIT_NO_SETUID_FIXUP |
+                                             SECBIT_NO_SETUID_FIXUP_LOCKED | SECBIT_KEEP_CAPS_LOCKED |
+                                             SECBIT_NO_CAP_AMBIENT_RAISE | SECBIT_NO_CAP_AMBIENT_RAISE_LOCKED,
+                  0, 0, 0) < 0)
+                return -errno;
         if (prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0) < 0 && errno != EINVAL)
                 return -errno;
         if (setresuid(req->uid, req->uid, req->uid) < 0)
@@ -480,12 +489,31 @@ _Noreturn static void run_segment(const executor_request *req, const csc_command
                 errno = -r;
                 goto fail;
         }
-        struct rlimit core = { 0, 0 };
-        setrlimit(RLIMIT_CORE, &core);
         rep.stage = 1;
         if (chdir(cmd->cwd) < 0)
                 goto fail;
         set_env(req, cmd);
+        rep.stage = 2;
+        if ((r = sandbox_seccomp_load(cmd->network == CSC_NET_DENY)) < 0) {
+                errno = -r;
+                goto fail;
+        }
+        /* Resource limits last: nothing may allocate after RLIMIT_AS is set
+         * (a sanitizer runtime in this process would need far more). */
+        const cscd_config *cfg = req->config;
+        struct { int res; rlim_t v; } lim[] = {
+                { RLIMIT_CORE, 0 },
+                { RLIMIT_CPU, cfg->rlimit_cpu_sec },
+                { RLIMIT_AS, cfg->rlimit_as_bytes },
+                { RLIMIT_FSIZE, cfg->rlimit_fsize_bytes },
+                { RLIMIT_NOFILE, cfg->rlimit_nofile },
+        };
+        for (size_t i = 0; i < sizeof lim / sizeof *lim; i++) {
+                struct rlimit rl = { lim[i].v, lim[i].v };
+                if (setrlimit(lim[i].res, &rl) < 0)
+                        goto fail;
+        }
+
         rep.stage = 0;
         execvp(argv->v[0], (char *const *)argv->v);
 fail:

@@ -1,0 +1,78 @@
+/* sandbox_seccomp.c — libseccomp filter for commands. The families and why
+ * each is refused are documented in docs/sandbox.md. */
+#include "sandbox_seccomp.h"
+
+#include <errno.h>
+#include <sched.h>
+#include <seccomp.h>
+#include <stddef.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
+
+/* Syscalls answered with EPERM, by family. Names unknown to this libseccomp
+ * or architecture are skipped (seccomp_syscall_resolve_name < 0). */
+static const char *const refused[] = {
+        /* namespaces and mounts: a command must not rebuild its view */
+        "unshare", "setns", "mount", "umount", "umount2", "pivot_root", "chroot", "move_mount", "open_tree",
+        "fsopen", "fsconfig", "fsmount", "fspick", "mount_setattr",
+        /* kernel keyrings */
+        "add_key", "request_key", "keyctl",
+        /* eBPF, perf, userfaultfd, io_uring: large kernel attack surface */
+        "bpf", "perf_event_open", "userfaultfd", "io_uring_setup", "io_uring_enter", "io_uring_register",
+        /* kernel code and reboot */
+        "kexec_load", "kexec_file_load", "init_module", "finit_module", "delete_module", "reboot", "swapon",
+        "swapoff",
+        /* file handles bypass path-based checks */
+        "open_by_handle_at", "name_to_handle_at",
+        /* other processes' memory */
+        "ptrace", "process_vm_readv", "process_vm_writev", "kcmp", "pidfd_getfd",
+        /* clocks and time */
+        "settimeofday", "clock_settime", "clock_adjtime", "adjtimex", "stime",
+        /* accounting, quotas, personality tricks, obsolete or dangerous */
+        "acct", "quotactl", "quotactl_fd", "lookup_dcookie", "vhangup", "nfsservctl", "uselib", "_sysctl",
+        "iopl", "ioperm", "syslog",
+};
+
+int sandbox_seccomp_load(bool deny_network) {
+        scmp_filter_ctx ctx = seccomp_init(SCMP_ACT_ALLOW);
+        if (!ctx)
+                return -ENOMEM;
+        int r = seccomp_attr_set(ctx, SCMP_FLTATR_ACT_BADARCH, SCMP_ACT_KILL_PROCESS);
+        for (size_t i = 0; r == 0 && i < sizeof refused / sizeof *refused; i++) {
+                int nr = seccomp_syscall_resolve_name(refused[i]);
+                if (nr < 0)
+                        continue;
+                r = seccomp_rule_add(ctx, SCMP_ACT_ERRNO(EPERM), nr, 0);
+        }
+        /* Terminal injection: TIOCSTI pushes input into another reader's tty,
+         * TIOCLINUX can do the same on a virtual console. */
+        if (r == 0)
+                r = seccomp_rule_add(ctx, SCMP_ACT_ERRNO(EPERM), SCMP_SYS(ioctl), 1,
+                                     SCMP_A1(SCMP_CMP_MASKED_EQ, 0xffffffffu, TIOCSTI));
+        if (r == 0)
+                r = seccomp_rule_add(ctx, SCMP_ACT_ERRNO(EPERM), SCMP_SYS(ioctl), 1,
+                                     SCMP_A1(SCMP_CMP_MASKED_EQ, 0xffffffffu, TIOCLINUX));
+        /* clone/clone3 with namespace flags: clone3's flags live in memory that
+         * seccomp cannot read, so clone3 is refused with ENOSYS (libc falls
+         * back to clone), and clone with any CLONE_NEW* flag gets EPERM. */
+        if (r == 0)
+                r = seccomp_rule_add(ctx, SCMP_ACT_ERRNO(ENOSYS), SCMP_SYS(clone3), 0);
+        static const unsigned long newns[] = { CLONE_NEWNS, CLONE_NEWCGROUP, CLONE_NEWUTS, CLONE_NEWIPC,
+                                               CLONE_NEWUSER, CLONE_NEWPID, CLONE_NEWNET };
+        for (size_t i = 0; r == 0 && i < sizeof newns / sizeof *newns; i++)
+                r = seccomp_rule_add(ctx, SCMP_ACT_ERRNO(EPERM), SCMP_SYS(clone), 1,
+                                     SCMP_A0(SCMP_CMP_MASKED_EQ, newns[i], newns[i]));
+        if (deny_network && r == 0) {
+                /* Only AF_UNIX sockets (an empty network namespace already has no
+                 * route; this also closes netlink, packet and vsock). */
+                r = seccomp_rule_add(ctx, SCMP_ACT_ERRNO(EAFNOSUPPORT), SCMP_SYS(socket), 1,
+                                     SCMP_A0(SCMP_CMP_NE, AF_UNIX));
+                if (r == 0)
+                        r = seccomp_rule_add(ctx, SCMP_ACT_ERRNO(EAFNOSUPPORT), SCMP_SYS(socketpair), 1,
+                                             SCMP_A0(SCMP_CMP_NE, AF_UNIX));
+        }
+        if (r == 0)
+                r = seccomp_load(ctx);
+        seccomp_release(ctx);
+        return r;
+}

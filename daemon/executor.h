@@ -29,6 +29,7 @@ typedef struct executor_request {
         size_t n_groups;
         const csc_json *env;         /* the client's {NAME: value} or NULL */
         const cscd_config *config;
+        const char *cgroup_procs;    /* the execution cgroup's cgroup.procs, or NULL */
 } executor_request;
 
 typedef enum executor_msg_type {

@@ -18,6 +18,7 @@
 
 #include "approval_store.h"
 #include "audit.h"
+#include "cgroup.h"
 #include "build-config.h"
 #include "config.h"
 #include "timefmt.h"
@@ -128,6 +129,7 @@ manager *manager_free(manager *m) {
         csc_signing_key_free(m->key);
         cscd_audit_free(m->audit);
         approval_store_free(m->approvals);
+        cscd_cgroups_free(m->cgroups);
         cscd_config_free(m->config);
         free(m->config_path);
         sd_event_unref(m->event);
@@ -228,6 +230,16 @@ int manager_load(manager *m) {
                 log_error("cannot open state dir %s: %s", m->config->state_dir, csc_error_str(&e, buf, sizeof buf));
                 return r;
         }
+        r = cscd_cgroups_init(&m->cgroups);
+        if (r < 0)
+                return log_error_errno(r, "cannot set up cgroups");
+        const char *cg_why;
+        const char *cg_mode = cscd_cgroups_mode(m->cgroups, &cg_why);
+        if (strcmp(cg_mode, "none") == 0)
+                log_warning("no process cap for sandboxes: %s", cg_why);
+        else
+                log_info("process cap for sandboxes: %s pids, max %llu per execution", cg_mode,
+                         (unsigned long long) m->config->pids_max);
         r = approval_store_open(m->config->state_dir, &m->approvals);
         if (r == -ENOMEM)
                 return log_error_errno(r, "cannot open the approval store");
@@ -450,6 +462,17 @@ int manager_status_json(manager *m, csc_json_doc *doc, csc_json **ret) {
         r = r ?: csc_json_object_set(doc, aj, "schema_version", csc_json_new_int(doc, as.schema_version));
         r = r ?: csc_json_object_set(doc, aj, "trusted_approvers", csc_json_new_int(doc, (int64_t) m->config->n_approvers));
         r = r ?: csc_json_object_set(doc, o, "approval_store", aj);
+        const char *why;
+        const char *mode = cscd_cgroups_mode(m->cgroups, &why);
+        csc_json *sb = csc_json_new_object(doc);
+        r = r ?: sb ? 0 : -ENOMEM;
+        r = r ?: csc_json_object_set(doc, sb, "process_cap", csc_json_new_string(doc, mode));
+        if (strcmp(mode, "none") == 0)
+                r = r ?: csc_json_object_set(doc, sb, "process_cap_missing", csc_json_new_string(doc, why));
+        else
+                r = r ?: csc_json_object_set(doc, sb, "pids_max", csc_json_new_int(doc, (int64_t) m->config->pids_max));
+        r = r ?: csc_json_object_set(doc, sb, "seccomp", csc_json_new_bool(doc, true));
+        r = r ?: csc_json_object_set(doc, o, "sandbox", sb);
         if (r < 0)
                 return r;
         *ret = o;

@@ -40,7 +40,8 @@ struct manager {
         policy_ref *policy;
         csc_signing_key *key;
         struct cscd_audit *audit;
-        struct approval_store *approvals;   /* consumed approvals; may be unhealthy (fail closed) */
+        struct approval_store *approvals;
+        struct cscd_cgroups *cgroups;       /* process cap per execution, or mode "none" */   /* consumed approvals; may be unhealthy (fail closed) */
         int listen_fd;
         bool listen_fd_owned;        /* we bound it (unlink on exit) */
         sd_event_source *listen_source;

@@ -389,6 +389,7 @@ static void build_root(const executor_request *req) {
         mask(req->config->state_dir);
         mask_dirname(req->config->signing_key_path);
         mask(getenv("CREDENTIALS_DIRECTORY"));
+        mask(req->config->socket_path);   /* a socket placed outside /run */
         mask("/run");
         mask("/sys");
         mask("/var/lib/csc");
@@ -662,6 +663,13 @@ _Noreturn void sandbox_main(const executor_request *req, int ctl, bool own_netns
         prctl(PR_SET_NAME, "cscd-executor");
         (void)sethostname("csc-sandbox", strlen("csc-sandbox"));
 
+        if (req->cgroup_procs) {
+                /* Join the execution's pids cgroup before anything else runs. */
+                int fd = open(req->cgroup_procs, O_WRONLY | O_CLOEXEC);
+                if (fd < 0 || write(fd, "0", 1) != 1)
+                        die_error("sandbox: cannot join the execution cgroup %s: %s", req->cgroup_procs, strerror(errno));
+                close(fd);
+        }
         build_root(req);
         for (size_t i = 0; i < req->contract->n_commands; i++)
                 if (run_command(req, i, own_netns) != 0)

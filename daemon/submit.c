@@ -3,6 +3,7 @@
  * reads, caps, hashes and streams; always ends with a signed receipt that is
  * appended to receipts.jsonl and logged. */
 #include <errno.h>
+#include <linux/limits.h>
 #include <fcntl.h>
 #include <signal.h>
 #include <sodium.h>
@@ -12,6 +13,7 @@
 
 #include "approval_gate.h"
 #include "audit.h"
+#include "cgroup.h"
 #include "build-config.h"
 #include "base64.h"
 #include "canon.h"
@@ -39,6 +41,7 @@ struct execution {
         csc_contract *contract;
         csc_decision decision;
         char execution_id[37];
+        char cgroup_dir[PATH_MAX];      /* empty: no process cap */
         char started_at[32];
         executor_handle *h;
         sd_event_source *ctl_src, *child_src, *watchdog;
@@ -389,6 +392,8 @@ execution *execution_free(execution *e) {
                 executor_kill(e->h);
                 executor_handle_free(e->h);
         }
+        if (e->cgroup_dir[0])
+                cscd_cgroups_remove(e->cgroup_dir);
         if (e->c)
                 conn_execution_done(e->c);
         csc_contract_free(e->contract);
@@ -496,6 +501,19 @@ int execution_start(manager *m, conn *c, const csc_json *req) {
                         finish(e, "blocked");
                         return 0;
                 }
+        char procs[PATH_MAX];
+        if (strcmp(cscd_cgroups_mode(m->cgroups, NULL), "none") != 0) {
+                r = cscd_cgroups_create(m->cgroups, e->execution_id, m->config->pids_max, e->cgroup_dir, procs);
+                if (r < 0) {
+                        e->cgroup_dir[0] = 0;
+                        snprintf(e->error, sizeof e->error, "internal error: cannot create the execution's cgroup: %s",
+                                 strerror(-r));
+                        e->final_exit = 1;
+                        e->child_exited = true;
+                        maybe_finish(e);
+                        return 0;
+                }
+        }
         executor_request xr = {
                 .contract = ct,
                 .uid = peer->uid,
@@ -504,6 +522,7 @@ int execution_start(manager *m, conn *c, const csc_json *req) {
                 .n_groups = peer->n_groups,
                 .env = csc_json_get(req, "env"),
                 .config = m->config,
+                .cgroup_procs = e->cgroup_dir[0] ? procs : NULL,
         };
         r = executor_spawn(&xr, &e->h);
         if (r < 0) {

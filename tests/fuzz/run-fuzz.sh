@@ -29,7 +29,7 @@ for n in "${names[@]}"; do
   fi
   mkdir -p "$out/corpus/$n"
   log="$out/fuzz-$n.log"
-  ASAN_OPTIONS=detect_leaks=1 "$bin" -max_total_time="$secs" -timeout=10 -rss_limit_mb=2048 -max_len=65536 \
+  ASAN_OPTIONS=detect_leaks=1 LSAN_OPTIONS=suppressions="$here/lsan.supp" "$bin" -max_total_time="$secs" -timeout=10 -rss_limit_mb=2048 -max_len=65536 \
       -artifact_prefix="$out/crashes/$n-" "$out/corpus/$n" "$here/corpus/$n" >"$log" 2>&1
   rc=$?
   runs=$(grep -o 'Done [0-9]* runs' "$log" | grep -o '[0-9]*' | tail -1)

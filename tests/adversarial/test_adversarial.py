@@ -1,0 +1,483 @@
+#!/usr/bin/env python3
+"""The adversarial suite: attacks submitted to the real cscd by a real
+non-root user, each asserting the safe outcome AND that the attack actually
+ran (the probe printed its attempt, the shell reported its error, the
+command was started). Syscall-level attempts use the compiled probe
+(tests/adversarial/probe.c), not only shell tools.
+
+Prints `adversarial: N cases, E escapes` and fails on any escape or on a
+case that could not run. usage: test_adversarial.py PROBE"""
+import base64, json, os, shutil, signal, socket, stat, subprocess, sys, tempfile, threading, time, traceback
+
+sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "integration"))
+from cscproto import Conn, Daemon, contract, ensure_user, output_of  # noqa: E402
+
+if os.geteuid() != 0:
+    print("SKIP: the adversarial suite needs root (cscd runs each command as the submitting user)")
+    sys.exit(77)
+UID, GID = ensure_user()
+WORK = tempfile.mkdtemp(prefix="csc-adv.")
+os.chmod(WORK, 0o755)
+BIN = os.path.join(WORK, "bin")
+os.mkdir(BIN, 0o755)
+PROBE = os.path.join(BIN, "csc-probe")
+shutil.copy(sys.argv[1], PROBE)
+os.chmod(PROBE, 0o755)
+# A file the test user may read on the host but no contract declares.
+HOSTDIR = os.path.join(WORK, "host")
+os.mkdir(HOSTDIR, 0o755)
+SECRET = os.path.join(HOSTDIR, "readable-by-user.txt")
+with open(SECRET, "w") as f:
+    f.write("host-only-data\n")
+os.chmod(SECRET, 0o644)
+# The daemon carries an environment variable no command may see.
+os.environ["CSCD_ADVERSARIAL_CANARY"] = "canary-7f3a"
+
+cases = []
+escapes = []
+
+
+def case(fn):
+    cases.append(fn)
+    return fn
+
+
+def run(d, cmds, **kw):
+    conn = Conn(d.sock, UID, GID, timeout=120)
+    conn.send({"type": "submit", "contract": contract(cmds, **kw)})
+    frames = conn.recv_until_receipt()
+    conn.close()
+    return frames
+
+
+def streams(frames):
+    out = b"".join(base64.b64decode(f["data"]) for f in frames if f["type"] == "output" and f["stream"] == "stdout")
+    err = b"".join(base64.b64decode(f["data"]) for f in frames if f["type"] == "output" and f["stream"] == "stderr")
+    return out.decode(errors="replace"), err.decode(errors="replace")
+
+
+def receipt(frames):
+    assert frames[-1]["type"] == "receipt", frames[-1]
+    return frames[-1]["receipt"]
+
+
+def started(frames):
+    return any(f["type"] == "started" for f in frames)
+
+
+def escaped(name, detail):
+    escapes.append((name, detail))
+    raise AssertionError("ESCAPE: %s" % detail)
+
+
+def probe(d, name, arg=None, network="deny", extra_read=(), write=()):
+    argv = [PROBE, name] + ([arg] if arg is not None else [])
+    f = run(d, [{"argv": argv, "read": [BIN, *extra_read], "write": list(write), "network": network, "timeout": 30}])
+    out, err = streams(f)
+    return f, out.strip(), err
+
+
+def expect_blocked(d, name, arg=None, **kw):
+    f, out, err = probe(d, name, arg, **kw)
+    assert started(f), "the probe never started: %s" % receipt(f).get("error")
+    if out.startswith("ESCAPED"):
+        escaped(name, out)
+    assert out.startswith("BLOCKED"), "the attempt did not run: out=%r err=%r rc=%s" % (out, err, receipt(f).get("exit_code"))
+    return out
+
+
+def syscall_case(name, arg=None, **kw):
+    def fn(d):
+        expect_blocked(d, name, arg, **kw)
+    fn.__name__ = "seccomp_" + name.replace("-", "_")
+    cases.append(fn)
+
+
+# --- seccomp families (each must be refused, each attempt must have run) ---
+for n in ["unshare-user", "unshare-net", "setns", "clone-newns", "clone3", "mount", "umount", "pivot_root", "chroot",
+          "open_tree", "fsopen", "add_key", "keyctl", "bpf", "perf", "userfaultfd", "io_uring", "kexec",
+          "init_module", "delete_module", "open_by_handle", "name_to_handle", "ptrace-attach", "process_vm",
+          "tiocsti", "tioclinux", "settimeofday", "clock_settime", "adjtimex", "reboot", "swapon"]:
+    syscall_case(n)
+
+
+@case
+def foreign_syscall_abis_are_killed(d):
+    for name in ("x32", "int80"):
+        f, out, err = probe(d, name)
+        r = receipt(f)
+        assert started(f)
+        if out.startswith("ESCAPED"):
+            escaped(name, out)
+        assert r["exit_code"] == 128 + signal.SIGSYS, (name, r["exit_code"], out, err)
+
+
+# --- network with "deny" ---
+for n in ["socket-inet", "socket-inet6", "socket-raw", "socket-packet", "socket-netlink", "socket-vsock",
+          "socketpair-inet"]:
+    syscall_case(n)
+
+
+@case
+def tcp_to_host_loopback_with_deny(d):
+    srv = socket.socket()
+    srv.bind(("127.0.0.1", 0))
+    srv.listen(1)
+    srv.settimeout(0.3)
+    port = srv.getsockname()[1]
+    f = run(d, [{"argv": ["bash", "-c", "echo x > /dev/tcp/127.0.0.1/%d" % port], "timeout": 10}])
+    out, err = streams(f)
+    assert started(f) and receipt(f)["status"] == "failed" and err, (err, receipt(f))
+    try:
+        srv.accept()
+        escaped("tcp", "a connection reached the host listener")
+    except socket.timeout:
+        pass
+    srv.close()
+
+
+@case
+def udp_to_host_loopback_with_deny(d):
+    srv = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    srv.bind(("127.0.0.1", 0))
+    srv.settimeout(0.5)
+    port = srv.getsockname()[1]
+    f = run(d, [{"argv": ["bash", "-c", "echo x > /dev/udp/127.0.0.1/%d" % port], "timeout": 10}])
+    assert started(f) and receipt(f)["status"] == "failed"
+    try:
+        srv.recv(10)
+        escaped("udp", "a datagram reached the host")
+    except socket.timeout:
+        pass
+    srv.close()
+
+
+@case
+def abstract_unix_socket_of_the_host(d):
+    name = "csc-adv-%d" % os.getpid()
+    srv = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    srv.bind("\0" + name)
+    srv.listen(1)
+    try:
+        expect_blocked(d, "abstract-connect", name)
+    finally:
+        srv.close()
+
+
+@case
+def daemon_socket_is_not_reachable(d):
+    # Even with its directory declared readable, the socket is masked.
+    out = expect_blocked(d, "unix-connect", d.sock, extra_read=[d.dir])
+    assert "ECONNREFUSED" in out or "ENOENT" in out or "EACCES" in out, out
+
+
+# --- privileges ---
+@case
+def no_capabilities_nnp_seccomp_and_locked_securebits(d):
+    f, out, err = probe(d, "status")
+    fields = dict(l.split(":", 1) for l in out.splitlines())
+    for cap in ("CapInh", "CapPrm", "CapEff", "CapBnd", "CapAmb"):
+        if int(fields[cap].strip(), 16) != 0:
+            escaped("caps", "%s = %s" % (cap, fields[cap].strip()))
+    assert fields["NoNewPrivs"].strip() == "1" and fields["Seccomp"].strip() == "2", out
+    assert fields["Uid"].split()[:3] == [str(UID)] * 3 and fields["Gid"].split()[:3] == [str(GID)] * 3, out
+    bits = int(fields["Securebits"].strip())
+    assert bits & 0x3 == 0x3 and bits & 0xc == 0xc, bits   # NOROOT + NO_SETUID_FIXUP, each locked
+
+
+@case
+def setuid_and_setgid_zero(d):
+    expect_blocked(d, "setuid0")
+    expect_blocked(d, "setgid0")
+
+
+@case
+def setuid_binary_gains_nothing(d):
+    su = os.path.join(BIN, "suid-id")
+    shutil.copy("/usr/bin/id", su)
+    os.chown(su, 0, 0)
+    os.chmod(su, 0o4755)
+    try:
+        f = run(d, [{"argv": [su, "-u"], "read": [BIN]}])
+        out, _ = streams(f)
+        assert started(f)
+        if out.strip() == "0":
+            escaped("setuid", "a setuid-root binary ran as root")
+        assert out.strip() == str(UID), out
+    finally:
+        os.unlink(su)
+
+
+@case
+def signalling_the_daemon_and_pid_1(d):
+    expect_blocked(d, "kill", str(d.proc.pid))
+    expect_blocked(d, "kill1")
+    assert d.proc.poll() is None
+
+
+# --- filesystem ---
+@case
+def undeclared_host_file_is_invisible(d):
+    out = expect_blocked(d, "open", SECRET)
+    assert "ENOENT" in out, out
+
+
+@case
+def dotdot_paths_are_denied_before_running(d):
+    f = run(d, [{"argv": ["cat", os.path.join(BIN, "..", "host", "readable-by-user.txt")],
+                 "read": [BIN + "/../host"]}])
+    r = receipt(f)
+    assert r["status"] == "blocked" and not started(f), r
+
+
+@case
+def declared_symlink_out_of_scope_is_blocked(d):
+    link = os.path.join(WORK, "link-to-etc")
+    os.symlink("/etc", link)
+    try:
+        f = run(d, [{"argv": ["ls", link], "read": [link]}])
+        r = receipt(f)
+        assert r["status"] == "blocked" and "symlink" in r.get("error", ""), r
+        assert not any(fr["type"] == "output" for fr in f)
+    finally:
+        os.unlink(link)
+
+
+@case
+def symlink_swapped_in_during_submission(d):
+    # A declared directory is replaced by a symlink to /etc while contracts
+    # keep arriving: every run either sees the real directory or is blocked.
+    target = os.path.join(WORK, "swap")
+    stop = threading.Event()
+
+    def swapper():
+        while not stop.is_set():
+            try:
+                os.mkdir(target, 0o755)
+                with open(os.path.join(target, "ok.txt"), "w") as f:
+                    f.write("fine\n")
+                os.chmod(os.path.join(target, "ok.txt"), 0o644)
+                time.sleep(0.001)
+                shutil.rmtree(target)
+                os.symlink("/etc", target)
+                time.sleep(0.001)
+                os.unlink(target)
+            except OSError:
+                pass
+    t = threading.Thread(target=swapper)
+    t.start()
+    seen = set()
+    try:
+        for _ in range(25):
+            f = run(d, [{"argv": ["ls", target], "read": [target]}])
+            out, _ = streams(f)
+            r = receipt(f)
+            if "passwd" in out or "shadow" in out:
+                escaped("symlink-swap", "the bind followed a swapped-in symlink: %r" % out[:80])
+            seen.add(r["status"])
+    finally:
+        stop.set()
+        t.join()
+        for p in (target,):
+            if os.path.islink(p):
+                os.unlink(p)
+            elif os.path.isdir(p):
+                shutil.rmtree(p)
+    assert seen, seen
+
+
+@case
+def proc_self_root_and_proc_1(d):
+    f = run(d, [{"argv": ["sh", "-c", "ls /proc/self/root/; cat /proc/1/environ; ls /proc/1/root/"],
+                 "read": [BIN]}])
+    out, err = streams(f)
+    assert started(f)
+    if "canary" in out or "etc/shadow" in out or SECRET in out:
+        escaped("proc", out[:200])
+    assert "Permission denied" in err, err   # pid 1 is the root executor: its environ/root are closed
+    listing = set(out.split())
+    assert "host" not in listing and "lost+found" not in listing, listing
+
+
+@case
+def hard_link_out_of_scope(d):
+    out = expect_blocked(d, "link", "/etc/passwd")
+    assert "EXDEV" in out or "EPERM" in out or "EACCES" in out, out
+
+
+@case
+def write_outside_write_paths(d):
+    for path in ("/etc/csc-pwned", "/usr/csc-pwned", BIN + "/pwned", "/csc-pwned"):
+        out = expect_blocked(d, "write", path, extra_read=[])
+        assert not os.path.exists(path), path
+
+
+@case
+def device_nodes_and_dev_contents(d):
+    expect_blocked(d, "mknod")
+    f = run(d, [{"argv": ["ls", "/dev"]}])
+    out, _ = streams(f)
+    names = set(out.split())
+    assert names <= {"null", "zero", "full", "random", "urandom", "fd", "stdin", "stdout", "stderr", "shm"}, names
+
+
+@case
+def no_sys_no_run_no_state_no_keys(d):
+    for path in ("/sys/kernel", "/run/systemd", d.state, d.keys, os.path.join(d.keys, "test-key.key"), "/etc/csc"):
+        f = run(d, [{"argv": ["ls", "-A", path], "read": ["/"]}])
+        out, _ = streams(f)
+        r = receipt(f)
+        assert started(f)
+        if r["status"] == "success" and out.strip():
+            escaped("hidden-path", "%s listed: %r" % (path, out[:80]))
+
+
+@case
+def environment_does_not_leak_the_daemons(d):
+    f = run(d, [{"argv": ["env"], "env": ["CSCD_ADVERSARIAL_CANARY", "LD_PRELOAD"]}])
+    out, _ = streams(f)
+    assert started(f)
+    if "canary-7f3a" in out:
+        escaped("env", "the daemon's environment reached the command")
+    names = {l.split("=", 1)[0] for l in out.splitlines()}
+    assert names <= {"PATH", "HOME", "TMPDIR", "LANG", "PWD", "SHLVL", "_"}, names
+
+
+@case
+def loader_variables_are_refused_even_when_allowed(d):
+    conn = Conn(d.sock, UID, GID)
+    conn.send({"type": "submit", "env": {"LD_PRELOAD": "/tmp/evil.so", "GLIBC_TUNABLES": "x"},
+               "contract": contract([{"argv": ["env"], "env": ["LD_PRELOAD", "GLIBC_TUNABLES"]}])})
+    f = conn.recv_until_receipt()
+    conn.close()
+    out, _ = streams(f)
+    if "LD_PRELOAD" in out or "GLIBC_TUNABLES" in out:
+        escaped("ld_preload", out)
+
+
+# --- resources ---
+@case
+def rlimits_are_in_force_and_cannot_be_raised(d):
+    f, out, _ = probe(d, "rlimits")
+    lim = {l.split()[0]: (int(l.split()[1]), int(l.split()[2])) for l in out.splitlines()}
+    assert lim["cpu"] == (300, 300) and lim["as"] == (1 << 30, 1 << 30) and lim["fsize"] == (100 << 20, 100 << 20), lim
+    assert lim["nofile"] == (1024, 1024) and lim["core"] == (0, 0), lim
+    expect_blocked(d, "raise-rlimit")
+
+
+@case
+def memory_bomb(d):
+    expect_blocked(d, "membomb")
+
+
+@case
+def file_size_bomb(d):
+    f = run(d, [{"argv": ["sh", "-c", "head -c 200M /dev/zero > /tmp/big; echo rc=$?; ls -l /tmp/big"], "timeout": 60}])
+    out, err = streams(f)
+    assert started(f)
+    assert "104857600" in out or "File size limit" in err or "rc=1" in out or "rc=153" in out, (out, err)
+    if "209715200" in out:
+        escaped("fsize", out)
+
+
+@case
+def open_files_bomb(d):
+    f, out, _ = probe(d, "nofile")
+    n = int(out.split()[1])
+    assert out.startswith("BLOCKED") and n < 1024, out
+
+
+@case
+def fork_bomb_is_capped_and_others_keep_working(d):
+    before = len([p for p in os.listdir("/proc") if p.isdigit()])
+    f = run(d, [{"argv": ["bash", "-c", "b() { b | b & }; b; sleep 3; echo survived"], "timeout": 6}])
+    r = receipt(f)
+    assert started(f) and r["status"] in ("failed", "success"), r
+    after = len([p for p in os.listdir("/proc") if p.isdigit()])
+    assert after - before < 50, (before, after)
+    st = json.loads(subprocess.run([os.environ.get("CSCCTL", "cscctl"), "--socket", d.sock, "status", "--json"],
+                                   capture_output=True, text=True).stdout)
+    if st["sandbox"]["process_cap"] != "none":
+        _, err = streams(f)
+        assert "fork" in err.lower() or "resource" in err.lower() or r["exit_code"] == 124, (err[-300:], r)
+    assert receipt(run(d, [{"argv": ["true"]}]))["status"] == "success"
+
+
+@case
+def one_gib_output_flood(d):
+    f = run(d, [{"argv": ["head", "-c", "1G", "/dev/zero"], "timeout": 120}])
+    r = receipt(f)
+    assert r["status"] == "success" and r["stdout_truncated"] is True, r
+    assert len(streams(f)[0]) == 10 << 20
+
+
+@case
+def timeout_kills_daemonized_and_setsid_grandchildren(d):
+    tag = "91%d" % (os.getpid() % 1000 + 1000)
+    f = run(d, [{"argv": ["sh", "-c", "setsid sleep %s & (sleep %s &) ; nohup sleep %s >/dev/null 2>&1 & sleep 60"
+                          % (tag, tag, tag)], "timeout": 2}])
+    r = receipt(f)
+    assert r["exit_code"] == 124, r
+    time.sleep(0.5)
+    for p in os.listdir("/proc"):
+        if p.isdigit():
+            try:
+                if open("/proc/%s/cmdline" % p, "rb").read() == b"sleep\0" + tag.encode() + b"\0":
+                    escaped("timeout", "a grandchild outlived its command")
+            except OSError:
+                pass
+
+
+@case
+def huge_argv_and_env(d):
+    big = "A" * (128 * 1024)
+    # Just under the 2 MiB frame: runs or fails with 126 (E2BIG), never harms the daemon.
+    f = run(d, [{"argv": ["echo"] + [big] * 15}])
+    r = receipt(f)
+    assert (r["status"], r["exit_code"]) in (("success", 0), ("failed", 126)), r
+    # Over the frame limit: refused with too_large before anything is parsed.
+    conn = Conn(d.sock, UID, GID)
+    try:
+        conn.send({"type": "submit", "contract": contract([{"argv": ["echo"] + [big] * 40}])})
+        fr = conn.recv()
+        assert fr["type"] == "error" and fr["code"] == "too_large", fr
+    except (BrokenPipeError, ConnectionResetError):
+        pass   # the daemon answered and closed while we were still sending
+    conn.close()
+    # A 1 MiB environment value for an allowed name.
+    conn = Conn(d.sock, UID, GID)
+    conn.send({"type": "submit", "env": {"BIG": "B" * (1 << 20)}, "contract": contract([{"argv": ["sh", "-c", "echo ${#BIG}"], "env": ["BIG"]}])})
+    f = conn.recv_until_receipt()
+    conn.close()
+    assert started(f), f[-1]
+    assert receipt(run(d, [{"argv": ["true"]}]))["status"] == "success"
+
+
+def main():
+    d = Daemon(policy_extra="%s, %s, setsid, nohup" % (PROBE, os.path.join(BIN, "suid-id")))
+    passed = failed = 0
+    try:
+        for fn in cases:
+            try:
+                fn(d)
+                passed += 1
+                print("ok", fn.__name__)
+            except Exception:  # noqa: BLE001
+                failed += 1
+                print("FAIL", fn.__name__)
+                traceback.print_exc(file=sys.stdout)
+            if d.proc.poll() is not None:
+                failed += 1
+                print("FAIL the daemon died:\n" + d.logtext()[-2000:])
+                break
+    finally:
+        d.stop()
+        shutil.rmtree(WORK, ignore_errors=True)
+    print("adversarial: %d cases, %d escapes (%d passed, %d failed)" % (len(cases), len(escapes), passed, failed))
+    for e in escapes:
+        print("ESCAPE", e)
+    sys.exit(1 if failed or escapes else 0)
+
+
+if __name__ == "__main__":
+    main()

@@ -37,6 +37,7 @@ cscd_config *cscd_config_free(cscd_config *c) {
         free(c->state_dir);
         free(c->signing_key_path);
         free(c->key_id);
+        free(c->secrets_dir);
         strlist_free(&c->submit_users);
         strlist_free(&c->submit_groups);
         strlist_free(&c->admin_users);
@@ -72,7 +73,9 @@ int cscd_config_defaults(cscd_config **ret) {
         c->rlimit_fsize_bytes = 100ull << 20;
         c->rlimit_nofile = 1024;
         c->pids_max = 512;
-        if (!c->socket_path || !c->policy_path || !c->state_dir || !c->key_id) {
+        c->block_interpreters = true;
+        c->secrets_dir = strdup("/etc/csc/secrets");
+        if (!c->socket_path || !c->policy_path || !c->state_dir || !c->key_id || !c->secrets_dir) {
                 cscd_config_free(c);
                 return -ENOMEM;
         }
@@ -117,6 +120,8 @@ static const key_spec keys[] = {
         { "rlimit_fsize_bytes", K_U64, F(rlimit_fsize_bytes), 1 << 20, 1ull << 40 },
         { "rlimit_nofile", K_U64, F(rlimit_nofile), 16, 1 << 20 },
         { "pids_max", K_U64, F(pids_max), 8, 1 << 22 },
+        { "block_interpreters", K_BOOL, F(block_interpreters), 0, 0 },
+        { "secrets_dir", K_PATH, F(secrets_dir), 0, 0 },
 };
 
 static int set_string(char **field, const csc_json *v, bool path, const char *key, csc_error *err) {

@@ -20,6 +20,7 @@
 #include "config.h"
 #include "contract.h"
 #include "json.h"
+#include "secrets.h"
 
 typedef struct executor_request {
         const csc_contract *contract;
@@ -30,6 +31,8 @@ typedef struct executor_request {
         const csc_json *env;         /* the client's {NAME: value} or NULL */
         const cscd_config *config;
         const char *cgroup_procs;    /* the execution cgroup's cgroup.procs, or NULL */
+        const cscd_secret *secrets;  /* placed under /run/secrets for the command that declared each */
+        size_t n_secrets;
 } executor_request;
 
 typedef enum executor_msg_type {

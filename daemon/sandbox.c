@@ -395,6 +395,12 @@ static void build_root(const executor_request *req) {
         mask("/var/lib/csc");
         for (size_t i = 0; i < req->config->mask_paths.n; i++)
                 mask(req->config->mask_paths.v[i]);
+        if (req->n_secrets > 0) {
+                /* A fresh, empty /run holding only the per-command secrets mount point. */
+                mount_tmpfs(NEWROOT "/run", "mode=0755,size=64k", MS_NOSUID | MS_NODEV | MS_NOEXEC);
+                if (mkdir(NEWROOT "/run/secrets", 0755) < 0)
+                        die_error("sandbox: cannot create /run/secrets: %s", strerror(errno));
+        }
         close(oldroot);
 
         if (mount(NULL, NEWROOT, NULL, MS_REMOUNT | MS_BIND | MS_RDONLY | MS_NOSUID | MS_NODEV, NULL) < 0)
@@ -536,8 +542,35 @@ static void kill_and_reap_all(void) {
                 ;
 }
 
+/* /run/secrets for one command: a tmpfs only the peer can read, one 0400 file
+ * per secret it declared. Returns whether it was mounted. */
+static bool place_secrets(const executor_request *req, size_t index) {
+        bool any = false;
+        for (size_t i = 0; i < req->n_secrets; i++)
+                any |= req->secrets[i].command == index;
+        if (!any)
+                return false;
+        char opts[96];
+        snprintf(opts, sizeof opts, "mode=0500,uid=%u,gid=%u,size=1m", (unsigned)req->uid, (unsigned)req->gid);
+        if (mount("tmpfs", "/run/secrets", "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC, opts) < 0)
+                die_error("sandbox: cannot mount /run/secrets: %s", strerror(errno));
+        for (size_t i = 0; i < req->n_secrets; i++) {
+                const cscd_secret *s = &req->secrets[i];
+                if (s->command != index)
+                        continue;
+                char path[256];
+                snprintf(path, sizeof path, "/run/secrets/%s", s->name);
+                int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0400);
+                if (fd < 0 || write(fd, s->value, s->len) != (ssize_t)s->len || fchown(fd, req->uid, req->gid) < 0)
+                        die_error("sandbox: cannot place secret %s: %s", s->name, strerror(errno));
+                close(fd);
+        }
+        return true;
+}
+
 static int run_command(const executor_request *req, size_t index, bool own_netns) {
         const csc_command *cmd = &req->contract->commands[index];
+        bool secrets = place_secrets(req, index);
         int out[2], err[2];
         if (pipe2(out, O_CLOEXEC) < 0 || pipe2(err, O_CLOEXEC) < 0)
                 die_error("sandbox: cannot create pipes: %s", strerror(errno));
@@ -610,6 +643,8 @@ static int run_command(const executor_request *req, size_t index, bool own_netns
                 sigtimedwait(&chld, NULL, &ts);
         }
         kill_and_reap_all();   /* no process outlives its command */
+        if (secrets && umount2("/run/secrets", MNT_DETACH) < 0)
+                die_error("sandbox: cannot remove /run/secrets: %s", strerror(errno));
 
         int code = 0;
         char message[200] = "";

@@ -11,6 +11,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "advisory.h"
 #include "approval_gate.h"
 #include "audit.h"
 #include "cgroup.h"
@@ -24,6 +25,8 @@
 #include "log.h"
 #include "manager.h"
 #include "receipt.h"
+#include "redact.h"
+#include "secrets.h"
 #include "sign.h"
 #include "timefmt.h"
 
@@ -42,6 +45,9 @@ struct execution {
         csc_decision decision;
         char execution_id[37];
         char cgroup_dir[PATH_MAX];      /* empty: no process cap */
+        cscd_secret *secrets;           /* values never leave this struct but to the executor */
+        size_t n_secrets;
+        redactor *redact;               /* NULL without secrets */
         char started_at[32];
         executor_handle *h;
         sd_event_source *ctl_src, *child_src, *watchdog;
@@ -218,34 +224,22 @@ static void emit_exit(execution *e) {
                 sd_event_source_set_enabled(e->ctl_src, SD_EVENT_ON);
 }
 
-static int on_output(sd_event_source *s, int fd, uint32_t revents, void *userdata) {
-        execution *e = userdata;
-        int i = fd == e->out_fd[OUT_STDOUT] ? OUT_STDOUT : OUT_STDERR;
-        char buf[65536];
-        ssize_t n = read(fd, buf, sizeof buf);
-        if (n < 0 && (errno == EAGAIN || errno == EINTR))
-                return 0;
-        if (n <= 0) {
-                close_out(e, i);
-                if (e->exit_pending && e->out_fd[0] < 0 && e->out_fd[1] < 0)
-                        emit_exit(e);
-                maybe_finish(e);
-                return 0;
-        }
-        size_t keep = (size_t) n;
+/* Caps, hashes and streams bytes that are ready to leave (already redacted). */
+static void emit_output(execution *e, int i, const char *buf, size_t n) {
+        size_t keep = n;
         if (e->captured[i] + keep > out_cap[i]) {
                 keep = out_cap[i] - e->captured[i];
                 e->truncated[i] = true; /* the rest is drained and discarded */
         }
         if (keep == 0)
-                return 0;
+                return;
         e->captured[i] += keep;
         crypto_hash_sha256_update(&e->hash[i], (const unsigned char *) buf, keep);
         if (!e->c)
-                return 0;
+                return;
         char *b64 = NULL;
         if (csc_base64_encode(buf, keep, &b64) < 0)
-                return 0;
+                return;
         csc_json_doc *doc = csc_json_doc_new();
         csc_json *o = doc ? csc_json_new_object(doc) : NULL;
         if (o && csc_json_object_set(doc, o, "command_id", csc_json_new_string(doc, e->contract->commands[e->cmd].id)) >= 0 &&
@@ -254,6 +248,38 @@ static int on_output(sd_event_source *s, int fd, uint32_t revents, void *userdat
                 (void) send_frame_type(e, doc, o, "output");
         csc_json_doc_free(doc);
         free(b64);
+}
+
+/* With secrets, exact values become "***" before anything is hashed or sent. */
+static void redact_and_emit(execution *e, int i, const char *buf, size_t n, bool eof) {
+        if (!e->redact) {
+                emit_output(e, i, buf, n);
+                return;
+        }
+        csc_buf out = CSC_BUF_INIT;
+        if (redactor_feed(e->redact, i, buf, n, eof, &out) == 0 && out.len)
+                emit_output(e, i, out.data, out.len);
+        if (out.data)
+                sodium_memzero(out.data, out.cap);
+        csc_buf_free(&out);
+}
+
+static int on_output(sd_event_source *s, int fd, uint32_t revents, void *userdata) {
+        execution *e = userdata;
+        int i = fd == e->out_fd[OUT_STDOUT] ? OUT_STDOUT : OUT_STDERR;
+        char buf[65536];
+        ssize_t n = read(fd, buf, sizeof buf);
+        if (n < 0 && (errno == EAGAIN || errno == EINTR))
+                return 0;
+        if (n <= 0) {
+                redact_and_emit(e, i, "", 0, true);
+                close_out(e, i);
+                if (e->exit_pending && e->out_fd[0] < 0 && e->out_fd[1] < 0)
+                        emit_exit(e);
+                maybe_finish(e);
+                return 0;
+        }
+        redact_and_emit(e, i, buf, (size_t) n, false);
         return 0;
 }
 
@@ -394,6 +420,8 @@ execution *execution_free(execution *e) {
         }
         if (e->cgroup_dir[0])
                 cscd_cgroups_remove(e->cgroup_dir);
+        cscd_secrets_free(e->secrets, e->n_secrets);
+        redactor_free(e->redact);
         if (e->c)
                 conn_execution_done(e->c);
         csc_contract_free(e->contract);
@@ -493,6 +521,10 @@ int execution_start(manager *m, conn *c, const csc_json *req) {
                         return 0;
                 }
         }
+        if (m->config->block_interpreters && advisory_blocked(ct, e->error, sizeof e->error)) {
+                finish(e, "blocked");
+                return 0;
+        }
         for (size_t i = 0; i < ct->n_commands; i++)
                 if (ct->commands[i].network == CSC_NET_ALLOWLISTED) {
                         snprintf(e->error, sizeof e->error,
@@ -501,6 +533,28 @@ int execution_start(manager *m, conn *c, const csc_json *req) {
                         finish(e, "blocked");
                         return 0;
                 }
+        char why[512];
+        r = cscd_secrets_load(m->config->secrets_dir, ct, &e->secrets, &e->n_secrets, why, sizeof why);
+        if (r != 0) {
+                snprintf(e->error, sizeof e->error, "blocked: %s", r < 0 ? "out of memory loading secrets" : why);
+                finish(e, "blocked");
+                return 0;
+        }
+        if (e->n_secrets > 0) {
+                const char *vals[64];
+                size_t lens[64], nv = e->n_secrets < 64 ? e->n_secrets : 64;
+                for (size_t i = 0; i < nv; i++) {
+                        vals[i] = e->secrets[i].value;
+                        lens[i] = e->secrets[i].len;
+                }
+                if (redactor_new(vals, lens, nv, &e->redact) < 0) {
+                        snprintf(e->error, sizeof e->error, "internal error: out of memory");
+                        e->final_exit = 1;
+                        e->child_exited = true;
+                        maybe_finish(e);
+                        return 0;
+                }
+        }
         char procs[PATH_MAX];
         if (strcmp(cscd_cgroups_mode(m->cgroups, NULL), "none") != 0) {
                 r = cscd_cgroups_create(m->cgroups, e->execution_id, m->config->pids_max, e->cgroup_dir, procs);
@@ -523,6 +577,8 @@ int execution_start(manager *m, conn *c, const csc_json *req) {
                 .env = csc_json_get(req, "env"),
                 .config = m->config,
                 .cgroup_procs = e->cgroup_dir[0] ? procs : NULL,
+                .secrets = e->secrets,
+                .n_secrets = e->n_secrets,
         };
         r = executor_spawn(&xr, &e->h);
         if (r < 0) {

@@ -453,6 +453,61 @@ def huge_argv_and_env(d):
     assert receipt(run(d, [{"argv": ["true"]}]))["status"] == "success"
 
 
+def advisory_block_is_on_by_default():
+    # A daemon with the default config: shells, interpreters and wrappers are
+    # refused by name and by the executable they resolve to, before running.
+    d = Daemon(config_extra="block_interpreters: true\n", policy_extra="python3, /bin/sh, xargs, nohup")
+    try:
+        for argv in (["sh", "-c", "echo hi"], ["/bin/sh", "-c", "echo hi"], ["bash", "-c", "id"], ["python3", "-c", "1"],
+                     ["env", "id"], ["xargs", "echo"], ["nohup", "id"]):
+            f = run(d, [{"argv": argv}])
+            r = receipt(f)
+            if started(f):
+                escaped("advisory", "%s ran" % argv)
+            assert r["status"] == "blocked" and "advisory block" in r["error"], r
+        assert receipt(run(d, [{"argv": ["echo", "plain tools still run"]}]))["status"] == "success"
+    finally:
+        d.stop()
+
+
+SECRET_VALUE = "s3cr3t-Value-42!"
+
+
+def secrets_are_files_for_their_command_only_and_never_leak():
+    sdir = os.path.join(WORK, "secrets")
+    os.mkdir(sdir, 0o700)
+    with open(os.path.join(sdir, "db-password"), "w") as f:
+        f.write(SECRET_VALUE)
+    d = Daemon(allow_secrets=True, config_extra="secrets_dir: %s\n" % sdir)
+    try:
+        cmds = [{"id": "uses", "argv": ["sh", "-c", "cat /run/secrets/db-password; echo; "
+                                        "printf 's3cr3t-'; sleep 0.3; printf 'Value-42!\\n'; "
+                                        "stat -c '%a %u' /run/secrets/db-password; env; echo \"$@\"", "x"],
+                 "secrets": ["db-password"]},
+                {"id": "other", "argv": ["sh", "-c", "ls /run/secrets/ 2>&1; cat /run/secrets/db-password 2>&1; true"]}]
+        f = run(d, cmds)
+        out, err = streams(f)
+        r = receipt(f)
+        assert r["status"] == "success", r
+        if SECRET_VALUE in out or SECRET_VALUE in err:
+            escaped("secret", "the value reached the output stream")
+        lines = out.splitlines()
+        assert lines[0] == "***" and lines[1] == "***", lines[:3]          # read, and split across writes
+        assert lines[2] == "400 %d" % UID, lines[2]                       # 0400, owned by the peer
+        assert "No such file" in out, out[-200:]                          # the next command has no /run/secrets
+        import hashlib
+        assert r["stdout_hash"] == "sha256:" + hashlib.sha256(out.encode()).hexdigest(), "hash is not over the redacted stream"
+        for where in (json.dumps(r), open(os.path.join(d.state, "receipts.jsonl")).read(), d.logtext()):
+            if SECRET_VALUE in where:
+                escaped("secret", "the value reached a receipt or log")
+        r = receipt(run(d, [{"argv": ["true"], "secrets": ["no-such-secret"]}]))
+        assert r["status"] == "blocked" and "unknown secret 'no-such-secret'" in r["error"], r
+        r = receipt(run(d, [{"argv": ["true"], "secrets": ["../secrets/db-password"]}]))
+        assert r["status"] == "blocked", r
+    finally:
+        d.stop()
+
+
 def main():
     d = Daemon(policy_extra="%s, %s, setsid, nohup" % (PROBE, os.path.join(BIN, "suid-id")))
     passed = failed = 0
@@ -472,7 +527,17 @@ def main():
                 break
     finally:
         d.stop()
-        shutil.rmtree(WORK, ignore_errors=True)
+    for fn in (advisory_block_is_on_by_default, secrets_are_files_for_their_command_only_and_never_leak):
+        try:
+            fn()
+            passed += 1
+            print("ok", fn.__name__)
+        except Exception:  # noqa: BLE001
+            failed += 1
+            print("FAIL", fn.__name__)
+            traceback.print_exc(file=sys.stdout)
+        cases.append(fn)
+    shutil.rmtree(WORK, ignore_errors=True)
     print("adversarial: %d cases, %d escapes (%d passed, %d failed)" % (len(cases), len(escapes), passed, failed))
     for e in escapes:
         print("ESCAPE", e)

@@ -130,7 +130,7 @@ class Daemon:
     """A real cscd on a temporary socket with its own key, state dir and policy."""
 
     def __init__(self, policy_extra="cut", config_extra="", activate=False, config_extra_raw="",
-                 prepare_state=None):
+                 prepare_state=None, allow_secrets=False):
         self.dir = tempfile.mkdtemp(prefix="cscd-test.")
         os.chmod(self.dir, 0o755)
         self.sock = os.path.join(self.dir, "csc.sock")
@@ -142,11 +142,17 @@ class Daemon:
         self.pub = os.path.join(self.keys, "test-key.pub")
         self.policy = os.path.join(self.dir, "policy.yaml")
         with open(self.policy, "w") as f:
-            f.write(TEST_POLICY.format(name="test-policy", extra=policy_extra))
+            text = TEST_POLICY.format(name="test-policy", extra=policy_extra)
+            if allow_secrets:
+                text = text.replace("allow_secret_refs: false", "allow_secret_refs: true")
+            f.write(text)
         self.conf = os.path.join(self.dir, "cscd.conf")
         with open(self.conf, "w") as f:
+            # The tests attack and exercise the sandbox itself with shells, so the
+            # advisory interpreter block (on by default) is off here; one test
+            # checks the default.
             settings = {"frame_timeout_ms": "1500", "idle_timeout_ms": "20000", "stop_grace_sec": "3",
-                        "max_executions_per_peer": "64"}
+                        "max_executions_per_peer": "64", "block_interpreters": "false"}
             for line in config_extra.splitlines():   # "key: value" lines override the defaults above
                 if line.strip():
                     k, v = line.split(":", 1)

@@ -19,6 +19,7 @@
 #include "approval_store.h"
 #include "audit.h"
 #include "cgroup.h"
+#include "sandbox_landlock.h"
 #include "build-config.h"
 #include "config.h"
 #include "timefmt.h"
@@ -472,6 +473,11 @@ int manager_status_json(manager *m, csc_json_doc *doc, csc_json **ret) {
         else
                 r = r ?: csc_json_object_set(doc, sb, "pids_max", csc_json_new_int(doc, (int64_t) m->config->pids_max));
         r = r ?: csc_json_object_set(doc, sb, "seccomp", csc_json_new_bool(doc, true));
+        int ll = sandbox_landlock_abi();
+        r = r ?: csc_json_object_set(doc, sb, "landlock_abi", csc_json_new_int(doc, ll));
+        if (ll == 0)
+                r = r ?: csc_json_object_set(doc, sb, "landlock_missing",
+                                             csc_json_new_string(doc, "the kernel has no Landlock (or it is disabled)"));
         r = r ?: csc_json_object_set(doc, o, "sandbox", sb);
         if (r < 0)
                 return r;

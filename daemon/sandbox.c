@@ -30,6 +30,7 @@
 #include <unistd.h>
 
 #include "executor.h"
+#include "sandbox_landlock.h"
 #include "sandbox_seccomp.h"
 #include "path.h"
 
@@ -39,6 +40,7 @@
 #define SAFE_PATH "/usr/local/bin:/usr/bin:/bin"
 
 static int ctl_fd = -1;
+static int landlock_abi;   /* detected once per executor, before the first command */
 
 static void send_msg(executor_msg_type type, uint32_t index, int exit_code, const int *fds, const char *fmt, ...) {
         executor_msg m = { .type = type, .index = index, .exit_code = exit_code };
@@ -501,6 +503,10 @@ _Noreturn static void run_segment(const executor_request *req, const csc_command
                 goto fail;
         set_env(req, cmd);
         rep.stage = 2;
+        if ((r = sandbox_landlock_apply(cmd, landlock_abi)) < 0) {
+                errno = -r;
+                goto fail;
+        }
         if ((r = sandbox_seccomp_load(cmd->network == CSC_NET_DENY)) < 0) {
                 errno = -r;
                 goto fail;
@@ -705,6 +711,7 @@ _Noreturn void sandbox_main(const executor_request *req, int ctl, bool own_netns
                         die_error("sandbox: cannot join the execution cgroup %s: %s", req->cgroup_procs, strerror(errno));
                 close(fd);
         }
+        landlock_abi = sandbox_landlock_abi();
         build_root(req);
         for (size_t i = 0; i < req->contract->n_commands; i++)
                 if (run_command(req, i, own_netns) != 0)

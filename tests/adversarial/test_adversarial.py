@@ -165,6 +165,26 @@ def abstract_unix_socket_of_the_host(d):
 
 
 @case
+def abstract_unix_socket_of_the_host_with_full_network(d):
+    # In the host's network namespace only Landlock's scoping (ABI >= 6)
+    # stands between a command and the host's abstract sockets.
+    st = json.loads(subprocess.run([os.environ.get("CSCCTL", "cscctl"), "--socket", d.sock, "status", "--json"],
+                                   capture_output=True, text=True).stdout)
+    name = "csc-adv-full-%d" % os.getpid()
+    srv = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    srv.bind("\0" + name)
+    srv.listen(1)
+    try:
+        if st["sandbox"]["landlock_abi"] >= 6:
+            out = expect_blocked(d, "abstract-connect", name, network="full")
+            assert "EPERM" in out, out
+        else:
+            print("# landlock ABI %d: abstract-socket scoping unavailable, case not applicable" % st["sandbox"]["landlock_abi"])
+    finally:
+        srv.close()
+
+
+@case
 def daemon_socket_is_not_reachable(d):
     # Even with its directory declared readable, the socket is masked.
     out = expect_blocked(d, "unix-connect", d.sock, extra_read=[d.dir])

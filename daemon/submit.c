@@ -112,6 +112,8 @@ static void finish(execution *e, const char *status) {
         csc_hex32(d, se + 7);
         const csc_policy *p = e->policy->policy;
         bool ran = strcmp(status, "blocked") != 0;
+        if (e->blocked)                 /* the sandbox refused a declared path at run time */
+                e->final_exit = 126;
         csc_receipt_info info = {
                 .contract_id = e->contract->contract_id,
                 .execution_id = e->execution_id,
@@ -120,7 +122,7 @@ static void finish(execution *e, const char *status) {
                 .started_at = e->started_at,
                 .ended_at = ended,
                 .policy_profile = p->name,
-                .has_exit = ran,
+                .has_exit = ran || e->blocked,
                 .exit_code = e->final_exit,
                 .stdout_hash = so,
                 .stderr_hash = se,

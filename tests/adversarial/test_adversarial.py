@@ -257,7 +257,7 @@ def declared_symlink_out_of_scope_is_blocked(d):
     try:
         f = run(d, [{"argv": ["ls", link], "read": [link]}])
         r = receipt(f)
-        assert r["status"] == "blocked" and "symlink" in r.get("error", ""), r
+        assert r["status"] == "blocked" and "symlink" in r.get("error", "") and r.get("exit_code") == 126, r
         assert not any(fr["type"] == "output" for fr in f)
     finally:
         os.unlink(link)

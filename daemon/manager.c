@@ -131,6 +131,8 @@ manager *manager_free(manager *m) {
         cscd_audit_free(m->audit);
         approval_store_free(m->approvals);
         cscd_cgroups_free(m->cgroups);
+        sandbox_seccomp_free(&m->filter_deny_net);
+        sandbox_seccomp_free(&m->filter_net);
         cscd_config_free(m->config);
         free(m->config_path);
         sd_event_unref(m->event);
@@ -231,6 +233,9 @@ int manager_load(manager *m) {
                 log_error("cannot open state dir %s: %s", m->config->state_dir, csc_error_str(&e, buf, sizeof buf));
                 return r;
         }
+        if ((r = sandbox_seccomp_build(true, &m->filter_deny_net)) < 0 ||
+            (r = sandbox_seccomp_build(false, &m->filter_net)) < 0)
+                return log_error_errno(r, "cannot compile the sandbox's seccomp filter");
         r = cscd_cgroups_init(&m->cgroups);
         if (r < 0)
                 return log_error_errno(r, "cannot set up cgroups");

@@ -13,6 +13,7 @@
 #include "keys.h"
 #include "peer.h"
 #include "policy.h"
+#include "sandbox_seccomp.h"
 
 typedef struct manager manager;
 typedef struct conn conn;
@@ -41,7 +42,8 @@ struct manager {
         csc_signing_key *key;
         struct cscd_audit *audit;
         struct approval_store *approvals;
-        struct cscd_cgroups *cgroups;       /* process cap per execution, or mode "none" */   /* consumed approvals; may be unhealthy (fail closed) */
+        struct cscd_cgroups *cgroups;       /* process cap per execution, or mode "none" */
+        sandbox_filter filter_deny_net, filter_net;   /* seccomp programs, compiled at start */   /* consumed approvals; may be unhealthy (fail closed) */
         int listen_fd;
         bool listen_fd_owned;        /* we bound it (unlink on exit) */
         sd_event_source *listen_source;

@@ -507,7 +507,7 @@ _Noreturn static void run_segment(const executor_request *req, const csc_command
                 errno = -r;
                 goto fail;
         }
-        if ((r = sandbox_seccomp_load(cmd->network == CSC_NET_DENY)) < 0) {
+        if ((r = sandbox_seccomp_install(cmd->network == CSC_NET_DENY ? req->filter_deny_net : req->filter_net)) < 0) {
                 errno = -r;
                 goto fail;
         }

@@ -7,7 +7,12 @@
 #include <seccomp.h>
 #include <stddef.h>
 #include <sys/ioctl.h>
+#include <stdlib.h>
+#include <sys/mman.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
+#include <unistd.h>
+#include <linux/seccomp.h>
 
 /* Syscalls answered with EPERM, by family. Names unknown to this libseccomp
  * or architecture are skipped (seccomp_syscall_resolve_name < 0). */
@@ -33,7 +38,7 @@ static const char *const refused[] = {
         "iopl", "ioperm", "syslog",
 };
 
-int sandbox_seccomp_load(bool deny_network) {
+static int build_ctx(bool deny_network, scmp_filter_ctx *ret) {
         scmp_filter_ctx ctx = seccomp_init(SCMP_ACT_ALLOW);
         if (!ctx)
                 return -ENOMEM;
@@ -71,8 +76,55 @@ int sandbox_seccomp_load(bool deny_network) {
                         r = seccomp_rule_add(ctx, SCMP_ACT_ERRNO(EAFNOSUPPORT), SCMP_SYS(socketpair), 1,
                                              SCMP_A0(SCMP_CMP_NE, AF_UNIX));
         }
-        if (r == 0)
-                r = seccomp_load(ctx);
+        if (r < 0) {
+                seccomp_release(ctx);
+                return r;
+        }
+        *ret = ctx;
+        return 0;
+}
+
+int sandbox_seccomp_build(bool deny_network, sandbox_filter *ret) {
+        scmp_filter_ctx ctx = NULL;
+        int r = build_ctx(deny_network, &ctx);
+        if (r < 0)
+                return r;
+        int fd = memfd_create("cscd-seccomp", MFD_CLOEXEC);
+        if (fd < 0) {
+                r = -errno;
+                seccomp_release(ctx);
+                return r;
+        }
+        r = seccomp_export_bpf(ctx, fd);
         seccomp_release(ctx);
-        return r;
+        off_t size = r == 0 ? lseek(fd, 0, SEEK_END) : -1;
+        if (r == 0 && (size <= 0 || size % (off_t)sizeof(struct sock_filter) != 0 ||
+                       size / (off_t)sizeof(struct sock_filter) > 65535))
+                r = -EINVAL;
+        struct sock_filter *insns = r == 0 ? malloc((size_t)size) : NULL;
+        if (r == 0 && !insns)
+                r = -ENOMEM;
+        if (r == 0 && pread(fd, insns, (size_t)size, 0) != size)
+                r = -EIO;
+        close(fd);
+        if (r < 0) {
+                free(insns);
+                return r;
+        }
+        ret->insns = insns;
+        ret->len = (unsigned short)(size / (off_t)sizeof(struct sock_filter));
+        return 0;
+}
+
+void sandbox_seccomp_free(sandbox_filter *f) {
+        free(f->insns);
+        f->insns = NULL;
+        f->len = 0;
+}
+
+int sandbox_seccomp_install(const sandbox_filter *f) {
+        struct sock_fprog prog = { .len = f->len, .filter = f->insns };
+        if (!f->insns || prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &prog, 0, 0) < 0)
+                return f->insns ? -errno : -EINVAL;
+        return 0;
 }

@@ -1,9 +1,21 @@
-/* sandbox_seccomp.h — the per-command seccomp filter of profile cscd-v1. */
+/* sandbox_seccomp.h — the per-command seccomp filter of profile cscd-v1.
+ *
+ * The daemon compiles the two variants (with and without network) once at
+ * start with libseccomp and keeps the BPF programs; each command installs
+ * its program with one prctl() right before exec. */
 #pragma once
+#include <linux/filter.h>
 #include <stdbool.h>
 
-/* Loads the filter into the calling process (after no_new_privs): native
- * architecture only (any other ABI kills the process); EPERM for the
+typedef struct sandbox_filter {
+        struct sock_filter *insns;
+        unsigned short len;
+} sandbox_filter;
+
+/* Native architecture only (any other ABI kills the process); EPERM for the
  * syscall families listed in docs/sandbox.md; with deny_network also
  * socket()/socketpair() of every family but AF_UNIX. 0 or -errno. */
-int sandbox_seccomp_load(bool deny_network);
+int sandbox_seccomp_build(bool deny_network, sandbox_filter *ret);
+void sandbox_seccomp_free(sandbox_filter *f);
+/* Installs a built program into the calling process (no_new_privs set). */
+int sandbox_seccomp_install(const sandbox_filter *f);

@@ -579,6 +579,8 @@ int execution_start(manager *m, conn *c, const csc_json *req) {
                 .env = csc_json_get(req, "env"),
                 .config = m->config,
                 .cgroup_procs = e->cgroup_dir[0] ? procs : NULL,
+                .filter_deny_net = &m->filter_deny_net,
+                .filter_net = &m->filter_net,
                 .secrets = e->secrets,
                 .n_secrets = e->n_secrets,
         };

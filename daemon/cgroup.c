@@ -13,6 +13,7 @@
 
 struct cscd_cgroups {
         int mode;                 /* 0 none, 1 v1, 2 v2 */
+        bool memory;              /* v2 memory controller enabled for execution cgroups */
         char base[PATH_MAX];      /* where execution cgroups are created */
         char why[256];
 };
@@ -96,6 +97,10 @@ static void init_v2(cscd_cgroups *c) {
                 snprintf(c->why, sizeof c->why, "cgroup2: cannot enable pids in %.150s: %s", base, strerror(-r));
                 return;
         }
+        char controllers[PATH_MAX + 96];
+        snprintf(controllers, sizeof controllers, "%s/cgroup.controllers", base);
+        if (file_has_word(controllers, "memory"))
+                c->memory = write_file(path, "+memory") == 0 || file_has_word(path, "memory");
         snprintf(c->base, sizeof c->base, "%.4000s", base);
         c->mode = 2;
 }
@@ -130,14 +135,18 @@ cscd_cgroups *cscd_cgroups_free(cscd_cgroups *c) {
         return NULL;
 }
 
+bool cscd_cgroups_memory(const cscd_cgroups *c) {
+        return c->memory;
+}
+
 const char *cscd_cgroups_mode(const cscd_cgroups *c, const char **why) {
         if (why)
                 *why = c->why;
         return c->mode == 2 ? "cgroup2" : c->mode == 1 ? "cgroup1" : "none";
 }
 
-int cscd_cgroups_create(cscd_cgroups *c, const char *execution_id, uint64_t pids_max, char dir[PATH_MAX],
-                        char procs_path[PATH_MAX]) {
+int cscd_cgroups_create(cscd_cgroups *c, const char *execution_id, uint64_t pids_max, uint64_t memory_max,
+                        char dir[PATH_MAX], char procs_path[PATH_MAX]) {
         if (c->mode == 0)
                 return -EOPNOTSUPP;
         if ((size_t)snprintf(dir, PATH_MAX, "%s/cscd-%s", c->base, execution_id) >= PATH_MAX)
@@ -148,6 +157,15 @@ int cscd_cgroups_create(cscd_cgroups *c, const char *execution_id, uint64_t pids
         snprintf(path, sizeof path, "%s/pids.max", dir);
         snprintf(val, sizeof val, "%llu", (unsigned long long)pids_max);
         int r = write_file(path, val);
+        if (r == 0 && c->memory) {
+                snprintf(path, sizeof path, "%s/memory.max", dir);
+                snprintf(val, sizeof val, "%llu", (unsigned long long)memory_max);
+                r = write_file(path, val);
+                if (r == 0) {
+                        snprintf(path, sizeof path, "%s/memory.swap.max", dir);
+                        (void)write_file(path, "0");   /* absent without swap accounting */
+                }
+        }
         if (r < 0) {
                 rmdir(dir);
                 return r;

@@ -9,6 +9,7 @@
  * is available the cap is reported as absent (never faked). */
 #pragma once
 #include <linux/limits.h>
+#include <stdbool.h>
 #include <stdint.h>
 
 typedef struct cscd_cgroups cscd_cgroups;
@@ -20,8 +21,11 @@ cscd_cgroups *cscd_cgroups_free(cscd_cgroups *c);
 const char *cscd_cgroups_mode(const cscd_cgroups *c, const char **why);
 /* Creates the execution's cgroup with pids.max; procs_path receives the
  * cgroup.procs file the executor writes itself into. -errno on failure. */
-int cscd_cgroups_create(cscd_cgroups *c, const char *execution_id, uint64_t pids_max, char dir[PATH_MAX],
-                        char procs_path[PATH_MAX]);
+int cscd_cgroups_create(cscd_cgroups *c, const char *execution_id, uint64_t pids_max, uint64_t memory_max,
+                        char dir[PATH_MAX], char procs_path[PATH_MAX]);
+/* True when execution cgroups also get memory.max (cgroup v2 with the memory
+ * controller delegated). */
+bool cscd_cgroups_memory(const cscd_cgroups *c);
 /* Removes an (empty) execution cgroup; retries briefly while the kernel
  * finishes reaping. */
 void cscd_cgroups_remove(const char *dir);

@@ -73,6 +73,7 @@ int cscd_config_defaults(cscd_config **ret) {
         c->rlimit_fsize_bytes = 100ull << 20;
         c->rlimit_nofile = 1024;
         c->pids_max = 512;
+        c->memory_max_bytes = 2ull << 30;
         c->block_interpreters = true;
         c->secrets_dir = strdup("/etc/csc/secrets");
         if (!c->socket_path || !c->policy_path || !c->state_dir || !c->key_id || !c->secrets_dir) {
@@ -121,6 +122,7 @@ static const key_spec keys[] = {
         { "rlimit_nofile", K_U64, F(rlimit_nofile), 16, 1 << 20 },
         { "pids_max", K_U64, F(pids_max), 8, 1 << 22 },
         { "block_interpreters", K_BOOL, F(block_interpreters), 0, 0 },
+        { "memory_max_bytes", K_U64, F(memory_max_bytes), 16ull << 20, 1ull << 42 },
         { "secrets_dir", K_PATH, F(secrets_dir), 0, 0 },
 };
 

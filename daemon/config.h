@@ -45,6 +45,7 @@ typedef struct cscd_config {
         uint64_t rlimit_fsize_bytes;     /* 100 MiB largest file written */
         uint64_t rlimit_nofile;          /* 1024 open files */
         uint64_t pids_max;               /* 512 processes per execution (cgroup pids) */
+        uint64_t memory_max_bytes;       /* 2 GiB per execution (cgroup v2 memory, when delegated) */
         char *secrets_dir;               /* /etc/csc/secrets: one root-only file per secret name */
         bool block_interpreters;         /* true: advisory blocking of shells/interpreters/wrappers */
         cscd_approver *approvers;        /* none: approvals need no signature */

@@ -477,6 +477,10 @@ int manager_status_json(manager *m, csc_json_doc *doc, csc_json **ret) {
                 r = r ?: csc_json_object_set(doc, sb, "process_cap_missing", csc_json_new_string(doc, why));
         else
                 r = r ?: csc_json_object_set(doc, sb, "pids_max", csc_json_new_int(doc, (int64_t) m->config->pids_max));
+        r = r ?: csc_json_object_set(doc, sb, "memory_cap",
+                                     cscd_cgroups_memory(m->cgroups)
+                                             ? csc_json_new_int(doc, (int64_t) m->config->memory_max_bytes)
+                                             : csc_json_new_null(doc));
         r = r ?: csc_json_object_set(doc, sb, "seccomp", csc_json_new_bool(doc, true));
         int ll = sandbox_landlock_abi();
         r = r ?: csc_json_object_set(doc, sb, "landlock_abi", csc_json_new_int(doc, ll));

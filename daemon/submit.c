@@ -559,7 +559,8 @@ int execution_start(manager *m, conn *c, const csc_json *req) {
         }
         char procs[PATH_MAX];
         if (strcmp(cscd_cgroups_mode(m->cgroups, NULL), "none") != 0) {
-                r = cscd_cgroups_create(m->cgroups, e->execution_id, m->config->pids_max, e->cgroup_dir, procs);
+                r = cscd_cgroups_create(m->cgroups, e->execution_id, m->config->pids_max, m->config->memory_max_bytes,
+                                        e->cgroup_dir, procs);
                 if (r < 0) {
                         e->cgroup_dir[0] = 0;
                         snprintf(e->error, sizeof e->error, "internal error: cannot create the execution's cgroup: %s",

@@ -234,8 +234,13 @@ int manager_load(manager *m) {
                 return r;
         }
         if ((r = sandbox_seccomp_build(true, &m->filter_deny_net)) < 0 ||
-            (r = sandbox_seccomp_build(false, &m->filter_net)) < 0)
-                return log_error_errno(r, "cannot compile the sandbox's seccomp filter");
+            (r = sandbox_seccomp_build(false, &m->filter_net)) < 0) {
+                /* Keep serving decisions, status and receipts, but run nothing
+                 * without the filter (fail closed, see submit.c). */
+                log_error_errno(r, "cannot compile the sandbox's seccomp filter; no command will run");
+                sandbox_seccomp_free(&m->filter_deny_net);
+                sandbox_seccomp_free(&m->filter_net);
+        }
         r = cscd_cgroups_init(&m->cgroups);
         if (r < 0)
                 return log_error_errno(r, "cannot set up cgroups");
@@ -481,7 +486,7 @@ int manager_status_json(manager *m, csc_json_doc *doc, csc_json **ret) {
                                      cscd_cgroups_memory(m->cgroups)
                                              ? csc_json_new_int(doc, (int64_t) m->config->memory_max_bytes)
                                              : csc_json_new_null(doc));
-        r = r ?: csc_json_object_set(doc, sb, "seccomp", csc_json_new_bool(doc, true));
+        r = r ?: csc_json_object_set(doc, sb, "seccomp", csc_json_new_bool(doc, m->filter_deny_net.insns != NULL));
         int ll = sandbox_landlock_abi();
         r = r ?: csc_json_object_set(doc, sb, "landlock_abi", csc_json_new_int(doc, ll));
         if (ll == 0)

@@ -523,6 +523,14 @@ int execution_start(manager *m, conn *c, const csc_json *req) {
                         return 0;
                 }
         }
+        if (!m->filter_deny_net.insns || !m->filter_net.insns) {
+                snprintf(e->error, sizeof e->error,
+                         "internal error: the sandbox's seccomp filter could not be compiled; cscd runs nothing without it");
+                e->final_exit = 1;
+                e->child_exited = true;
+                maybe_finish(e);
+                return 0;
+        }
         if (m->config->block_interpreters && advisory_blocked(ct, e->error, sizeof e->error)) {
                 finish(e, "blocked");
                 return 0;

@@ -16,6 +16,7 @@
 #include "limits.h"
 #include "sign.h"
 #include "timefmt.h"
+#include "uuid.h"
 #include "validate.h"
 
 static const char approve_usage[] =
@@ -29,22 +30,6 @@ static const char approve_usage[] =
         "signature, which cscd requires when cscd.conf lists trusted approvers.\n"
         "  --out FILE   write it to FILE (mode 0644, never over an existing file)\n"
         "exit: 0, 64 usage, 65 invalid contract or key, 66 cannot read, 73 cannot write\n";
-
-static void uuid4(char out[37]) {
-        unsigned char b[16];
-        randombytes_buf(b, sizeof b);
-        b[6] = (unsigned char)((b[6] & 0x0F) | 0x40);
-        b[8] = (unsigned char)((b[8] & 0x3F) | 0x80);
-        static const char hex[] = "0123456789abcdef";
-        size_t o = 0;
-        for (size_t i = 0; i < 16; i++) {
-                if (i == 4 || i == 6 || i == 8 || i == 10)
-                        out[o++] = '-';
-                out[o++] = hex[b[i] >> 4];
-                out[o++] = hex[b[i] & 0xF];
-        }
-        out[o] = 0;
-}
 
 int cmd_approve(const cscctl_globals *g, int argc, char **argv) {
         if (wants_help(argc, argv, approve_usage))
@@ -100,7 +85,7 @@ int cmd_approve(const cscctl_globals *g, int argc, char **argv) {
                 return fail_err(r == -EINVAL ? EXIT_DATAERR : EXIT_NOINPUT, sign_key, &err);
         }
         char id[37], now[CSC_TIME_BUF], exp[CSC_TIME_BUF];
-        uuid4(id);
+        csc_uuid4(id);
         int64_t t = csc_time_now(now);
         csc_time_format(t + secs * 1000000, exp);
         csc_json_doc *doc = csc_json_doc_new();

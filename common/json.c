@@ -601,6 +601,7 @@ static int parse_number(parser *ps, csc_json **ret) {
 }
 
 static int parse_value(parser *ps, csc_json **ret);
+static int member_cmp(const void *a, const void *b);
 
 static int check_duplicates(parser *ps, const csc_json *o, const char *obj_start) {
         size_t n = o->object.count;
@@ -627,24 +628,16 @@ static int member_cmp(const void *a, const void *b) {
 }
 
 static int check_duplicates_sorted(parser *ps, const csc_json *o, const char *obj_start) {
-        size_t n = o->object.count;
-        csc_json_member *tmp = malloc(n * sizeof *tmp);
-        if (!tmp)
-                return -ENOMEM;
-        memcpy(tmp, o->object.members, n * sizeof *tmp);
-        qsort(tmp, n, sizeof *tmp, member_cmp);
-        int r = 0;
-        for (size_t i = 1; i < n; i++)
-                if (member_cmp(&tmp[i - 1], &tmp[i]) == 0) {
-                        const char *save = ps->p;
-                        ps->p = obj_start;
-                        char what[CSC_ERROR_MSG_MAX / 2];
-                        snprintf(what, sizeof what, "duplicate key \"%.100s\" in object", tmp[i].key);
-                        r = perr(ps, what);
-                        ps->p = save;
-                        break;
-                }
-        free(tmp);
+        const char *dup = NULL;
+        int r = csc_json_object_find_duplicate(o, &dup);
+        if (r <= 0)
+                return r;
+        const char *save = ps->p;
+        ps->p = obj_start;
+        char what[CSC_ERROR_MSG_MAX / 2];
+        snprintf(what, sizeof what, "duplicate key \"%.100s\" in object", dup);
+        r = perr(ps, what);
+        ps->p = save;
         return r;
 }
 

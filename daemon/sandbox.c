@@ -70,26 +70,28 @@ static void send_msg(executor_msg_type type, uint32_t index, int exit_code, cons
                 ;
 }
 
-_Noreturn static void die_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-_Noreturn static void die_error(const char *fmt, ...) {
+/* Reports why the sandbox cannot be built and ends the executor. */
+_Noreturn static void die_as(executor_msg_type type, const char *fmt, va_list ap) {
         char buf[256];
-        va_list ap;
-        va_start(ap, fmt);
         vsnprintf(buf, sizeof buf, fmt, ap);
-        va_end(ap);
-        send_msg(EXECUTOR_MSG_ERROR, 0, 1, NULL, "%s", buf);
+        send_msg(type, 0, 1, NULL, "%s", buf);
         _exit(1);
 }
 
-_Noreturn static void die_blocked(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-_Noreturn static void die_blocked(const char *fmt, ...) {
-        char buf[256];
+/* An internal failure: a failed receipt with exit code 1. */
+_Noreturn static void die_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+_Noreturn static void die_error(const char *fmt, ...) {
         va_list ap;
         va_start(ap, fmt);
-        vsnprintf(buf, sizeof buf, fmt, ap);
-        va_end(ap);
-        send_msg(EXECUTOR_MSG_BLOCKED, 0, 1, NULL, "%s", buf);
-        _exit(1);
+        die_as(EXECUTOR_MSG_ERROR, fmt, ap);
+}
+
+/* A declared path that cannot be bound safely: a blocked receipt. */
+_Noreturn static void die_blocked(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+_Noreturn static void die_blocked(const char *fmt, ...) {
+        va_list ap;
+        va_start(ap, fmt);
+        die_as(EXECUTOR_MSG_BLOCKED, fmt, ap);
 }
 
 /* ---- filesystem view ---------------------------------------------------- */

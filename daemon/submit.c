@@ -29,6 +29,7 @@
 #include "secrets.h"
 #include "sign.h"
 #include "timefmt.h"
+#include "uuid.h"
 
 const cscd_peer *conn_peer(const conn *c);
 void conn_set_execution(conn *c, execution *e);
@@ -73,22 +74,6 @@ struct execution {
 
 static const size_t out_cap[2] = { CSC_STDOUT_CAP, CSC_STDERR_CAP };
 static const char *const out_name[2] = { "stdout", "stderr" };
-
-static void uuid4(char out[37]) {
-        unsigned char b[16];
-        randombytes_buf(b, sizeof b);
-        b[6] = (unsigned char) ((b[6] & 0x0F) | 0x40);
-        b[8] = (unsigned char) ((b[8] & 0x3F) | 0x80);
-        static const char hex[] = "0123456789abcdef";
-        size_t o = 0;
-        for (size_t i = 0; i < 16; i++) {
-                if (i == 4 || i == 6 || i == 8 || i == 10)
-                        out[o++] = '-';
-                out[o++] = hex[b[i] >> 4];
-                out[o++] = hex[b[i] & 0xF];
-        }
-        out[o] = 0;
-}
 
 static int send_frame_type(execution *e, csc_json_doc *doc, csc_json *o, const char *type) {
         int r = csc_json_object_set(doc, o, "type", csc_json_new_string(doc, type));
@@ -493,7 +478,7 @@ int execution_start(manager *m, conn *c, const csc_json *req) {
         e->out_fd[0] = e->out_fd[1] = -1;
         crypto_hash_sha256_init(&e->hash[0]);
         crypto_hash_sha256_init(&e->hash[1]);
-        uuid4(e->execution_id);
+        csc_uuid4(e->execution_id);
         csc_time_now(e->started_at);
         e->next = m->executions;
         if (m->executions)

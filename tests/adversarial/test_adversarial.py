@@ -10,7 +10,7 @@ case that could not run. usage: test_adversarial.py PROBE"""
 import base64, json, os, shutil, signal, socket, stat, subprocess, sys, tempfile, threading, time, traceback
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "integration"))
-from cscproto import Conn, Daemon, contract, ensure_user, output_of  # noqa: E402
+from cscproto import Conn, Daemon, Tally, contract, ensure_user, output_of  # noqa: E402
 
 if os.geteuid() != 0:
     print("SKIP: the adversarial suite needs root (cscd runs each command as the submitting user)")
@@ -530,38 +530,23 @@ def secrets_are_files_for_their_command_only_and_never_leak():
 
 def main():
     d = Daemon(policy_extra="%s, %s, setsid, nohup" % (PROBE, os.path.join(BIN, "suid-id")))
-    passed = failed = 0
+    t = Tally()
     try:
         for fn in cases:
-            try:
-                fn(d)
-                passed += 1
-                print("ok", fn.__name__)
-            except Exception:  # noqa: BLE001
-                failed += 1
-                print("FAIL", fn.__name__)
-                traceback.print_exc(file=sys.stdout)
+            t.run(fn.__name__, fn, d)
             if d.proc.poll() is not None:
-                failed += 1
-                print("FAIL the daemon died:\n" + d.logtext()[-2000:])
+                t.check(False, "the daemon died", d.logtext()[-2000:])
                 break
     finally:
         d.stop()
     for fn in (advisory_block_is_on_by_default, secrets_are_files_for_their_command_only_and_never_leak):
-        try:
-            fn()
-            passed += 1
-            print("ok", fn.__name__)
-        except Exception:  # noqa: BLE001
-            failed += 1
-            print("FAIL", fn.__name__)
-            traceback.print_exc(file=sys.stdout)
+        t.run(fn.__name__, fn)
         cases.append(fn)
     shutil.rmtree(WORK, ignore_errors=True)
-    print("adversarial: %d cases, %d escapes (%d passed, %d failed)" % (len(cases), len(escapes), passed, failed))
+    print("adversarial: %d cases, %d escapes (%d passed, %d failed)" % (len(cases), len(escapes), t.passed, t.failed))
     for e in escapes:
         print("ESCAPE", e)
-    sys.exit(1 if failed or escapes else 0)
+    sys.exit(1 if t.failed or escapes else 0)
 
 
 if __name__ == "__main__":

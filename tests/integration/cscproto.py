@@ -230,3 +230,31 @@ class Daemon:
         self.final_log = self.logtext()
         self.log.close()
         shutil.rmtree(self.dir, ignore_errors=True)
+
+
+class Tally:
+    """Runs named test steps, printing ok/FAIL with the traceback, and counts them."""
+
+    def __init__(self):
+        self.passed = self.failed = 0
+
+    def run(self, name, fn, *args):
+        import sys, traceback
+        try:
+            fn(*args)
+            self.passed += 1
+            print("ok", name)
+            return True
+        except Exception:  # noqa: BLE001
+            self.failed += 1
+            print("FAIL", name)
+            traceback.print_exc(file=sys.stdout)
+            return False
+
+    def check(self, ok, name, detail=""):
+        if ok:
+            self.passed += 1
+            print("ok", name)
+        else:
+            self.failed += 1
+            print("FAIL", name, detail)

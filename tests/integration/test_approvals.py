@@ -5,7 +5,7 @@ approver keys and identities, dual control, and a store that fails closed."""
 import json, os, shutil, signal, subprocess, sys, tempfile, threading, time, traceback
 
 sys.path.insert(0, os.path.dirname(__file__))
-from cscproto import CSCCTL, Conn, Daemon, contract, ensure_user, output_of  # noqa: E402
+from cscproto import CSCCTL, Conn, Daemon, Tally, contract, ensure_user, output_of  # noqa: E402
 
 if os.geteuid() != 0:
     print("SKIP: the daemon tests need root")
@@ -246,39 +246,24 @@ def store_unavailable_fails_closed():
 
 
 def main():
-    passed = failed = 0
-
-    def run(name, fn, *a):
-        nonlocal passed, failed
-        try:
-            fn(*a)
-            passed += 1
-            print("ok", name)
-        except Exception:  # noqa: BLE001
-            failed += 1
-            print("FAIL", name)
-            traceback.print_exc(file=sys.stdout)
+    t = Tally()
     d = Daemon()
     try:
         for fn in results:
-            run(fn.__name__, fn, d)
+            t.run(fn.__name__, fn, d)
     finally:
         d.stop()
-    if d.returncode != 0:
-        failed += 1
-        print("FAIL daemon exit %s:\n%s" % (d.returncode, d.final_log[-3000:]))
+    t.check(d.returncode == 0, "daemon stopped cleanly", d.final_log[-3000:])
     d = signed_daemon()
     try:
-        run("signed_approvals_with_trusted_approvers", signed_cases, d)
+        t.run("signed_approvals_with_trusted_approvers", signed_cases, d)
     finally:
         d.stop()
-    if d.returncode != 0:
-        failed += 1
-        print("FAIL signed daemon exit %s:\n%s" % (d.returncode, d.final_log[-3000:]))
-    run("store_unavailable_fails_closed", store_unavailable_fails_closed)
+    t.check(d.returncode == 0, "signed daemon stopped cleanly", d.final_log[-3000:])
+    t.run("store_unavailable_fails_closed", store_unavailable_fails_closed)
     shutil.rmtree(WORK, ignore_errors=True)
-    print("approvals: %d passed, %d failed" % (passed, failed))
-    sys.exit(1 if failed else 0)
+    print("approvals: %d passed, %d failed" % (t.passed, t.failed))
+    sys.exit(1 if t.failed else 0)
 
 
 if __name__ == "__main__":

@@ -4,7 +4,7 @@ protocol, real commands in the real sandbox as a real non-root user."""
 import base64, json, os, shutil, signal, socket, struct, subprocess, sys, tempfile, threading, time, traceback
 
 sys.path.insert(0, os.path.dirname(__file__))
-from cscproto import CSCCTL, CSCD, Conn, Daemon, contract, ensure_user, output_of, encode  # noqa: E402
+from cscproto import CSCCTL, CSCD, Conn, Tally, Daemon, contract, ensure_user, output_of, encode  # noqa: E402
 
 if os.geteuid() != 0:
     print("SKIP: the daemon tests need root (cscd switches to the peer's uid per command)")
@@ -481,39 +481,19 @@ def socket_activation():
 
 
 def main():
-    passed = failed = 0
+    t = Tally()
     d = Daemon()
     try:
         for fn in results:
-            try:
-                fn(d)
-                passed += 1
-                print("ok", fn.__name__)
-            except Exception:  # noqa: BLE001
-                failed += 1
-                print("FAIL", fn.__name__)
-                traceback.print_exc(file=sys.stdout)
-        if d.proc.poll() is not None:
-            failed += 1
-            print("FAIL daemon died:\n" + d.logtext())
+            t.run(fn.__name__, fn, d)
+        t.check(d.proc.poll() is None, "daemon alive after the cases", d.logtext()[-2000:])
     finally:
         d.stop()
-    if d.returncode == 0:
-        passed += 1
-        print("ok daemon stopped cleanly on SIGTERM")
-    else:
-        failed += 1
-        print("FAIL daemon exit status %s after SIGTERM:\n%s" % (d.returncode, d.final_log[-4000:]))
-    try:
-        socket_activation()
-        passed += 1
-        print("ok socket_activation")
-    except Exception:  # noqa: BLE001
-        failed += 1
-        print("FAIL socket_activation")
-        traceback.print_exc(file=sys.stdout)
-    print("daemon: %d passed, %d failed" % (passed, failed))
-    sys.exit(1 if failed else 0)
+    t.check(d.returncode == 0, "daemon stopped cleanly on SIGTERM",
+            "exit status %s:\n%s" % (d.returncode, d.final_log[-4000:]))
+    t.run("socket_activation", socket_activation)
+    print("daemon: %d passed, %d failed" % (t.passed, t.failed))
+    sys.exit(1 if t.failed else 0)
 
 
 if __name__ == "__main__":

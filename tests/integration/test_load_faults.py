@@ -10,7 +10,7 @@ a missing executable and a missing cwd."""
 import hashlib, json, os, signal, subprocess, sys, tempfile, threading, time, traceback
 
 sys.path.insert(0, os.path.dirname(__file__))
-from cscproto import CSCCTL, TEST_POLICY, Conn, Daemon, _cred_lock, contract, ensure_user, output_of  # noqa: E402
+from cscproto import CSCCTL, TEST_POLICY, Conn, Daemon, Tally, _cred_lock, contract, ensure_user, output_of  # noqa: E402
 
 if os.geteuid() != 0:
     print("SKIP: the daemon tests need root")
@@ -246,33 +246,20 @@ def missing_executable_and_cwd(d):
 
 
 def main():
-    passed = failed = 0
-
-    def run(name, fn, *a):
-        nonlocal passed, failed
-        try:
-            fn(*a)
-            passed += 1
-            print("ok", name)
-        except Exception:  # noqa: BLE001
-            failed += 1
-            print("FAIL", name)
-            traceback.print_exc(file=sys.stdout)
+    t = Tally()
     d = Daemon(config_extra="max_executions_per_peer: 64\n")
     try:
-        run("load_32_clients", load, d)
-        run("missing_executable_and_cwd", missing_executable_and_cwd, d)
-        run("sighup_storm_under_load", sighup_storm_under_load, d)
-        run("kill9_leaves_no_sandbox_and_a_parseable_log", kill9_leaves_no_sandbox_and_a_parseable_log, d)
-        run("torn_line_is_reported_and_kept", torn_line_is_reported_and_kept, d)
+        t.run("load_32_clients", load, d)
+        t.run("missing_executable_and_cwd", missing_executable_and_cwd, d)
+        t.run("sighup_storm_under_load", sighup_storm_under_load, d)
+        t.run("kill9_leaves_no_sandbox_and_a_parseable_log", kill9_leaves_no_sandbox_and_a_parseable_log, d)
+        t.run("torn_line_is_reported_and_kept", torn_line_is_reported_and_kept, d)
     finally:
         d.stop()
-    if d.returncode != 0:
-        failed += 1
-        print("FAIL daemon exit %s:\n%s" % (d.returncode, d.final_log[-3000:]))
-    run("full_state_fs_gives_clear_errors_and_recovers", full_state_fs_gives_clear_errors_and_recovers)
-    print("load+faults: %d passed, %d failed" % (passed, failed))
-    sys.exit(1 if failed else 0)
+    t.check(d.returncode == 0, "daemon stopped cleanly", d.final_log[-3000:])
+    t.run("full_state_fs_gives_clear_errors_and_recovers", full_state_fs_gives_clear_errors_and_recovers)
+    print("load+faults: %d passed, %d failed" % (t.passed, t.failed))
+    sys.exit(1 if t.failed else 0)
 
 
 if __name__ == "__main__":

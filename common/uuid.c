@@ -1,0 +1,21 @@
+/* uuid.c — version-4 UUIDs. */
+#include "uuid.h"
+
+#include <sodium.h>
+#include <stddef.h>
+
+void csc_uuid4(char out[CSC_UUID_BUF]) {
+        unsigned char b[16];
+        randombytes_buf(b, sizeof b);
+        b[6] = (unsigned char)((b[6] & 0x0F) | 0x40);
+        b[8] = (unsigned char)((b[8] & 0x3F) | 0x80);
+        static const char hex[] = "0123456789abcdef";
+        size_t o = 0;
+        for (size_t i = 0; i < 16; i++) {
+                if (i == 4 || i == 6 || i == 8 || i == 10)
+                        out[o++] = '-';
+                out[o++] = hex[b[i] >> 4];
+                out[o++] = hex[b[i] & 0xF];
+        }
+        out[o] = 0;
+}

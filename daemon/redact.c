@@ -64,7 +64,14 @@ int redactor_feed(redactor *r, int s, const char *data, size_t len, bool eof, cs
         csc_buf *c = &r->carry[s];
         if (csc_buf_append(c, data, len) < 0)
                 return -ENOMEM;
-        size_t n = c->len, limit = eof ? n : (n >= r->maxlen ? n - (r->maxlen - 1) : 0), i = 0;
+        /* Positions below limit have room for the longest secret; the tail
+         * stays in carry until more bytes (or the end) arrive. With no
+         * (non-empty) secrets everything passes at once. */
+        size_t n = c->len, i = 0, limit;
+        if (eof || r->maxlen == 0)
+                limit = n;
+        else
+                limit = n >= r->maxlen ? n - (r->maxlen - 1) : 0;
         int rc = 0;
         while (i < limit && rc == 0) {
                 size_t hit = 0;

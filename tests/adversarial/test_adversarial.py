@@ -498,6 +498,7 @@ def secrets_are_files_for_their_command_only_and_never_leak():
     os.mkdir(sdir, 0o700)
     with open(os.path.join(sdir, "db-password"), "w") as f:
         f.write(SECRET_VALUE)
+    open(os.path.join(sdir, "empty"), "w").close()
     d = Daemon(allow_secrets=True, config_extra="secrets_dir: %s\n" % sdir)
     try:
         cmds = [{"id": "uses", "argv": ["sh", "-c", "cat /run/secrets/db-password; echo; "
@@ -520,6 +521,9 @@ def secrets_are_files_for_their_command_only_and_never_leak():
         for where in (json.dumps(r), open(os.path.join(d.state, "receipts.jsonl")).read(), d.logtext()):
             if SECRET_VALUE in where:
                 escaped("secret", "the value reached a receipt or log")
+        # An empty secret file: nothing to redact, output passes untouched.
+        f = run(d, [{"argv": ["sh", "-c", "wc -c < /run/secrets/empty; echo plain"], "secrets": ["empty"]}])
+        assert receipt(f)["status"] == "success" and streams(f)[0] == "0\nplain\n", (streams(f), receipt(f))
         r = receipt(run(d, [{"argv": ["true"], "secrets": ["no-such-secret"]}]))
         assert r["status"] == "blocked" and "unknown secret 'no-such-secret'" in r["error"], r
         r = receipt(run(d, [{"argv": ["true"], "secrets": ["../secrets/db-password"]}]))

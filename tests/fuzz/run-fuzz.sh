@@ -10,7 +10,7 @@ secs=${1:-60}
 out=${2:-$top/build-fuzz}
 shift 2 2>/dev/null || shift $#
 names=("$@")
-[ ${#names[@]} -gt 0 ] || names=(frame contract policy approval receipt)
+[ ${#names[@]} -gt 0 ] || names=(frame contract policy approval receipt config redact)
 cc=${CLANG:-clang}
 if ! command -v "$cc" >/dev/null; then
   echo "SKIP: clang not found (install clang and libclang-rt-14-dev)"; exit 77
@@ -24,7 +24,12 @@ for f in "$top"/common/*.c; do srcs+=("$f"); done
 total_runs=0 failed=0
 for n in "${names[@]}"; do
   bin="$out/fuzz_$n"
-  if ! "$cc" "${flags[@]}" "$here/fuzz_$n.c" "${srcs[@]}" "${libs[@]}" -o "$bin" 2>"$out/build-$n.log"; then
+  extra=()   # daemon modules with a harness of their own
+  case $n in
+    config) extra=(-I"$top/daemon" "$top/daemon/config.c") ;;
+    redact) extra=(-I"$top/daemon" "$top/daemon/redact.c") ;;
+  esac
+  if ! "$cc" "${flags[@]}" "$here/fuzz_$n.c" "${extra[@]}" "${srcs[@]}" "${libs[@]}" -o "$bin" 2>"$out/build-$n.log"; then
     echo "not ok - fuzz_$n does not build:"; cat "$out/build-$n.log"; failed=1; continue
   fi
   mkdir -p "$out/corpus/$n"

@@ -19,6 +19,7 @@
 #include "approval_store.h"
 #include "audit.h"
 #include "cgroup.h"
+#include "privileges.h"
 #include "sandbox_landlock.h"
 #include "build-config.h"
 #include "config.h"
@@ -241,6 +242,9 @@ int manager_load(manager *m) {
                 sandbox_seccomp_free(&m->filter_deny_net);
                 sandbox_seccomp_free(&m->filter_net);
         }
+        r = cscd_drop_privileges();
+        if (r < 0)
+                return log_error_errno(r, "cannot drop capabilities");
         r = cscd_cgroups_init(&m->cgroups);
         if (r < 0)
                 return log_error_errno(r, "cannot set up cgroups");

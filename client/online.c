@@ -351,6 +351,26 @@ int cmd_submit(const cscctl_globals *g, int argc, char **argv) {
 static const char status_usage[] =
         "usage: cscctl status [--json]\nShows the daemon's version, uptime, policy, key and counters.\n";
 
+/* Human status: one aligned "key.sub  value" line per scalar. */
+static void print_flat(const char *prefix, const csc_json *v) {
+        for (size_t i = 0; i < v->object.count; i++) {
+                const csc_json_member *m = &v->object.members[i];
+                char key[128];
+                snprintf(key, sizeof key, "%s%s%s", prefix, prefix[0] ? "." : "", m->key);
+                if (m->value->type == CSC_JSON_OBJECT) {
+                        print_flat(key, m->value);
+                        continue;
+                }
+                csc_buf b = CSC_BUF_INIT;
+                if (m->value->type == CSC_JSON_STRING)
+                        csc_buf_append(&b, m->value->string.ptr, m->value->string.len);
+                else
+                        csc_canon_write(m->value, &b);
+                printf("%-32s %s\n", key, b.data ? b.data : "");
+                csc_buf_free(&b);
+        }
+}
+
 int cmd_status(const cscctl_globals *g, int argc, char **argv);
 
 int cmd_status(const cscctl_globals *g, int argc, char **argv) {
@@ -368,16 +388,7 @@ int cmd_status(const cscctl_globals *g, int argc, char **argv) {
         if (json)
                 print_json(f);
         else
-                for (size_t i = 0; i < f->object.count; i++) {
-                        const csc_json_member *m = &f->object.members[i];
-                        csc_buf b = CSC_BUF_INIT;
-                        if (m->value->type == CSC_JSON_STRING)
-                                csc_buf_append(&b, m->value->string.ptr, m->value->string.len);
-                        else
-                                csc_canon_write(m->value, &b);
-                        printf("%-20s %s\n", m->key, b.data ? b.data : "");
-                        csc_buf_free(&b);
-                }
+                print_flat("", f);
         csc_json_doc_free(d);
         return 0;
 }

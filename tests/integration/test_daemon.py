@@ -454,6 +454,36 @@ def bad_config_and_loose_key_are_refused_at_start(d):
 
 
 @case
+def live_socket_is_refused_and_stale_socket_replaced(d):
+    base = [CSCD, "--state-dir", os.path.join(d.dir, "state2"), "--policy", d.policy,
+            "--signing-key", os.path.join(d.keys, "test-key.key"), "--key-id", "test-key"]
+    p = subprocess.run(base + ["--socket", d.sock], capture_output=True, text=True, timeout=20)
+    assert p.returncode == 1 and "in use" in p.stderr, (p.returncode, p.stderr)
+    assert receipt_of(submit(d, contract([{"argv": ["true"]}])))["status"] == "success"
+    stale = os.path.join(d.dir, "stale.sock")
+    s = socket.socket(socket.AF_UNIX)
+    s.bind(stale)
+    s.close()   # the file stays, nobody listens
+    proc = subprocess.Popen(base + ["--socket", stale], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    try:
+        for _ in range(100):
+            try:
+                c = socket.socket(socket.AF_UNIX)
+                c.connect(stale)
+                c.close()
+                break
+            except OSError:
+                time.sleep(0.05)
+        mode = os.stat(stale).st_mode & 0o777
+        assert mode == 0o666, oct(mode)   # socket_mode from the config (default 0666)
+    finally:
+        proc.terminate()
+        _, err = proc.communicate(timeout=15)
+    assert proc.returncode == 0, err
+    assert not os.path.exists(stale), "the socket cscd bound was not removed at exit"
+
+
+@case
 def signing_key_from_systemd_credentials(d):
     creds = tempfile.mkdtemp(prefix="cscd-creds.")
     tmp = tempfile.mkdtemp(prefix="cscd-cred-run.")

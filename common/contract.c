@@ -108,6 +108,10 @@ static int contract_build(csc_json_doc *doc, csc_contract **ret, csc_error *err)
         c->risk_name = csc_json_get_str(root, "risk_class");
         c->risk = (csc_risk) enum_index(c->risk_name, risks, 4);
         c->approval_mode = (csc_approval_mode) enum_index(csc_json_get_str(root, "approval_mode"), modes, 3);
+        if (csc_strv_from_json(doc, csc_json_get(root, "expected_outputs"), &c->expected_outputs) < 0) {
+                csc_contract_free(c);
+                return csc_error_set(err, -ENOMEM, "", "out of memory");
+        }
         const csc_json *cmds = csc_json_get(root, "commands");
         c->n_commands = cmds->array.count;
         c->commands = csc_json_doc_alloc(doc, c->n_commands * sizeof *c->commands);

@@ -52,6 +52,7 @@ typedef struct csc_contract {
         const char *risk_name;
         csc_approval_mode approval_mode;
         char sha256[65];      /* contract_sha256, lower-case hex */
+        csc_strv expected_outputs;   /* empty when absent */
 } csc_contract;
 
 /* Parses, validates (csc_validate_contract) and hashes. -EINVAL with err on

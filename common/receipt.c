@@ -68,6 +68,18 @@ int csc_receipt_build(csc_json_doc *doc, const csc_receipt_info *in, csc_json **
         r = r ?: csc_json_object_set(doc, o, "failed_command_id",
                                      in->failed_command_id ? csc_json_new_string(doc, in->failed_command_id)
                                                            : csc_json_new_null(doc));
+        if (in->n_artifacts > 0 && r == 0) {
+                csc_json *arts = csc_json_new_array(doc);
+                r = arts ? 0 : -ENOMEM;
+                for (size_t i = 0; i < in->n_artifacts && r == 0; i++) {
+                        csc_json *a = csc_json_new_object(doc);
+                        r = a ? 0 : -ENOMEM;
+                        r = r ?: set_str(doc, a, "path", in->artifact_paths[i]);
+                        r = r ?: set_str(doc, a, "sha256", in->artifact_sha256[i]);
+                        r = r ?: csc_json_array_append(doc, arts, a);
+                }
+                r = r ?: csc_json_object_set(doc, o, "artifacts", arts);
+        }
         if (in->error) {
                 const char *cut = csc_text_cut(doc, in->error, CSC_MAX_ERROR_TEXT);
                 r = r ?: (cut ? set_str(doc, o, "error", cut) : -ENOMEM);

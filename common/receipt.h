@@ -27,6 +27,9 @@ typedef struct csc_receipt_info {
         size_t n_completed;
         const char *failed_command_id;   /* NULL: emitted as null */
         const char *error;               /* NULL: omitted; cut to 4000 code points */
+        const char *const *artifact_paths;   /* expected outputs that were produced ... */
+        const char *const *artifact_sha256;  /* ... and their SHA-256 (hex) */
+        size_t n_artifacts;                  /* 0: "artifacts" omitted */
 } csc_receipt_info;
 
 /* 0 or -ENOMEM. Optional string fields that are NULL are omitted. */

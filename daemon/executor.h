@@ -9,6 +9,8 @@
  *   EXIT    {index, exit_code, message}
  *   BLOCKED {message}   a declared path could not be bound safely (no command ran)
  *   ERROR   {message}   the sandbox could not be built (internal error)
+ *   ARTIFACT {index, sha256} an expected output the commands produced,
+ *                       hashed as the peer after the last command succeeded
  *   DONE    {}          all commands ran, or the first failure stopped them
  * The daemon owns the read ends of every command's output; the executor never
  * sees the signing key (MADV_WIPEONFORK) and never signs. */
@@ -42,6 +44,7 @@ typedef enum executor_msg_type {
         EXECUTOR_MSG_BLOCKED,
         EXECUTOR_MSG_ERROR,
         EXECUTOR_MSG_DONE,
+        EXECUTOR_MSG_ARTIFACT,   /* {index into expected_outputs, message = SHA-256 hex} */
 } executor_msg_type;
 
 typedef struct executor_msg {

@@ -30,6 +30,7 @@
 #include "sign.h"
 #include "timefmt.h"
 #include "uuid.h"
+#include "validate.h"
 
 const cscd_peer *conn_peer(const conn *c);
 void conn_set_execution(conn *c, execution *e);
@@ -49,6 +50,9 @@ struct execution {
         cscd_secret *secrets;           /* values never leave this struct but to the executor */
         size_t n_secrets;
         redactor *redact;               /* NULL without secrets */
+        const char *artifact_path[64];  /* expected outputs produced, in report order */
+        char artifact_sha[64][65];
+        size_t n_artifacts;
         char started_at[32];
         executor_handle *h;
         sd_event_source *ctl_src, *child_src, *watchdog;
@@ -99,6 +103,9 @@ static void finish(execution *e, const char *status) {
         bool ran = strcmp(status, "blocked") != 0;
         if (e->blocked)                 /* the sandbox refused a declared path at run time */
                 e->final_exit = 126;
+        const char *shas[64];
+        for (size_t i = 0; i < e->n_artifacts; i++)
+                shas[i] = e->artifact_sha[i];
         csc_receipt_info info = {
                 .contract_id = e->contract->contract_id,
                 .execution_id = e->execution_id,
@@ -123,6 +130,9 @@ static void finish(execution *e, const char *status) {
                 .n_completed = e->n_completed,
                 .failed_command_id = e->failed_command_id,
                 .error = e->error[0] ? e->error : NULL,
+                .artifact_paths = e->artifact_path,
+                .artifact_sha256 = shas,
+                .n_artifacts = e->n_artifacts,
         };
         csc_json_doc *doc = csc_json_doc_new();
         csc_json *rc = NULL, *frame = NULL;
@@ -333,6 +343,15 @@ static void drain_control(execution *e) {
                         break;
                 case EXECUTOR_MSG_ERROR:
                         snprintf(e->error, sizeof e->error, "internal error: %s", msg.message);
+                        break;
+                case EXECUTOR_MSG_ARTIFACT:
+                        if (msg.index < e->contract->expected_outputs.n && e->n_artifacts < 64 &&
+                            csc_is_hex64(msg.message)) {
+                                e->artifact_path[e->n_artifacts] = e->contract->expected_outputs.v[msg.index];
+                                memcpy(e->artifact_sha[e->n_artifacts], msg.message, 64);
+                                e->artifact_sha[e->n_artifacts][64] = 0;
+                                e->n_artifacts++;
+                        }
                         break;
                 case EXECUTOR_MSG_DONE:
                         e->done_msg = true;

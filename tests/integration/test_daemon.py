@@ -484,6 +484,19 @@ def live_socket_is_refused_and_stale_socket_replaced(d):
 
 
 @case
+def expected_outputs_become_artifacts_hashed_as_the_peer(d):
+    import hashlib
+    c = contract([{"argv": ["sh", "-c", "printf 'made here' > /tmp/out.txt"], "write": []}])
+    c["expected_outputs"] = ["/tmp/out.txt", "/tmp/never-made", "/etc/shadow"]
+    r = receipt_of(submit(d, c))
+    assert r["status"] == "success", r
+    arts = r.get("artifacts", [])
+    # only what was produced and what the peer may read; /etc/shadow is not readable by it
+    assert arts == [{"path": "/tmp/out.txt", "sha256": hashlib.sha256(b"made here").hexdigest()}], arts
+    assert verify(d, r) == (0, "VALID")
+
+
+@case
 def signing_key_from_systemd_credentials(d):
     creds = tempfile.mkdtemp(prefix="cscd-creds.")
     tmp = tempfile.mkdtemp(prefix="cscd-cred-run.")

@@ -260,6 +260,34 @@ static void bind_declared(int oldroot, const csc_contract *c) {
                     !csc_path_under(norm, "/etc") && !csc_path_under(norm, "/proc") && !csc_path_under(norm, "/dev"))
                         add_bind(&v, &n, &cap, norm, false, true);
         }
+        /* A declared "/" means "everything of the host the user may read":
+         * bind each real top-level directory, not the root itself, which
+         * would cover the sandbox's own /dev, /tmp and /proc. */
+        for (size_t i = 0; i < n; i++) {
+                if (strcmp(v[i].path, "/") != 0)
+                        continue;
+                bool writable = v[i].writable;
+                v[i--] = v[--n];
+                if (writable)
+                        die_blocked("declared write path / cannot be bound");
+                int dfd = openat(oldroot, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+                DIR *dir = dfd < 0 ? NULL : fdopendir(dfd);
+                if (!dir)
+                        die_error("sandbox: cannot list the host root: %s", strerror(errno));
+                static const char *const own[] = { "dev", "proc", "sys", "run", "tmp", "usr", "etc", NULL };
+                struct dirent *de;
+                while ((de = readdir(dir))) {
+                        bool skip = de->d_name[0] == '.' || de->d_type != DT_DIR;
+                        for (size_t k = 0; own[k] && !skip; k++)
+                                skip = strcmp(de->d_name, own[k]) == 0;
+                        if (!skip) {
+                                char top[300];
+                                snprintf(top, sizeof top, "/%s", de->d_name);
+                                add_bind(&v, &n, &cap, top, false, false);
+                        }
+                }
+                closedir(dir);
+        }
         qsort(v, n, sizeof *v, bind_cmp);
         for (size_t i = 0; i < n; i++) {
                 if (csc_path_has_dotdot(v[i].path))

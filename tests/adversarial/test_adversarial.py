@@ -353,6 +353,26 @@ def no_sys_no_run_no_state_no_keys(d):
 
 
 @case
+def declared_root_keeps_the_sandbox_dev_tmp_and_proc(d):
+    # read: ["/"] shows the host's top-level directories read-only, but never
+    # covers the sandbox's own /dev (writable null), /tmp (private) or /proc.
+    marker = os.path.join("/tmp", "csc-adv-host-tmp-%d" % os.getpid())
+    open(marker, "w").close()
+    try:
+        f = run(d, [{"argv": ["sh", "-c", "echo x > /dev/null && echo devnull-ok; ls /tmp; ls /proc/1/cmdline; "
+                              "ls -d /var/log; touch /var/log/csc-adv 2>&1; echo done"], "read": ["/"]}])
+        out, err = streams(f)
+        assert started(f) and "devnull-ok" in out and "done" in out, (out, err, receipt(f))
+        if os.path.basename(marker) in out:
+            escaped("root-bind", "the host /tmp replaced the private one")
+        assert "/var/log\n" in out, out                  # host directories are visible ...
+        assert "Read-only" in out or "Permission denied" in out, out   # ... read-only
+        assert not os.path.exists("/var/log/csc-adv")
+    finally:
+        os.unlink(marker)
+
+
+@case
 def environment_does_not_leak_the_daemons(d):
     f = run(d, [{"argv": ["env"], "env": ["CSCD_ADVERSARIAL_CANARY", "LD_PRELOAD"]}])
     out, _ = streams(f)

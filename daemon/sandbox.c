@@ -233,6 +233,13 @@ static void add_bind(bind_spec **v, size_t *n, size_t *cap, const char *path, bo
         bind_spec *b = &(*v)[(*n)++];
         memset(b, 0, sizeof *b);
         csc_path_normalize(path, b->path);
+        /* /dev and /proc are the sandbox's own; /sys and /run are never shown. */
+        static const char *const own[] = { "/dev", "/proc", "/sys", "/run" };
+        for (size_t i = 0; i < sizeof own / sizeof *own; i++)
+                if (csc_path_under(b->path, own[i])) {
+                        (*n)--;
+                        return;
+                }
         b->writable = writable;
         b->optional_cwd = cwd;
 }

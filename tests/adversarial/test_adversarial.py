@@ -373,6 +373,16 @@ def declared_root_keeps_the_sandbox_dev_tmp_and_proc(d):
 
 
 @case
+def declared_dev_and_proc_do_not_replace_the_sandboxes(d):
+    f = run(d, [{"argv": ["sh", "-c", "echo x > /dev/null && echo ok; ls /dev | wc -l; ls /proc/1/cmdline"],
+                 "read": ["/dev", "/proc", "/sys/kernel"]}])
+    out, err = streams(f)
+    assert started(f) and out.startswith("ok\n"), (out, err)
+    if int(out.split()[1]) > 12:
+        escaped("dev", "the host /dev was shown: %s entries" % out.split()[1])
+
+
+@case
 def environment_does_not_leak_the_daemons(d):
     f = run(d, [{"argv": ["env"], "env": ["CSCD_ADVERSARIAL_CANARY", "LD_PRELOAD"]}])
     out, _ = streams(f)

@@ -26,6 +26,10 @@ passed=$(( ${ok:-0} + ${xfail:-0} ))
 failed=$(( ${fail:-0} + ${upass:-0} + ${tout:-0} ))
 if [ "$passed" -eq 0 ] && [ "$failed" -eq 0 ]; then failed=1; fi
 [ "$rc" -ne 0 ] && [ "$failed" -eq 0 ] && failed=1
+# Each suite prints "<name>: N passed, N failed" for its own checks.
+inner=$(grep -hoE '^[a-z+ ]+: [0-9]+ passed, [0-9]+ failed' "$build/meson-logs/testlog.txt" 2>/dev/null |
+        awk -F'[:,]' '{split($2,a," "); split($3,b," "); p+=a[1]; f+=b[1]} END {printf "%d passed, %d failed", p, f}')
+[ -n "$inner" ] && echo "(checks inside the suites: $inner)"
 echo "(${skip:-0} skipped: see the SKIP lines above for why)"
 echo "${passed} passed, ${failed} failed"
 [ "$failed" -eq 0 ]

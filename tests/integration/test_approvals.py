@@ -210,6 +210,33 @@ def signed_cases(d):
     assert r["status"] == "success", r
 
 
+def _ro_store(st):
+    db = os.path.join(st, "approvals.db")
+    open(db, "w").close()
+    subprocess.run(["mount", "--bind", db, db], check=True)
+    subprocess.run(["mount", "-o", "remount,bind,ro", db], check=True)
+
+
+def _corrupt_store(st):
+    with open(os.path.join(st, "approvals.db"), "wb") as f:
+        f.write(b"this is not an SQLite database" * 100)
+
+
+def store_read_only_or_corrupt_fails_closed():
+    for name, prep in (("read-only", _ro_store), ("corrupt", _corrupt_store)):
+        d = Daemon(prepare_state=prep)
+        try:
+            st = json.loads(cscctl("--socket", d.sock, "status", "--json").stdout)
+            assert st["approval_store"]["healthy"] is False and st["approval_store"]["error"], (name, st)
+            c = human("appr-%s-0001" % name)
+            r = receipt(submit(d, c, [approve(write_contract(c, "st-" + name), "alice")]))
+            assert r["status"] == "blocked" and "approval store" in r["error"], (name, r)
+            assert receipt(submit(d, contract([{"argv": ["true"]}], cid="appr-%s-0002" % name)))["status"] == "success"
+        finally:
+            subprocess.run(["umount", "-l", os.path.join(d.state, "approvals.db")], capture_output=True)
+            d.stop()
+
+
 def store_unavailable_fails_closed():
     # approvals.db cannot be opened (a directory in its place): approvals are
     # refused with a clear error; policy_only contracts keep running.
@@ -261,6 +288,7 @@ def main():
         d.stop()
     t.check(d.returncode == 0, "signed daemon stopped cleanly", d.final_log[-3000:])
     t.run("store_unavailable_fails_closed", store_unavailable_fails_closed)
+    t.run("store_read_only_or_corrupt_fails_closed", store_read_only_or_corrupt_fails_closed)
     shutil.rmtree(WORK, ignore_errors=True)
     print("approvals: %d passed, %d failed" % (t.passed, t.failed))
     sys.exit(1 if t.failed else 0)

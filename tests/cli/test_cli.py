@@ -5,6 +5,8 @@ import json, os, stat, subprocess, sys, tempfile
 
 cscctl = sys.argv[1]
 tmp = tempfile.mkdtemp(prefix="csc-cli-")
+import atexit, shutil as _shutil  # noqa: E401
+atexit.register(_shutil.rmtree, tmp, True)
 passed, failed = 0, []
 
 

@@ -52,6 +52,8 @@ else:
 
 # contract_sha256 of random valid contracts (strings with non-ASCII and controls).
 tmp = tempfile.mkdtemp(prefix="csc-prop-")
+import atexit, shutil as _shutil  # noqa: E401
+atexit.register(_shutil.rmtree, tmp, True)
 n_contracts = 300
 for i in range(n_contracts):
     def s(lo=1):

@@ -13,4 +13,7 @@ if [ ! -f "$runner" ]; then
   echo "SKIP: conformance runner $runner not found"
   exit 77
 fi
-exec python3 "$runner" "$cscctl" "$dir"
+# The shared runner writes its temporary files under $TMPDIR: give it one to drop.
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+TMPDIR=$work python3 "$runner" "$cscctl" "$dir"

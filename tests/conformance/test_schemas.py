@@ -17,6 +17,8 @@ import jsonschema
 cscctl, schema_dir = sys.argv[1], sys.argv[2]
 fixtures = sys.argv[3] if len(sys.argv) > 3 else os.environ.get("CSC_CONFORMANCE_DIR", "")
 tmp = tempfile.mkdtemp(prefix="csc-schemas-")
+import atexit, shutil as _shutil  # noqa: E401
+atexit.register(_shutil.rmtree, tmp, True)
 KINDS = ("contract", "policy", "receipt", "approval", "decision")
 validators = {}
 for k in KINDS:

@@ -12,6 +12,8 @@ if os.geteuid() != 0:
     sys.exit(77)
 UID, GID = ensure_user()
 WORK = tempfile.mkdtemp(prefix="csc-approvals.")
+import atexit, shutil as _shutil  # noqa: E401
+atexit.register(_shutil.rmtree, WORK, True)
 results = []
 
 
@@ -268,8 +270,9 @@ def store_unavailable_fails_closed():
         assert r["status"] == "blocked" and "approval store" in r["error"], r
         assert receipt(submit(d, contract([{"argv": ["true"]}], cid="appr-full-0003")))["status"] == "success"
     finally:
-        d.stop()
+        d.stop_keep()
         subprocess.run(["umount", "-l", d.state])
+        d.stop()
 
 
 def main():

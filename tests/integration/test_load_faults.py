@@ -177,8 +177,9 @@ def full_state_fs_gives_clear_errors_and_recovers():
         ids = [l["receipt"]["contract_id"] for l in d.receipts()]
         assert ids and ids[-1] == "full-fs-0002", ids
     finally:
-        d.stop()
+        d.stop_keep()
         subprocess.run(["umount", "-l", d.state])
+        d.stop()
     assert d.returncode == 0, d.final_log[-2000:]
 
 

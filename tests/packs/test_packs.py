@@ -13,6 +13,8 @@ import yaml
 
 cscctl, packs = sys.argv[1], sys.argv[2]
 tmp = tempfile.mkdtemp(prefix="csc-packs-")
+import atexit, shutil as _shutil  # noqa: E401
+atexit.register(_shutil.rmtree, tmp, True)
 EXIT = {"allow": 0, "deny": 1, "needs_approval": 2}
 passed = failed = 0
 

@@ -67,18 +67,11 @@ int cmd_approve(const cscctl_globals *g, int argc, char **argv) {
         if (sodium_init() < 0)
                 return fail(EXIT_SOFTWARE, "libsodium failed to initialize");
 
-        char *data;
-        size_t len;
-        int r = csc_read_file(contract, CSC_CONTRACT_MAX_BYTES, &data, &len);
-        if (r < 0)
-                return fail(exit_for_read_error(r), "failed to read '%s': %s", contract,
-                            r == -EFBIG ? "file too large" : strerror(-r));
         csc_contract *c = NULL;
+        int r = load_contract(contract, &c);
+        if (r)
+                return r;
         csc_error err = { 0 };
-        r = csc_contract_parse(data, len, &c, &err);
-        free(data);
-        if (r < 0)
-                return fail_err(EXIT_DATAERR, contract, &err);
         csc_signing_key *key = NULL;
         if (sign_key && (r = csc_signing_key_load(sign_key, key_id, CSC_KEY_CHECK_MODE, &key, &err)) < 0) {
                 csc_contract_free(c);

@@ -3,6 +3,7 @@
 #pragma once
 #include <stdbool.h>
 
+#include "contract.h"
 #include "error.h"
 
 /* sysexits(3) values the design's CLI table uses. */
@@ -35,6 +36,9 @@ int cmd_status(const cscctl_globals *g, int argc, char **argv);
 int cmd_reload(const cscctl_globals *g, int argc, char **argv);
 int cmd_pubkeys(const cscctl_globals *g, int argc, char **argv);
 
+/* Reads, parses, validates and hashes a contract file; on failure prints the
+ * error naming the file and returns the exit code (65, 66, 70), else 0. */
+int load_contract(const char *path, csc_contract **ret);
 /* Removes flag from argv when present (for --json and friends). */
 bool take_flag(int *argc, char **argv, const char *flag);
 /* Prints {"k": "v", ...} (values "true"/"false" become booleans, NULL null)

@@ -57,7 +57,7 @@ static int load_policy_quiet(const char *path, csc_policy **ret, const char *kin
         return EXIT_DATAERR;
 }
 
-static int load_contract(const char *path, csc_contract **ret) {
+int load_contract(const char *path, csc_contract **ret) {
         char *data;
         size_t len;
         int r = csc_read_file(path, CSC_CONTRACT_MAX_BYTES, &data, &len);
@@ -225,13 +225,10 @@ int check_print(const csc_decision *d, const csc_contract *c, const csc_policy *
 
 int check_print(const csc_decision *d, const csc_contract *c, const csc_policy *p, bool json) {
         if (json) {
-                char expires[32];
                 csc_json_doc *doc = csc_json_doc_new();
                 csc_json *o = NULL;
                 csc_buf b = CSC_BUF_INIT;
-                int r = doc ? csc_time_format_in(15 * 60, expires) : -ENOMEM;
-                if (r >= 0)
-                        r = csc_decision_to_json(d, c, p, expires, doc, &o);
+                int r = doc ? csc_decision_to_json(d, c, p, CSC_DECISION_VALID_SEC, doc, &o) : -ENOMEM;
                 if (r >= 0)
                         r = csc_json_write_pretty(o, &b);
                 if (r >= 0)

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "path.h"
+#include "timefmt.h"
 
 const char *csc_verdict_name(csc_verdict v) {
         switch (v) {
@@ -214,7 +215,9 @@ void csc_decide(const csc_contract *c, const csc_policy *p, csc_decision *d) {
 }
 
 int csc_decision_to_json(const csc_decision *d, const csc_contract *c, const csc_policy *p,
-                         const char *expires_at, csc_json_doc *doc, csc_json **ret) {
+                         int64_t valid_for_sec, csc_json_doc *doc, csc_json **ret) {
+        char expires_at[CSC_TIME_BUF];
+        csc_time_format_in(valid_for_sec, expires_at);
         csc_json *o = csc_json_new_object(doc);
         csc_json *reasons = csc_json_new_array(doc), *codes = csc_json_new_array(doc);
         csc_json *effects = csc_json_new_array(doc);

@@ -32,7 +32,9 @@ typedef struct csc_decision {
 void csc_decide(const csc_contract *c, const csc_policy *p, csc_decision *ret);
 
 const char *csc_verdict_name(csc_verdict v);   /* "allow", "deny", "needs_approval" */
-/* Builds the PolicyDecision object (schema: decision) in doc. expires_at is an
- * RFC 3339 string. 0 or -ENOMEM. */
+/* How long a PolicyDecision stays valid (its expires_at is now + this). */
+#define CSC_DECISION_VALID_SEC (15 * 60)
+/* Builds the PolicyDecision object (schema: decision) in doc, expiring
+ * valid_for_sec from now. 0 or -ENOMEM. */
 int csc_decision_to_json(const csc_decision *d, const csc_contract *c, const csc_policy *p,
-                         const char *expires_at, csc_json_doc *doc, csc_json **ret);
+                         int64_t valid_for_sec, csc_json_doc *doc, csc_json **ret);

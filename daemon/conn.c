@@ -160,9 +160,7 @@ static int req_check(conn *c, const csc_json *req) {
         csc_decide(ct, p, &d);
         csc_json_doc *doc = csc_json_doc_new();
         csc_json *o = doc ? csc_json_new_object(doc) : NULL, *dj = NULL;
-        char expires[32];
-        r = o ? csc_time_format_in(15 * 60, expires) : -ENOMEM;
-        r = r ?: csc_decision_to_json(&d, ct, p, expires, doc, &dj);
+        r = o ? csc_decision_to_json(&d, ct, p, CSC_DECISION_VALID_SEC, doc, &dj) : -ENOMEM;
         r = r ?: csc_json_object_set(doc, o, "type", csc_json_new_string(doc, "decision"));
         r = r ?: csc_json_object_set(doc, o, "decision", dj);
         csc_contract_free(ct);

@@ -451,9 +451,8 @@ static unsigned executions_of_uid(manager *m, uid_t uid) {
 static int send_decision(execution *e) {
         csc_json_doc *doc = csc_json_doc_new();
         csc_json *o = doc ? csc_json_new_object(doc) : NULL, *dj = NULL;
-        char expires[32];
-        int r = o ? csc_time_format_in(15 * 60, expires) : -ENOMEM;
-        r = r ?: csc_decision_to_json(&e->decision, e->contract, e->policy->policy, expires, doc, &dj);
+                int r = o ? csc_decision_to_json(&e->decision, e->contract, e->policy->policy, CSC_DECISION_VALID_SEC, doc, &dj)
+                  : -ENOMEM;
         r = r ?: csc_json_object_set(doc, o, "decision", dj);
         if (r >= 0)
                 r = send_frame_type(e, doc, o, "decision");

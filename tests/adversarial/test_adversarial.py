@@ -10,7 +10,7 @@ case that could not run. usage: test_adversarial.py PROBE"""
 import base64, json, os, shutil, signal, socket, stat, subprocess, sys, tempfile, threading, time, traceback
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "integration"))
-from cscproto import Conn, Daemon, Tally, contract, ensure_user, output_of  # noqa: E402
+from cscproto import Conn, Daemon, Tally, pids_running, contract, ensure_user, output_of  # noqa: E402
 
 if os.geteuid() != 0:
     print("SKIP: the adversarial suite needs root (cscd runs each command as the submitting user)")
@@ -469,13 +469,8 @@ def timeout_kills_daemonized_and_setsid_grandchildren(d):
     r = receipt(f)
     assert r["exit_code"] == 124, r
     time.sleep(0.5)
-    for p in os.listdir("/proc"):
-        if p.isdigit():
-            try:
-                if open("/proc/%s/cmdline" % p, "rb").read() == b"sleep\0" + tag.encode() + b"\0":
-                    escaped("timeout", "a grandchild outlived its command")
-            except OSError:
-                pass
+    if pids_running("sleep", tag):
+        escaped("timeout", "a grandchild outlived its command")
 
 
 @case

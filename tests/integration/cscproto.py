@@ -18,6 +18,22 @@ def ensure_user(name=TEST_USER):
     return pw.pw_uid, pw.pw_gid
 
 
+def pids_running(*argv):
+    """PIDs on the host whose command line is exactly argv (to prove that no
+    sandbox process outlived its command)."""
+    want = b"".join(a.encode() + b"\0" for a in argv)
+    found = []
+    for p in os.listdir("/proc"):
+        if p.isdigit():
+            try:
+                with open("/proc/%s/cmdline" % p, "rb") as f:
+                    if f.read() == want:
+                        found.append(int(p))
+            except OSError:
+                pass
+    return found
+
+
 def encode(obj):
     data = json.dumps(obj, ensure_ascii=False).encode()
     return struct.pack(">I", len(data)) + data

@@ -4,7 +4,7 @@ protocol, real commands in the real sandbox as a real non-root user."""
 import base64, json, os, shutil, signal, socket, struct, subprocess, sys, tempfile, threading, time, traceback
 
 sys.path.insert(0, os.path.dirname(__file__))
-from cscproto import CSCCTL, CSCD, Conn, Tally, Daemon, contract, ensure_user, output_of, encode  # noqa: E402
+from cscproto import CSCCTL, CSCD, Conn, Tally, pids_running, Daemon, contract, ensure_user, output_of, encode  # noqa: E402
 
 if os.geteuid() != 0:
     print("SKIP: the daemon tests need root (cscd switches to the peer's uid per command)")
@@ -113,13 +113,7 @@ def timeout_kills_a_daemonized_grandchild(d):
     assert "timed out after 1 seconds" in r.get("error", ""), r
     assert time.monotonic() - t0 < 6
     time.sleep(0.2)
-    for pid in os.listdir("/proc"):
-        if pid.isdigit():
-            try:
-                with open("/proc/%s/cmdline" % pid, "rb") as f:
-                    assert f.read() != b"sleep\0" + tag.encode() + b"\0", "grandchild survived"
-            except FileNotFoundError:
-                pass
+    assert not pids_running("sleep", tag), "grandchild survived"
 
 
 @case
@@ -271,13 +265,7 @@ def disconnect_mid_run_kills_the_sandbox_and_logs_a_receipt(d):
     assert r["contract_id"] == "disconnect-001" and r["status"] == "failed" and "cancelled" in r["error"], r
     assert line["peer"]["uid"] == UID
     assert verify(d, r)[0] == 0
-    for pid in os.listdir("/proc"):
-        if pid.isdigit():
-            try:
-                with open("/proc/%s/cmdline" % pid, "rb") as f:
-                    assert f.read() != b"sleep\0" + tag.encode() + b"\0", "sandbox survived the disconnect"
-            except FileNotFoundError:
-                pass
+    assert not pids_running("sleep", tag), "sandbox survived the disconnect"
 
 
 @case

@@ -10,7 +10,7 @@ a missing executable and a missing cwd."""
 import hashlib, json, os, signal, subprocess, sys, tempfile, threading, time, traceback
 
 sys.path.insert(0, os.path.dirname(__file__))
-from cscproto import CSCCTL, TEST_POLICY, Conn, Daemon, Tally, _cred_lock, contract, ensure_user, output_of  # noqa: E402
+from cscproto import CSCCTL, TEST_POLICY, Conn, Daemon, Tally, pids_running, _cred_lock, contract, ensure_user, output_of  # noqa: E402
 
 if os.geteuid() != 0:
     print("SKIP: the daemon tests need root")
@@ -126,14 +126,7 @@ def kill9_leaves_no_sandbox_and_a_parseable_log(d):
     d.proc.send_signal(signal.SIGKILL)
     d.proc.wait(10)
     time.sleep(1)
-    left = []
-    for p in os.listdir("/proc"):
-        if p.isdigit():
-            try:
-                if open("/proc/%s/cmdline" % p, "rb").read() == b"sleep\0" + tag.encode() + b"\0":
-                    left.append(p)
-            except OSError:
-                pass
+    left = pids_running("sleep", tag)
     assert not left, "sandbox processes survived kill -9: %s" % left
     for c in conns:
         c.close()

@@ -55,7 +55,8 @@ p_ok = write("policy.yaml", text=POLICY)
 # --help / --version / usage
 for args in (["--help"], ["--version"], ["validate", "--help"], ["hash", "--help"], ["check", "--help"],
              ["verify-receipt", "--help"], ["keygen", "--help"], ["canonical", "--help"], ["submit", "--help"],
-             ["status", "--help"], ["reload", "--help"], ["pubkeys", "--help"]):
+             ["status", "--help"], ["reload", "--help"], ["pubkeys", "--help"], ["approve", "--help"],
+             ["verify-approval", "--help"]):
     rc, out, err = run(*args)
     expect("help " + " ".join(args), rc, 0, out, "usage" if args != ["--version"] else "cscctl 0.1")
 for args in ([], ["frobnicate"], ["--bogus"], ["validate"], ["validate", "widget", c_ok], ["hash", "contract"],
@@ -149,6 +150,45 @@ rc, out, err = run("canonical", stdin='{"b":1,"a":"\\u00e9\\n"}')
 expect("canonical", rc, 0, out, '{"a":"é\\n","b":1}')
 rc, out, err = run("canonical", stdin='{"a":1,"a":2}')
 expect("canonical duplicate", rc, 65, err, "duplicate key")
+
+# approve / verify-approval
+rc, out, err = run("approve", c_ok, "--approver", "alice", "--expires-in", "30m")
+a = json.loads(out) if rc == 0 else {}
+expect("approve", rc, 0, out, '"approval_version": "csc.approval.v0.1"')
+hash_rc, hash_out, _ = run("hash", "contract", c_ok)
+expect("approve binds the contract hash", 0 if a.get("contract_sha256") == hash_out.strip() else 1, 0)
+rc, out, err = run("validate", "approval", write("a.json", a))
+expect("approval validates", rc, 0, out, "valid approval")
+rc, out, err = run("approve", c_ok, "--approver", "alice", "--expires-in", "soon")
+expect("approve bad duration", rc, 64, err, "--expires-in")
+rc, out, err = run("approve", c_ok, "--approver", "alice", "--scope", "forever")
+expect("approve bad scope", rc, 64, err, "scope")
+rc, out, err = run("approve", c_ok, "--approver", "alice", "--sign-key", os.path.join(keys, "k1.key"))
+expect("approve key without id", rc, 64, err, "--key-id")
+rc, out, err = run("approve", os.path.join(tmp, "none.json"), "--approver", "alice")
+expect("approve missing contract", rc, 66, err, "failed to read")
+rc, out, err = run("approve", write("bad-c.json", {"version": 1}), "--approver", "alice")
+expect("approve invalid contract", rc, 65, err, "missing required key")
+rc, out, err = run("approve", c_ok, "--approver", "alice", "--sign-key", os.path.join(keys, "k1.key"),
+                   "--key-id", "k1", "--out", os.path.join(tmp, "signed.json"))
+expect("approve signed --out", rc, 0, out + err)
+rc, out, err = run("approve", c_ok, "--approver", "alice", "--out", os.path.join(tmp, "signed.json"))
+expect("approve never overwrites", rc, 73, err, "cannot write")
+rc, out, err = run("verify-approval", os.path.join(tmp, "signed.json"), "--public-key", os.path.join(keys, "k1.pub"))
+expect("verify-approval", rc, 0, out, "VALID")
+signed = json.load(open(os.path.join(tmp, "signed.json")))
+signed["scope"] = "time_window"
+rc, out, err = run("verify-approval", write("tampered.json", signed), "--public-key", os.path.join(keys, "k1.pub"),
+                   "--json")
+expect("verify-approval tampered --json", rc, 1, out, '"valid": false')
+
+# --json results
+rc, out, err = run("validate", "contract", write("bad.json", {"version": 1}), "--json")
+expect("validate --json invalid", rc, 65, out, '"valid": false')
+rc, out, err = run("hash", "contract", c_ok, "--json")
+expect("hash --json", rc, 0, out, '"contract_sha256"')
+rc, out, err = run("keygen", "--key-id", "k2", "--out-dir", keys, "--json")
+expect("keygen --json", rc, 0, out, '"public_key"')
 
 for f in failed:
     print("FAIL", f)

@@ -349,7 +349,8 @@ int cmd_submit(const cscctl_globals *g, int argc, char **argv) {
 }
 
 static const char status_usage[] =
-        "usage: cscctl status [--json]\nShows the daemon's version, uptime, policy, key and counters.\n";
+        "usage: cscctl status [--json]\nShows the daemon's version, uptime, policy, key, counters, approval store health\n"
+        "and which sandbox layers are in force (seccomp, Landlock ABI, process cap).\n";
 
 /* Human status: one aligned "key.sub  value" line per scalar. */
 static void print_flat(const char *prefix, const csc_json *v) {

@@ -1,5 +1,6 @@
 /* advisory.c — names of shells, interpreters and program-running wrappers. */
 #include "advisory.h"
+#include "exec_path.h"
 
 #include <fnmatch.h>
 #include <linux/limits.h>
@@ -33,20 +34,14 @@ static const char *base(const char *p) {
         return s ? s + 1 : p;
 }
 
-/* The executable argv0 resolves to on the sandbox PATH (the sandbox binds
- * /usr and the /bin links read-only, so the host resolves the same way). */
+/* The real file a bare name runs on the sandbox's fixed PATH (system
+ * directories only). A name with a '/' is judged by its name: the daemon
+ * never walks a path a user may control. */
 static bool resolve(const char *argv0, char out[PATH_MAX]) {
-        if (strchr(argv0, '/'))
-                return realpath(argv0, out) != NULL;
-        static const char *const dirs[] = { "/usr/local/bin", "/usr/bin", "/bin" };
-        for (size_t i = 0; i < 3; i++) {
-                char p[PATH_MAX];
-                if ((size_t)snprintf(p, sizeof p, "%s/%s", dirs[i], argv0) >= sizeof p)
-                        return false;
-                if (access(p, X_OK) == 0)
-                        return realpath(p, out) != NULL;
-        }
-        return false;
+        char p[PATH_MAX];
+        if (strchr(argv0, '/') || exec_path_resolve(argv0, p) < 0)
+                return false;
+        return realpath(p, out) != NULL;
 }
 
 bool advisory_blocked(const csc_contract *c, char *why, size_t why_size) {

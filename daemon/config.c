@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "buf.h"
+#include "env_policy.h"
 #include "json.h"
 #include "keys.h"
 #include "limits.h"
@@ -43,6 +44,7 @@ cscd_config *cscd_config_free(cscd_config *c) {
         strlist_free(&c->admin_users);
         strlist_free(&c->admin_groups);
         strlist_free(&c->mask_paths);
+        strlist_free(&c->allow_env_names);
         for (size_t i = 0; i < c->n_approvers; i++) {
                 free(c->approvers[i].identity);
                 free(c->approvers[i].key_id);
@@ -124,6 +126,7 @@ static const key_spec keys[] = {
         { "block_interpreters", K_BOOL, F(block_interpreters), 0, 0 },
         { "memory_max_bytes", K_U64, F(memory_max_bytes), 16ull << 20, 1ull << 42 },
         { "secrets_dir", K_PATH, F(secrets_dir), 0, 0 },
+        { "allow_env_names", K_LIST, F(allow_env_names), 0, 0 },
 };
 
 static int set_string(char **field, const csc_json *v, bool path, const char *key, csc_error *err) {
@@ -279,6 +282,9 @@ int cscd_config_load_text(const char *text, size_t len, cscd_config **ret, csc_e
         }
         if (r >= 0 && c->max_executions_per_peer > c->max_executions)
                 r = csc_error_set(err, -EINVAL, "max_executions_per_peer", "must not exceed max_executions");
+        char why[256];
+        if (r >= 0 && env_allowlist_check(&c->allow_env_names, why, sizeof why) < 0)
+                r = csc_error_set(err, -EINVAL, "allow_env_names", "%s", why);
         csc_json_doc_free(doc);
         if (r < 0) {
                 if (r == -ENOMEM)

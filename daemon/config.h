@@ -48,6 +48,7 @@ typedef struct cscd_config {
         uint64_t memory_max_bytes;       /* 2 GiB per execution (cgroup v2 memory, when delegated) */
         char *secrets_dir;               /* /etc/csc/secrets: one root-only file per secret name */
         bool block_interpreters;         /* true: advisory blocking of shells/interpreters/wrappers */
+        cscd_strlist allow_env_names;    /* client variables a command may receive (default none) */
         cscd_approver *approvers;        /* none: approvals need no signature */
         size_t n_approvers;
 } cscd_config;

@@ -36,6 +36,7 @@ typedef struct executor_request {
         const struct sandbox_filter *filter_deny_net, *filter_net;   /* compiled once by the daemon */
         const cscd_secret *secrets;  /* placed under /run/secrets for the command that declared each */
         size_t n_secrets;
+        char *const *exe_paths;      /* the program of every argv, in contract order; NULL: not found (127) */
 } executor_request;
 
 typedef enum executor_msg_type {

@@ -8,7 +8,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <linux/openat2.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 static bool name_ok(const char *s) {
@@ -42,7 +44,9 @@ int cscd_secrets_load(const char *dir, const csc_contract *c, cscd_secret **ret,
                 total += c->commands[i].secret_refs.n;
         if (total == 0)
                 return 0;
-        int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
+        struct open_how how = { .flags = O_RDONLY | O_DIRECTORY | O_CLOEXEC,
+                                .resolve = RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS };
+        int dfd = (int)syscall(SYS_openat2, AT_FDCWD, dir, &how, sizeof how);
         struct stat st;
         if (dfd < 0 || fstat(dfd, &st) < 0 || st.st_uid != 0 || (st.st_mode & 077)) {
                 snprintf(why, why_size, "secrets are unavailable: secrets_dir %.200s %s", dir,
@@ -67,11 +71,20 @@ int cscd_secrets_load(const char *dir, const csc_contract *c, cscd_secret **ret,
                                 r = 1;
                                 break;
                         }
-                        int fd = openat(dfd, name, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+                        int fd = openat(dfd, name, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
                         if (fd < 0 || fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || st.st_size > CSCD_SECRET_MAX_BYTES) {
                                 snprintf(why, why_size, "unknown secret '%.64s' (command '%.64s')", name, c->commands[i].id);
                                 if (fd >= 0)
                                         close(fd);
+                                r = 1;
+                                break;
+                        }
+                        /* A secret another user could read is no secret: refuse it rather than hand it on. */
+                        if (st.st_uid != 0 || ((st.st_mode & 07777) != 0600 && (st.st_mode & 07777) != 0400)) {
+                                snprintf(why, why_size,
+                                         "secret '%.64s' is refused: its file must be owned by root with mode 0600 or 0400 "
+                                         "(it is uid %u, mode %04o)", name, (unsigned)st.st_uid, (unsigned)(st.st_mode & 07777));
+                                close(fd);
                                 r = 1;
                                 break;
                         }

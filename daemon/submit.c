@@ -20,10 +20,13 @@
 #include "canon.h"
 #include "contract.h"
 #include "decide.h"
+#include "env_policy.h"
+#include "exec_path.h"
 #include "executor.h"
 #include "limits.h"
 #include "log.h"
 #include "manager.h"
+#include "private_paths.h"
 #include "receipt.h"
 #include "redact.h"
 #include "secrets.h"
@@ -47,6 +50,8 @@ struct execution {
         csc_decision decision;
         char execution_id[37];
         char cgroup_dir[PATH_MAX];      /* empty: no process cap */
+        char **exe_paths;               /* argv[0] of every argv, resolved on the fixed PATH */
+        size_t n_exe_paths;
         cscd_secret *secrets;           /* values never leave this struct but to the executor */
         size_t n_secrets;
         redactor *redact;               /* NULL without secrets */
@@ -427,6 +432,7 @@ execution *execution_free(execution *e) {
         if (e->cgroup_dir[0])
                 cscd_cgroups_remove(e->cgroup_dir);
         cscd_secrets_free(e->secrets, e->n_secrets);
+        exec_paths_free(e->exe_paths, e->n_exe_paths);
         redactor_free(e->redact);
         if (e->c)
                 conn_execution_done(e->c);
@@ -538,6 +544,11 @@ int execution_start(manager *m, conn *c, const csc_json *req) {
                 finish(e, "blocked");
                 return 0;
         }
+        if (env_gate(m->config, ct, e->error, sizeof e->error) != 0 ||
+            private_paths_gate(ct, e->error, sizeof e->error) != 0) {
+                finish(e, "blocked");
+                return 0;
+        }
         for (size_t i = 0; i < ct->n_commands; i++)
                 if (ct->commands[i].network == CSC_NET_ALLOWLISTED) {
                         snprintf(e->error, sizeof e->error,
@@ -568,6 +579,13 @@ int execution_start(manager *m, conn *c, const csc_json *req) {
                         return 0;
                 }
         }
+        if (exec_paths_resolve(ct, &e->exe_paths, &e->n_exe_paths) < 0) {
+                snprintf(e->error, sizeof e->error, "internal error: out of memory");
+                e->final_exit = 1;
+                e->child_exited = true;
+                maybe_finish(e);
+                return 0;
+        }
         char procs[PATH_MAX];
         if (strcmp(cscd_cgroups_mode(m->cgroups, NULL), "none") != 0) {
                 r = cscd_cgroups_create(m->cgroups, e->execution_id, m->config->pids_max, m->config->memory_max_bytes,
@@ -595,6 +613,7 @@ int execution_start(manager *m, conn *c, const csc_json *req) {
                 .filter_net = &m->filter_net,
                 .secrets = e->secrets,
                 .n_secrets = e->n_secrets,
+                .exe_paths = e->exe_paths,
         };
         r = executor_spawn(&xr, &e->h);
         if (r < 0) {

@@ -236,6 +236,18 @@ int main(int argc, char **argv) {
                 execl(arg, arg, (char *)NULL);
                 return result(-1, "");
         }
+        if (!strcmp(n, "flip") && argc == 5) {
+                /* Not an attempt from inside: run on the host by the race tests.
+                 * `flip A B SECONDS` swaps A and B (renameat2 RENAME_EXCHANGE)
+                 * as fast as it can for SECONDS, then prints the swap count. */
+                time_t end = time(NULL) + atoi(argv[4]);
+                unsigned long swaps = 0;
+                while (time(NULL) < end)
+                        if (syscall(SYS_renameat2, AT_FDCWD, argv[2], AT_FDCWD, argv[3], 2 /* RENAME_EXCHANGE */) == 0)
+                                swaps++;
+                printf("swapped %lu times\n", swaps);
+                return 0;
+        }
         fprintf(stderr, "csc-probe: unknown probe '%s'\n", n);
         return 2;
 }

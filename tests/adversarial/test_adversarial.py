@@ -10,13 +10,13 @@ case that could not run. usage: test_adversarial.py PROBE"""
 import base64, json, os, shutil, signal, socket, stat, subprocess, sys, tempfile, threading, time, traceback
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "integration"))
-from cscproto import Conn, Daemon, Tally, pids_running, contract, ensure_user, output_of  # noqa: E402
+from cscproto import Conn, Daemon, Tally, pids_running, contract, ensure_user, mkwork, output_of  # noqa: E402
 
 if os.geteuid() != 0:
     print("SKIP: the adversarial suite needs root (cscd runs each command as the submitting user)")
     sys.exit(77)
 UID, GID = ensure_user()
-WORK = tempfile.mkdtemp(prefix="csc-adv.")
+WORK = mkwork("csc-adv.")
 os.chmod(WORK, 0o755)
 BIN = os.path.join(WORK, "bin")
 os.mkdir(BIN, 0o755)
@@ -384,9 +384,11 @@ def declared_dev_and_proc_do_not_replace_the_sandboxes(d):
 
 @case
 def environment_does_not_leak_the_daemons(d):
-    f = run(d, [{"argv": ["env"], "env": ["CSCD_ADVERSARIAL_CANARY", "LD_PRELOAD"]}])
+    # The name is allowed (cscd.conf allow_env_names) but the client sends no
+    # value: the daemon's own value must not stand in for it.
+    f = run(d, [{"argv": ["env"], "env": ["CSCD_ADVERSARIAL_CANARY"]}])
     out, _ = streams(f)
-    assert started(f)
+    assert started(f), receipt(f)
     if "canary-7f3a" in out:
         escaped("env", "the daemon's environment reached the command")
     names = {l.split("=", 1)[0] for l in out.splitlines()}
@@ -403,6 +405,8 @@ def loader_variables_are_refused_even_when_allowed(d):
     out, _ = streams(f)
     if "LD_PRELOAD" in out or "GLIBC_TUNABLES" in out:
         escaped("ld_preload", out)
+    r = receipt(f)
+    assert not started(f) and r["status"] == "blocked" and "'LD_PRELOAD'" in r["error"], r
 
 
 # --- resources ---
@@ -524,6 +528,8 @@ def secrets_are_files_for_their_command_only_and_never_leak():
     with open(os.path.join(sdir, "db-password"), "w") as f:
         f.write(SECRET_VALUE)
     open(os.path.join(sdir, "empty"), "w").close()
+    os.chmod(os.path.join(sdir, "db-password"), 0o600)
+    os.chmod(os.path.join(sdir, "empty"), 0o400)
     d = Daemon(allow_secrets=True, config_extra="secrets_dir: %s\n" % sdir)
     try:
         cmds = [{"id": "uses", "argv": ["sh", "-c", "cat /run/secrets/db-password; echo; "
@@ -557,8 +563,243 @@ def secrets_are_files_for_their_command_only_and_never_leak():
         d.stop()
 
 
+# --- issue 10: the three rules (resolve as the peer, create nothing by path as root, finish) ---
+UID2, GID2 = ensure_user("csc-test2")
+
+
+def as_user(uid, gid, fn):
+    """Runs fn in a child process holding uid/gid (real files made by the real user)."""
+    pid = os.fork()
+    if pid == 0:
+        try:
+            os.setgroups([])
+            os.setresgid(gid, gid, gid)
+            os.setresuid(uid, uid, uid)
+            fn()
+            os._exit(0)
+        except BaseException:  # noqa: BLE001
+            traceback.print_exc()
+            os._exit(1)
+    _, st = os.waitpid(pid, 0)
+    assert os.waitstatus_to_exitcode(st) == 0, "the user-side setup failed"
+
+
+@case
+def bind_target_race_creates_nothing_on_the_host(d):
+    """Rule 1. A nested declared path whose parent is the user's own tree, while
+    the user swaps a directory on the way with a symlink to a root-owned
+    directory (renameat2 RENAME_EXCHANGE, in a loop). Before the fix, root
+    created the mount point through the symlink: files and directories
+    appeared in the target. Nothing may appear, however the race falls."""
+    race = os.path.join(WORK, "race")
+    target = os.path.join(WORK, "race-target")     # root-owned, 0755: the user cannot write here
+    os.mkdir(race, 0o755)
+    os.chown(race, UID, GID)
+    os.mkdir(target, 0o755)
+
+    # Two spellings of the target: the host path, and the host root as the
+    # executor saw it while building the view (/oldroot, before the fix).
+    links = {"a": target, "b": "/oldroot" + target}
+
+    def setup():
+        for k, dest in links.items():
+            os.makedirs(os.path.join(race, k, "x", "sub", "deeper"))
+            with open(os.path.join(race, k, "x", "sub", "file"), "w") as f:
+                f.write("x")
+            os.symlink(dest, os.path.join(race, k, "y"))
+    as_user(UID, GID, setup)
+    drop = lambda: (os.setgroups([]), os.setresgid(GID, GID, GID), os.setresuid(UID, UID, UID))  # noqa: E731
+    flippers = [subprocess.Popen([PROBE, "flip", os.path.join(race, k, "x"), os.path.join(race, k, "y"), "12"],
+                                 stdout=subprocess.PIPE, text=True, preexec_fn=drop) for k in links]
+    outcomes = {}
+    deadline = time.monotonic() + 10
+    n = 0
+    # A nested directory (mount point made by mkdir) and a nested file (by
+    # open O_CREAT), for each spelling, one spelling per submit.
+    while time.monotonic() < deadline and n < 300:
+        k = "ab"[n % 2]
+        declared = [race, os.path.join(race, k, "x", "sub", "deeper"), os.path.join(race, k, "x", "sub", "file")]
+        f = run(d, [{"argv": ["true"], "read": declared, "write": [os.path.join(race, k, "x", "sub", "deeper")]}])
+        st = receipt(f)["status"]
+        outcomes[st] = outcomes.get(st, 0) + 1
+        n += 1
+        if os.listdir(target):
+            break
+    swaps = " ".join(fl.communicate(timeout=30)[0].strip() for fl in flippers)
+    made = os.listdir(target)
+    if made:
+        escaped("bind-target race", "root created %s in %s (%s, %s)" % (made, target, swaps, outcomes))
+    # The race really ran: the flipper swapped, and both outcomes were seen.
+    assert swaps.count("swapped") == 2 and min(int(w) for w in swaps.split() if w.isdigit()) > 1000, swaps
+    assert n >= 20 and outcomes.get("blocked", 0) > 0, (n, outcomes)
+
+
+@case
+def nested_declared_paths_work_without_writing_through_a_read_only_bind(d):
+    top = os.path.join(WORK, "nested")
+    os.mkdir(top, 0o755)
+    os.chown(top, UID, GID)
+
+    def setup():
+        os.makedirs(os.path.join(top, "out"))
+        os.makedirs(os.path.join(top, "deep", "er"))
+        with open(os.path.join(top, "deep", "er", "note"), "w") as f:
+            f.write("nested file\n")
+    as_user(UID, GID, setup)
+    f = run(d, [{"argv": ["sh", "-c", "cat %s/deep/er/note; touch %s/out/made && echo wrote-out; "
+                          "touch %s/not-here 2>&1 || echo refused-top" % (top, top, top)],
+                 "read": [top, os.path.join(top, "deep", "er", "note")], "write": [os.path.join(top, "out")]}])
+    out, err = streams(f)
+    assert receipt(f)["status"] == "success", receipt(f)
+    assert "nested file" in out and "wrote-out" in out and "refused-top" in out, (out, err)
+    assert os.path.exists(os.path.join(top, "out", "made")) and not os.path.exists(os.path.join(top, "not-here"))
+
+
+def private_tree():
+    """A 0644 file that only a 0700 directory of the second user protects."""
+    home = os.path.join(WORK, "u2home")
+    if not os.path.isdir(home):
+        os.mkdir(home, 0o700)
+        os.chown(home, UID2, GID2)
+        with open(os.path.join(home, "private.txt"), "w") as f:
+            f.write("u2-private-data\n")
+        os.chmod(os.path.join(home, "private.txt"), 0o644)
+        os.chown(os.path.join(home, "private.txt"), UID2, GID2)
+    return home
+
+
+@case
+def declared_paths_do_not_bypass_directory_permissions(d):
+    """Rule 2 (confused deputy). The first user declares the second user's
+    file, which a 0700 directory protects on the host: before the fix, root
+    bound it and the fresh 0755 ancestors in the sandbox made it readable."""
+    home = private_tree()
+    secret = os.path.join(home, "private.txt")
+    f = run(d, [{"argv": ["cat", secret], "read": [secret]}])
+    if "u2-private-data" in streams(f)[0]:
+        escaped("confused deputy", "read %s through the declared path" % secret)
+    r = receipt(f)
+    assert not started(f) and r["status"] == "blocked" and "not reachable by the submitting user" in r["error"], r
+    # The directory itself the peer may name (search on its parent is enough),
+    # but inside the sandbox its 0700 mode still keeps the peer out.
+    f = run(d, [{"argv": ["cat", secret], "read": [home]}])
+    if "u2-private-data" in streams(f)[0]:
+        escaped("confused deputy", "read %s through the declared directory" % secret)
+    assert started(f) and receipt(f)["status"] == "failed" and "Permission denied" in streams(f)[1], streams(f)
+    # Existence is not disclosed: a missing name under the 0700 directory is refused the same way.
+    errors = []
+    for name in ("private.txt", "no-such-file"):
+        r = receipt(run(d, [{"argv": ["true"], "read": [os.path.join(home, name)]}]))
+        errors.append(r["error"].replace(name, "NAME"))
+    assert errors[0] == errors[1], errors
+    # The owner still reads it: the same path as the same user works.
+    d2 = Conn(d.sock, UID2, GID2, timeout=60)
+    d2.send({"type": "submit", "contract": contract([{"argv": ["cat", secret], "read": [home]}])})
+    f = d2.recv_until_receipt()
+    d2.close()
+    assert streams(f)[0] == "u2-private-data\n", receipt(f)
+
+
+@case
+def declared_tmp_is_refused_and_the_private_tmp_stays_private(d):
+    host = tempfile.mkdtemp(prefix="csc-adv-hosttmp.")   # the host's real /tmp
+    os.chmod(host, 0o755)
+    with open(os.path.join(host, "shared.txt"), "w") as f:
+        f.write("host-tmp-data\n")
+    os.chmod(os.path.join(host, "shared.txt"), 0o644)
+    try:
+        for kind, path in (("read", "/tmp"), ("write", "/tmp"), ("read", host), ("write", host), ("read", "/dev/shm"),
+                           ("read", "/dev/shm/x")):
+            if True:
+                f = run(d, [{"argv": ["cat", os.path.join(host, "shared.txt")], kind: [path]}])
+                if "host-tmp-data" in streams(f)[0]:
+                    escaped("declared /tmp", "the host's /tmp was bound (%s %s)" % (kind, path))
+                r = receipt(f)
+                assert not started(f) and r["status"] == "blocked" and "private" in r["error"], r
+        f = run(d, [{"argv": ["sh", "-c", "ls -A /tmp; echo end"]}])
+        assert streams(f)[0] == "end\n", streams(f)
+    finally:
+        shutil.rmtree(host, ignore_errors=True)
+
+
+@case
+def client_path_cannot_choose_the_program(d):
+    """A client-set PATH (or HOME, LANG, LC_*) would let an allowed `ls` run
+    any program: such names are refused with a reason naming them."""
+    fake = os.path.join(WORK, "fakebin")
+    os.makedirs(fake, exist_ok=True)
+    with open(os.path.join(fake, "ls"), "w") as f:
+        f.write("#!/bin/sh\necho FAKE-LS-RAN\n")
+    os.chmod(os.path.join(fake, "ls"), 0o755)
+    for name, value in (("PATH", fake), ("HOME", fake), ("LC_ALL", "C"), ("BASH_ENV", fake + "/ls"), ("LANG", "C")):
+        conn = Conn(d.sock, UID, GID)
+        conn.send({"type": "submit", "env": {name: value},
+                   "contract": contract([{"argv": ["ls", "/"], "env": [name], "read": [fake]}])})
+        f = conn.recv_until_receipt()
+        conn.close()
+        if "FAKE-LS-RAN" in streams(f)[0]:
+            escaped("client PATH", "%s chose the program" % name)
+        r = receipt(f)
+        assert not started(f) and r["status"] == "blocked" and "'%s'" % name in r["error"], r
+    # An allowed name passes; the program is still the one on the fixed PATH.
+    conn = Conn(d.sock, UID, GID)
+    conn.send({"type": "submit", "env": {"CSC_HARMLESS": "yes"},
+               "contract": contract([{"argv": ["sh", "-c", "echo $CSC_HARMLESS $PATH; command -v ls"],
+                                      "env": ["CSC_HARMLESS"]}])})
+    f = conn.recv_until_receipt()
+    conn.close()
+    assert streams(f)[0] == "yes /usr/local/bin:/usr/bin:/bin\n/usr/bin/ls\n", streams(f)
+
+
+@case
+def proc_shows_nothing_of_the_daemon(d):
+    f = run(d, [{"argv": ["sh", "-c", "tr '\\0' ' ' < /proc/1/cmdline; echo; cat /proc/self/cgroup"]}])
+    out, err = streams(f)
+    assert receipt(f)["status"] == "success", (out, err)
+    first, rest = out.split("\n", 1)
+    for leak in (d.conf, d.state, d.policy, "--config", "cscd.conf"):
+        if leak in first:
+            escaped("/proc/1/cmdline", first)
+    assert first.strip() == "cscd-executor", first
+    lines = [l for l in rest.splitlines() if l]
+    assert lines and all(l.endswith(":/") for l in lines), lines
+
+
+def secret_files_readable_by_others_are_refused_and_secrets_dir_is_masked():
+    sdir = os.path.join(WORK, "secrets-masked")
+    os.mkdir(sdir, 0o700)
+    for name, mode in (("open-token", 0o644), ("good-token", 0o600)):
+        with open(os.path.join(sdir, name), "w") as f:
+            f.write("value-of-%s" % name)
+        os.chmod(os.path.join(sdir, name), mode)
+    d = Daemon(allow_secrets=True, config_extra="secrets_dir: %s\n" % sdir)
+    try:
+        r = receipt(run(d, [{"argv": ["true"], "secrets": ["open-token"]}]))
+        assert r["status"] == "blocked" and "must be owned by root with mode 0600 or 0400" in r["error"], r
+        assert receipt(run(d, [{"argv": ["true"], "secrets": ["good-token"]}]))["status"] == "success"
+        # Through a read path, with no secret_refs: neither the file nor the directory.
+        for declared in ([os.path.join(sdir, "open-token")], [sdir], [WORK]):
+            f = run(d, [{"argv": ["sh", "-c", "cat %s/open-token; ls -A %s" % (sdir, sdir)], "read": declared}])
+            if "value-of-open-token" in streams(f)[0]:
+                escaped("secrets_dir", "read a secret through the read path %s" % declared)
+    finally:
+        d.stop()
+
+
+def config_refuses_fixed_and_loader_names_in_allow_env_names():
+    for name in ("PATH", "LD_PRELOAD", "LC_ALL", "bad-name"):
+        d = Daemon(config_extra_raw="allow_env_names: [%s]\n" % name)
+        try:
+            d.proc.wait(10)
+            log = d.logtext()
+            assert d.proc.returncode != 0 and "allow_env_names" in log and name in log, (name, log[-500:])
+        finally:
+            d.stop()
+
+
 def main():
-    d = Daemon(policy_extra="%s, %s, setsid, nohup" % (PROBE, os.path.join(BIN, "suid-id")))
+    d = Daemon(policy_extra="%s, %s, setsid, nohup, ln, mkdir" % (PROBE, os.path.join(BIN, "suid-id")),
+               config_extra_raw="allow_env_names: [BIG, CSCD_ADVERSARIAL_CANARY, CSC_HARMLESS]\n")
     t = Tally()
     try:
         for fn in cases:
@@ -568,7 +809,9 @@ def main():
                 break
     finally:
         d.stop()
-    for fn in (advisory_block_is_on_by_default, secrets_are_files_for_their_command_only_and_never_leak):
+    for fn in (advisory_block_is_on_by_default, secrets_are_files_for_their_command_only_and_never_leak,
+               secret_files_readable_by_others_are_refused_and_secrets_dir_is_masked,
+               config_refuses_fixed_and_loader_names_in_allow_env_names):
         t.run(fn.__name__, fn)
         cases.append(fn)
     shutil.rmtree(WORK, ignore_errors=True)

@@ -7,6 +7,18 @@ BUILD = os.environ.get("CSC_BUILD_DIR", os.path.join(os.path.dirname(__file__), 
 CSCCTL = os.environ.get("CSCCTL", os.path.join(BUILD, "client", "cscctl"))
 CSCD = os.environ.get("CSCD", os.path.join(BUILD, "daemon", "cscd"))
 TEST_USER = "csc-test"
+# Test files that contracts declare live here, not in /tmp: the sandbox's /tmp
+# is private and cscd refuses declared paths in it.
+WORKROOT = "/srv/csc-tests"
+
+
+def mkwork(prefix):
+    """A fresh 0755 directory under WORKROOT (its parents 0755, owned by root)."""
+    os.makedirs(WORKROOT, mode=0o755, exist_ok=True)
+    os.chmod(WORKROOT, 0o755)
+    d = tempfile.mkdtemp(prefix=prefix, dir=WORKROOT)
+    os.chmod(d, 0o755)
+    return d
 
 
 def ensure_user(name=TEST_USER):
@@ -147,8 +159,7 @@ class Daemon:
 
     def __init__(self, policy_extra="cut", config_extra="", activate=False, config_extra_raw="",
                  prepare_state=None, allow_secrets=False):
-        self.dir = tempfile.mkdtemp(prefix="cscd-test.")
-        os.chmod(self.dir, 0o755)
+        self.dir = mkwork("cscd-test.")
         self.sock = os.path.join(self.dir, "csc.sock")
         self.state = os.path.join(self.dir, "state")
         self.keys = os.path.join(self.dir, "keys")
@@ -204,6 +215,8 @@ class Daemon:
         for _ in range(100):
             if os.path.exists(self.sock) and (activate or self._answers()):
                 break
+            if self.proc.poll() is not None:
+                break   # it refused to start: the caller reads the log
             time.sleep(0.05)
         if activate:
             # systemd-socket-activate binds with the umask's mode; a unit would

@@ -5,13 +5,13 @@ approver keys and identities, dual control, and a store that fails closed."""
 import json, os, shutil, signal, subprocess, sys, tempfile, threading, time, traceback
 
 sys.path.insert(0, os.path.dirname(__file__))
-from cscproto import CSCCTL, Conn, Daemon, Tally, contract, ensure_user, output_of  # noqa: E402
+from cscproto import CSCCTL, Conn, Daemon, Tally, contract, ensure_user, mkwork, output_of  # noqa: E402
 
 if os.geteuid() != 0:
     print("SKIP: the daemon tests need root")
     sys.exit(77)
 UID, GID = ensure_user()
-WORK = tempfile.mkdtemp(prefix="csc-approvals.")
+WORK = mkwork("csc-approvals.")
 import atexit, shutil as _shutil  # noqa: E401
 atexit.register(_shutil.rmtree, WORK, True)
 results = []

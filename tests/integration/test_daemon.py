@@ -133,7 +133,7 @@ def undeclared_read_and_write_fail(d):
     with open(secret_dir + "/data", "w") as f:
         f.write("readable by everyone on the host\n")
     os.chmod(secret_dir + "/data", 0o644)
-    frames = submit(d, contract([{"argv": ["cat", secret_dir + "/data"], "read": ["/tmp"]}]))
+    frames = submit(d, contract([{"argv": ["cat", secret_dir + "/data"], "read": [d.dir]}]))
     r = receipt_of(frames)
     assert r["status"] == "failed" and output_of(frames) == b"", r
     outdir = os.path.join(d.dir, "out")

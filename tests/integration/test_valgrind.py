@@ -8,7 +8,7 @@ the ASan+LSan runs of the other daemon tests instead."""
 import os, re, shutil, signal, socket, struct, subprocess, sys, tempfile, time
 
 sys.path.insert(0, os.path.dirname(__file__))
-from cscproto import CSCCTL, CSCD, TEST_POLICY, Conn, contract, encode, ensure_user  # noqa: E402
+from cscproto import CSCCTL, CSCD, TEST_POLICY, Conn, contract, encode, ensure_user, mkwork  # noqa: E402
 
 if os.geteuid() != 0:
     print("SKIP: needs root")
@@ -26,7 +26,7 @@ if "libasan" in subprocess.run(["ldd", CSCD], capture_output=True, text=True).st
     subprocess.run(["ninja", "-C", plain, "daemon/cscd"], check=True, capture_output=True)
     CSCD = os.path.join(plain, "daemon", "cscd")
 uid, gid = ensure_user()
-work = tempfile.mkdtemp(prefix="cscd-valgrind.")
+work = mkwork("cscd-valgrind.")
 os.chmod(work, 0o755)
 subprocess.run([CSCCTL, "keygen", "--key-id", "vg", "--out-dir", work], check=True, capture_output=True)
 policy = os.path.join(work, "policy.yaml")

@@ -8,7 +8,7 @@
 #include <string.h>
 
 #include "buf.h"
-#include "env_policy.h"
+#include "env_names.h"
 #include "json.h"
 #include "keys.h"
 #include "limits.h"

@@ -12,15 +12,8 @@
 
 #include "config.h"
 #include "contract.h"
+#include "env_names.h"
 
-#define CSCD_SANDBOX_PATH "/usr/local/bin:/usr/bin:/bin"
-
-/* Set by cscd for every command: PATH, HOME, TMPDIR, LANG, LC_*. */
-bool env_name_fixed(const char *name);
-/* Lets an allowed program run other code: LD_*, GCONV_PATH, GLIBC_TUNABLES, ... */
-bool env_name_dangerous(const char *name);
-/* cscd.conf check: 0, or -EINVAL with why naming the first bad entry. */
-int env_allowlist_check(const cscd_strlist *allow, char *why, size_t why_size);
 /* May the client's variable `name` reach the command? */
 bool env_name_passes(const cscd_config *cfg, const char *name);
 /* 0 when every env_allow name of every command passes, else 1 with why. */

@@ -9,7 +9,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "env_policy.h"
+#include "env_names.h"
 
 int exec_path_resolve(const char *argv0, char out[PATH_MAX]) {
         if (strchr(argv0, '/')) {

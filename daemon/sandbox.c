@@ -33,61 +33,13 @@
 #include "executor.h"
 #include "limits.h"
 #include "sandbox_fs.h"
+#include "sandbox_report.h"
 #include "sandbox_landlock.h"
 #include "sandbox_seccomp.h"
 #include "path.h"
 
 
-static int ctl_fd = -1;
 static int landlock_abi;   /* detected once per executor, before the first command */
-
-static void send_msg(executor_msg_type type, uint32_t index, int exit_code, const int *fds, const char *fmt, ...) {
-        executor_msg m = { .type = type, .index = index, .exit_code = exit_code };
-        if (fmt) {
-                va_list ap;
-                va_start(ap, fmt);
-                vsnprintf(m.message, sizeof m.message, fmt, ap);
-                va_end(ap);
-        }
-        struct iovec iov = { &m, sizeof m };
-        union {
-                char buf[CMSG_SPACE(2 * sizeof(int))];
-                struct cmsghdr align;
-        } cm;
-        struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1 };
-        if (fds) {
-                memset(cm.buf, 0, sizeof cm.buf);
-                mh.msg_control = cm.buf;
-                mh.msg_controllen = sizeof cm.buf;
-                struct cmsghdr *c = CMSG_FIRSTHDR(&mh);
-                c->cmsg_level = SOL_SOCKET;
-                c->cmsg_type = SCM_RIGHTS;
-                c->cmsg_len = CMSG_LEN(2 * sizeof(int));
-                memcpy(CMSG_DATA(c), fds, 2 * sizeof(int));
-        }
-        while (sendmsg(ctl_fd, &mh, MSG_NOSIGNAL) < 0 && errno == EINTR)
-                ;
-}
-
-/* Reports why the sandbox cannot be built and ends the executor. */
-_Noreturn static void die_as(executor_msg_type type, const char *fmt, va_list ap) {
-        char buf[256];
-        vsnprintf(buf, sizeof buf, fmt, ap);
-        send_msg(type, 0, 1, NULL, "%s", buf);
-        _exit(1);
-}
-
-_Noreturn void sandbox_die_error(const char *fmt, ...) {
-        va_list ap;
-        va_start(ap, fmt);
-        die_as(EXECUTOR_MSG_ERROR, fmt, ap);
-}
-
-_Noreturn void sandbox_die_blocked(const char *fmt, ...) {
-        va_list ap;
-        va_start(ap, fmt);
-        die_as(EXECUTOR_MSG_BLOCKED, fmt, ap);
-}
 
 /* ---- running commands --------------------------------------------------- */
 
@@ -257,7 +209,7 @@ static int run_command(const executor_request *req, size_t index, bool own_netns
         if (pipe2(out, O_CLOEXEC) < 0 || pipe2(err, O_CLOEXEC) < 0)
                 sandbox_die_error("sandbox: cannot create pipes: %s", strerror(errno));
         int rd[2] = { out[0], err[0] };
-        send_msg(EXECUTOR_MSG_STARTED, (uint32_t)index, 0, rd, NULL);
+        sandbox_report(EXECUTOR_MSG_STARTED, (uint32_t)index, 0, rd, "%s", "");
         close(out[0]);
         close(err[0]);
 
@@ -355,7 +307,7 @@ static int run_command(const executor_request *req, size_t index, bool own_netns
         }
         for (size_t s = 0; s < n; s++)
                 close(status_rd[s]);
-        send_msg(EXECUTOR_MSG_EXIT, (uint32_t)index, code, NULL, "%s", message);
+        sandbox_report(EXECUTOR_MSG_EXIT, (uint32_t)index, code, NULL, "%s", message);
         return code;
 }
 
@@ -409,7 +361,7 @@ static void report_artifacts(const executor_request *req) {
                                 hex[2 * k + 1] = digits[d[k] & 15];
                         }
                         hex[64] = 0;
-                        send_msg(EXECUTOR_MSG_ARTIFACT, (uint32_t)i, 0, NULL, "%s", hex);
+                        sandbox_report(EXECUTOR_MSG_ARTIFACT, (uint32_t)i, 0, NULL, "%s", hex);
                 }
         }
 }
@@ -451,8 +403,8 @@ _Noreturn void sandbox_main(const executor_request *req, int ctl, bool own_netns
         prctl(PR_SET_PDEATHSIG, SIGKILL);
         if (dup2(ctl, 3) < 0)
                 _exit(1);
-        ctl_fd = 3;
-        fcntl(ctl_fd, F_SETFD, FD_CLOEXEC);
+        sandbox_report_init(3);
+        fcntl(3, F_SETFD, FD_CLOEXEC);
         int null = open("/dev/null", O_RDWR | O_CLOEXEC);
         if (null >= 0) {
                 dup2(null, 0);
@@ -487,6 +439,6 @@ _Noreturn void sandbox_main(const executor_request *req, int ctl, bool own_netns
                 ok = run_command(req, i, own_netns) == 0;
         if (ok)
                 report_artifacts(req);
-        send_msg(EXECUTOR_MSG_DONE, 0, 0, NULL, NULL);
+        sandbox_report(EXECUTOR_MSG_DONE, 0, 0, NULL, "%s", "");
         _exit(0);
 }

@@ -27,6 +27,7 @@
 #include "path.h"
 #include "sandbox_fs.h"
 #include "sandbox_mount.h"
+#include "sandbox_report.h"
 #include "sandbox_resolve.h"
 
 #define BASE "/tmp"                    /* mount point of the scratch tmpfs (private namespace) */

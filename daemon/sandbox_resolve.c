@@ -9,6 +9,8 @@
  * descriptor: the privileged side mounts from it and never walks the path. */
 #include "sandbox_resolve.h"
 
+#include "sandbox_report.h"
+
 #include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
@@ -31,27 +33,7 @@ typedef struct resolve_reply {
 
 static int send_reply(int sock, int err, int fd) {
         resolve_reply rep = { .err = err };
-        struct iovec iov = { &rep, sizeof rep };
-        union {
-                char buf[CMSG_SPACE(sizeof(int))];
-                struct cmsghdr align;
-        } cm;
-        struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1 };
-        if (fd >= 0) {
-                memset(cm.buf, 0, sizeof cm.buf);
-                mh.msg_control = cm.buf;
-                mh.msg_controllen = sizeof cm.buf;
-                struct cmsghdr *c = CMSG_FIRSTHDR(&mh);
-                c->cmsg_level = SOL_SOCKET;
-                c->cmsg_type = SCM_RIGHTS;
-                c->cmsg_len = CMSG_LEN(sizeof(int));
-                memcpy(CMSG_DATA(c), &fd, sizeof fd);
-        }
-        ssize_t n;
-        do
-                n = sendmsg(sock, &mh, MSG_NOSIGNAL);
-        while (n < 0 && errno == EINTR);
-        return n == (ssize_t)sizeof rep ? 0 : -EPIPE;
+        return sandbox_send_fds(sock, &rep, sizeof rep, &fd, fd >= 0 ? 1 : 0);
 }
 
 static int recv_reply(int sock, int *ret_fd) {

@@ -26,7 +26,7 @@ for n in "${names[@]}"; do
   bin="$out/fuzz_$n"
   extra=()   # daemon modules with a harness of their own
   case $n in
-    config) extra=(-I"$top/daemon" "$top/daemon/config.c" "$top/daemon/env_policy.c") ;;
+    config) extra=(-I"$top/daemon" "$top/daemon/config.c" "$top/daemon/env_names.c") ;;
     redact) extra=(-I"$top/daemon" "$top/daemon/redact.c") ;;
   esac
   if ! "$cc" "${flags[@]}" "$here/fuzz_$n.c" "${extra[@]}" "${srcs[@]}" "${libs[@]}" -o "$bin" 2>"$out/build-$n.log"; then

@@ -34,13 +34,16 @@ struct conn {
         bool close_after_flush;
         bool no_role;                /* counted in m->n_conns_no_role */
         bool broken;                 /* passed the hard cap: shut down, freed by on_io */
+        bool frame_deadline;         /* the timer is the current frame's deadline */
         execution *exec;             /* the running submit, if any */
 };
 
 static void conn_update_events(conn *c);
+static void conn_arm_timer(conn *c);
 
 static int on_timer(sd_event_source *s, uint64_t usec, void *userdata) {
         conn *c = userdata;
+        c->frame_deadline = false;
         if (csc_frame_reader_in_progress(&c->reader)) {
                 c->close_after_flush = true;
                 csc_frame_reader_reset(&c->reader);
@@ -49,6 +52,9 @@ static int on_timer(sd_event_source *s, uint64_t usec, void *userdata) {
                         conn_free(c);   /* sent (or unsendable): nothing more to say */
                         return 0;
                 }
+                /* The error waits behind replies the peer has not read: give it
+                 * the idle timeout to read them, then close. */
+                conn_arm_timer(c);
                 conn_update_events(c);
         } else if (!c->exec)
                 conn_free(c);
@@ -56,12 +62,18 @@ static int on_timer(sd_event_source *s, uint64_t usec, void *userdata) {
 }
 
 static void conn_arm_timer(conn *c) {
-        unsigned ms = csc_frame_reader_in_progress(&c->reader) ? c->m->config->frame_timeout_ms
-                                                                : c->m->config->idle_timeout_ms;
-        if (c->exec && !csc_frame_reader_in_progress(&c->reader)) {
+        bool in_frame = csc_frame_reader_in_progress(&c->reader);
+        unsigned ms = in_frame ? c->m->config->frame_timeout_ms : c->m->config->idle_timeout_ms;
+        if (c->exec && !in_frame) {
+                c->frame_deadline = false;
                 sd_event_source_set_enabled(c->timer, SD_EVENT_OFF);
                 return;
         }
+        /* A frame's deadline runs from its first byte: bytes trickling in do
+         * not move it, or a peer could hold a slot and a partial frame forever. */
+        if (in_frame && c->frame_deadline)
+                return;
+        c->frame_deadline = in_frame;
         uint64_t now;
         sd_event_now(c->m->event, CLOCK_MONOTONIC, &now);
         sd_event_source_set_time(c->timer, now + (uint64_t) ms * 1000u);

@@ -177,6 +177,67 @@ def slow_submitter_is_never_cut():
     assert d.returncode == 0, "daemon exit status %s:\n%s" % (d.returncode, d.final_log[-3000:])
 
 
+def trickled_frame_meets_its_deadline():
+    """A frame's deadline (frame_timeout_ms) runs from its first byte: a peer
+    that trickles one byte at a time must not hold its slot and a partial
+    frame for ever. It gets `bad_frame` and the end of the stream."""
+    d = Daemon(config_extra=ROLES + "\nframe_timeout_ms: 1500")
+    try:
+        c = Conn(d.sock, NR_UID, NR_GID)
+        c.s.sendall(struct.pack(">I", 200))   # announces 200 bytes, then sends them slowly
+        start = time.monotonic()
+        got = None
+        while time.monotonic() - start < 6:
+            try:
+                c.s.sendall(b" ")
+            except (BrokenPipeError, ConnectionResetError):
+                break
+            r, _, _ = select.select([c.s], [], [], 0.3)
+            if r:
+                break
+        took = time.monotonic() - start
+        try:
+            got = c.recv()
+        except (EOFError, ConnectionResetError) as e:
+            got = {"type": "closed", "why": repr(e)}
+        print("# trickle: answered after %.1f s: %r" % (took, got))
+        assert took < 4, "a trickled frame held the connection for %.1f s (frame_timeout_ms is 1.5 s)" % took
+        assert got.get("code") == "bad_frame" and "in time" in got.get("message", ""), got
+        assert hung_up(c.s, 5), "connection still open after the frame deadline"
+        c.close()
+    finally:
+        d.stop()
+    assert d.returncode == 0, "daemon exit status %s:\n%s" % (d.returncode, d.final_log[-3000:])
+
+
+def unread_error_after_deadline_still_closes():
+    """A peer that lets replies pile up in the kernel (not past the 64 KiB read
+    bound), then starts a frame and never finishes nor reads: the deadline's
+    error cannot be flushed, and the connection must still be closed (idle
+    timeout), not kept for ever. The replies the kernel holds are unknown, so
+    several connections each leave a different amount unread."""
+    d = Daemon(config_extra=ROLES + "\nframe_timeout_ms: 1000\nidle_timeout_ms: 1500\nmax_connections_per_uid: 64")
+    conns = []
+    try:
+        for k in range(100, 1300, 50):
+            c = Conn(d.sock, UID, GID)
+            c.s.setblocking(False)
+            data = encode({"type": "status", "p": "x"}) * k + struct.pack(">I", 100) + b"{"
+            try:
+                c.s.sendall(data)
+            except (BlockingIOError, BrokenPipeError, ConnectionResetError):
+                pass
+            conns.append((k, c))
+        time.sleep(1.0 + 1.5 + 2.5)
+        open_ones = [k for k, c in conns if not hung_up(c.s, 0.1)]
+        assert not open_ones, "connections never closed (status requests sent: %s)" % open_ones
+    finally:
+        for _, c in conns:
+            c.close()
+        d.stop()
+    assert d.returncode == 0, "daemon exit status %s:\n%s" % (d.returncode, d.final_log[-3000:])
+
+
 # ---- connection slots -------------------------------------------------------
 
 def roleless_user_cannot_take_every_slot():
@@ -272,6 +333,8 @@ def main():
     t = Tally()
     t.run("unread_replies_stay_bounded", unread_replies_stay_bounded)
     t.run("slow_submitter_is_never_cut", slow_submitter_is_never_cut)
+    t.run("trickled_frame_meets_its_deadline", trickled_frame_meets_its_deadline)
+    t.run("unread_error_after_deadline_still_closes", unread_error_after_deadline_still_closes)
     t.run("roleless_user_cannot_take_every_slot", roleless_user_cannot_take_every_slot)
     t.run("per_uid_share_and_busy_frames", per_uid_share_and_busy_frames)
     print("conn limits: %d passed, %d failed" % (t.passed, t.failed))

@@ -283,6 +283,10 @@ int cscd_config_load_text(const char *text, size_t len, cscd_config **ret, csc_e
         }
         if (r >= 0 && c->max_executions_per_peer > c->max_executions)
                 r = csc_error_set(err, -EINVAL, "max_executions_per_peer", "must not exceed max_executions");
+        /* The default share never breaks a small max_connections: it becomes half of it. */
+        if (r >= 0 && !csc_json_get(root, "max_connections_no_role") &&
+            c->max_connections_no_role >= c->max_connections)
+                c->max_connections_no_role = c->max_connections / 2;
         if (r >= 0 && c->max_connections_no_role >= c->max_connections)
                 r = csc_error_set(err, -EINVAL, "max_connections_no_role",
                                   "must be less than max_connections (%u), so that users with a role keep room",

@@ -74,7 +74,17 @@ int main(void) {
         fails("max_connections_no_role: -1\n", "max_connections_no_role");
         fails("max_connections_no_role: 65536\n", "max_connections_no_role");
         fails("max_connections_no_role: \"4\"\n", "max_connections_no_role");
-        fails("max_connections: 16\n", "must be less than max_connections (16)");    /* default no_role 16 */
+        c = NULL;
+        CHECK(cscd_config_load_text("max_connections: 16\n", 20, &c, &err) == 0 && c &&
+                      c->max_connections_no_role == 8,
+              "a small max_connections halves the default no-role share: %s %s", err.path, err.message);
+        cscd_config_free(c);
+        c = NULL;
+        CHECK(cscd_config_load_text("max_connections: 1\n", 19, &c, &err) == 0 && c &&
+                      c->max_connections_no_role == 0,
+              "max_connections 1 leaves no room for peers without a role: %s %s", err.path, err.message);
+        cscd_config_free(c);
+        fails("max_connections: 16\nmax_connections_no_role: 16\n", "must be less than max_connections (16)");
         fails("max_connections: 8\nmax_connections_no_role: 8\n", "max_connections_no_role");
         fails("a: 1\na: 2\n", "duplicate key");
         fails("mask_paths: [relative]\n", "mask_paths[0]");

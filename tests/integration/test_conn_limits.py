@@ -216,7 +216,7 @@ def unread_error_after_deadline_still_closes():
     error cannot be flushed, and the connection must still be closed (idle
     timeout), not kept for ever. The replies the kernel holds are unknown, so
     several connections each leave a different amount unread."""
-    d = Daemon(config_extra=ROLES + "\nframe_timeout_ms: 1000\nidle_timeout_ms: 1500\nmax_connections_per_uid: 64")
+    d = Daemon(config_extra=ROLES + "\nframe_timeout_ms: 1000\nidle_timeout_ms: 1500")
     conns = []
     try:
         for k in range(100, 1300, 50):

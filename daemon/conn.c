@@ -331,6 +331,10 @@ static int conn_dispatch(conn *c, char *payload, size_t len) {
         for (size_t i = 0; i < sizeof requests / sizeof requests[0]; i++) {
                 if (strcmp(type, requests[i].type) != 0)
                         continue;
+                /* Roles as the config says now: a reload that revokes one
+                 * also ends it on connections that are already open. */
+                if (requests[i].role)
+                        c->roles = cscd_peer_roles(c->peer, c->m->config);
                 if (requests[i].role && !(c->roles & requests[i].role)) {
                         csc_json_doc_free(doc);
                         return conn_send_error(c, "unauthorized",

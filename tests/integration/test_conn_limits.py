@@ -238,6 +238,35 @@ def unread_error_after_deadline_still_closes():
     assert d.returncode == 0, "daemon exit status %s:\n%s" % (d.returncode, d.final_log[-3000:])
 
 
+def revoked_role_ends_on_open_connections():
+    """A reload that takes a user out of submit_users takes effect on the
+    connections that user already holds: a kept-alive connection must not
+    keep a revoked right."""
+    import signal
+    d = Daemon(config_extra=ROLES)
+    try:
+        c = Conn(d.sock, UID, GID)
+        c.send({"type": "status"})
+        assert c.recv()["type"] == "status"
+        with open(d.conf) as f:
+            text = f.read()
+        assert ROLES in text
+        with open(d.conf, "w") as f:
+            f.write(text.replace(ROLES, "submit_users: [csc-test3]"))
+        d.proc.send_signal(signal.SIGHUP)
+        time.sleep(0.5)
+        assert "reloaded" in d.logtext(), d.logtext()[-2000:]
+        c.send({"type": "submit", "contract": contract([{"argv": ["echo", "revoked"]}], cid="revoked-role-0001")})
+        f = c.recv()
+        assert f["type"] == "error" and f["code"] == "unauthorized", f
+        c.close()
+        fr = submit_as(d, SUB3_UID, SUB3_GID, contract([{"argv": ["echo", "granted"]}], cid="granted-role-0001"))
+        assert fr[-1]["type"] == "receipt" and output_of(fr) == b"granted\n", fr[-1]
+    finally:
+        d.stop()
+    assert d.returncode == 0, "daemon exit status %s:\n%s" % (d.returncode, d.final_log[-3000:])
+
+
 # ---- connection slots -------------------------------------------------------
 
 def roleless_user_cannot_take_every_slot():
@@ -335,6 +364,7 @@ def main():
     t.run("slow_submitter_is_never_cut", slow_submitter_is_never_cut)
     t.run("trickled_frame_meets_its_deadline", trickled_frame_meets_its_deadline)
     t.run("unread_error_after_deadline_still_closes", unread_error_after_deadline_still_closes)
+    t.run("revoked_role_ends_on_open_connections", revoked_role_ends_on_open_connections)
     t.run("roleless_user_cannot_take_every_slot", roleless_user_cannot_take_every_slot)
     t.run("per_uid_share_and_busy_frames", per_uid_share_and_busy_frames)
     print("conn limits: %d passed, %d failed" % (t.passed, t.failed))

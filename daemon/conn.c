@@ -27,12 +27,12 @@ struct conn {
         sd_event_source *io;
         sd_event_source *timer;      /* frame deadline or idle timeout */
         cscd_peer *peer;
-        unsigned roles;
+        unsigned roles;              /* as of the last request that needed one */
         csc_frame_reader reader;
         csc_buf out;
         size_t out_off;
         bool close_after_flush;
-        bool no_role;                /* counted in m->n_conns_no_role */
+        bool no_role;                /* no role at connect: counted in m->n_conns_no_role */
         bool broken;                 /* passed the hard cap: shut down, freed by on_io */
         bool frame_deadline;         /* the timer is the current frame's deadline */
         execution *exec;             /* the running submit, if any */

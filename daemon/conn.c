@@ -376,6 +376,7 @@ static int conn_feed(conn *c, const char *buf, size_t n, size_t *ret_used) {
                 char *payload;
                 size_t len;
                 csc_frame_reader_take(&c->reader, &payload, &len);
+                c->frame_deadline = false;   /* the next frame gets a deadline of its own */
                 r = conn_dispatch(c, payload, len);
                 if (r < 0)
                         break;

@@ -210,6 +210,48 @@ def trickled_frame_meets_its_deadline():
     assert d.returncode == 0, "daemon exit status %s:\n%s" % (d.returncode, d.final_log[-3000:])
 
 
+def pipelining_reader_is_served():
+    """A client that pipelines requests and reads every reply is served for as
+    long as it goes on: back-pressure and frame deadlines are for peers that
+    do not read or do not finish a frame, not for a busy one. The stream is
+    offset by half a frame, so every read the daemon makes ends inside one."""
+    d = Daemon(config_extra=ROLES + "\nframe_timeout_ms: 500")
+    try:
+        c = Conn(d.sock, NR_UID, NR_GID, timeout=10)
+        one = encode({"type": "pubkeys"})
+        stop = threading.Event()
+        sent = [0]
+
+        def writer():
+            try:
+                c.s.sendall(one[:11])   # every later chunk then ends inside a frame
+                chunk = one[11:] + one * 96 + one[:11]
+                while not stop.is_set():
+                    c.s.sendall(chunk)
+                    sent[0] += 97
+                    time.sleep(0.02)   # each read then ends inside a frame, below the reply bound
+            except OSError:
+                pass
+        t = threading.Thread(target=writer)
+        t.start()
+        got, start = 0, time.monotonic()
+        try:
+            while time.monotonic() - start < 3:
+                f = c.recv()
+                assert f["type"] == "pubkeys", "reply %d: %r" % (got + 1, f)
+                got += 1
+        finally:
+            stop.set()
+            c.s.shutdown(socket.SHUT_WR)
+            t.join(10)
+        print("# pipelining: %d replies in 3 s" % got)
+        assert got > 1000, got
+        c.close()
+    finally:
+        d.stop()
+    assert d.returncode == 0, "daemon exit status %s:\n%s" % (d.returncode, d.final_log[-3000:])
+
+
 def unread_error_after_deadline_still_closes():
     """A peer that lets replies pile up in the kernel (not past the 64 KiB read
     bound), then starts a frame and never finishes nor reads: the deadline's
@@ -364,6 +406,7 @@ def main():
     t.run("slow_submitter_is_never_cut", slow_submitter_is_never_cut)
     t.run("trickled_frame_meets_its_deadline", trickled_frame_meets_its_deadline)
     t.run("unread_error_after_deadline_still_closes", unread_error_after_deadline_still_closes)
+    t.run("pipelining_reader_is_served", pipelining_reader_is_served)
     t.run("revoked_role_ends_on_open_connections", revoked_role_ends_on_open_connections)
     t.run("roleless_user_cannot_take_every_slot", roleless_user_cannot_take_every_slot)
     t.run("per_uid_share_and_busy_frames", per_uid_share_and_busy_frames)

@@ -21,6 +21,15 @@
 #define CSC_STDERR_CAP           (1024 * 1024)      /* per contract */
 #define CSC_JSON_MAX_DEPTH       64                 /* nesting of arrays/objects */
 #define CSC_FRAME_MAX_BYTES      (2 * 1024 * 1024)  /* one wire frame's payload */
+/* cscd connections: back-pressure on a peer that does not read its replies. */
+#define CSC_CONN_OUT_PAUSE_BYTES (1024 * 1024)      /* a submit's output sources pause above this unsent backlog */
+#define CSC_CONN_READ_PAUSE_BYTES (64 * 1024)       /* no further request is read above this unsent backlog */
+/* A connection whose unsent backlog would pass this is closed. A submit never
+ * gets there: its output pauses at CSC_CONN_OUT_PAUSE_BYTES, after which at
+ * most one output frame per stream, its started/exit frames and the receipt
+ * (each at most one frame) are queued. Requests stop being read at
+ * CSC_CONN_READ_PAUSE_BYTES, plus one reply. */
+#define CSC_CONN_OUT_HARD_CAP_BYTES (CSC_CONN_OUT_PAUSE_BYTES + 2 * (CSC_FRAME_MAX_BYTES + 4))
 #define CSC_TIMEOUT_MAX_SEC      86400
 #define CSC_CONTRACT_ID_MIN      8
 #define CSC_CONTRACT_ID_MAX      128

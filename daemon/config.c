@@ -66,6 +66,8 @@ int cscd_config_defaults(cscd_config **ret) {
         c->max_executions = 64;
         c->max_executions_per_peer = 16;
         c->max_connections = 256;
+        c->max_connections_per_uid = 64;
+        c->max_connections_no_role = 16;
         c->frame_timeout_ms = 5000;
         c->idle_timeout_ms = 60000;
         c->stop_grace_sec = 10;
@@ -112,6 +114,8 @@ static const key_spec keys[] = {
         { "max_executions", K_UINT, F(max_executions), 1, 4096 },
         { "max_executions_per_peer", K_UINT, F(max_executions_per_peer), 1, 4096 },
         { "max_connections", K_UINT, F(max_connections), 1, 65536 },
+        { "max_connections_per_uid", K_UINT, F(max_connections_per_uid), 1, 65536 },
+        { "max_connections_no_role", K_UINT, F(max_connections_no_role), 0, 65535 },
         { "frame_timeout_ms", K_UINT, F(frame_timeout_ms), 100, 600000 },
         { "idle_timeout_ms", K_UINT, F(idle_timeout_ms), 100, 86400000 },
         { "stop_grace_sec", K_UINT, F(stop_grace_sec), 0, 3600 },
@@ -285,6 +289,14 @@ int cscd_config_load_text(const char *text, size_t len, cscd_config **ret, csc_e
         char why[256];
         if (r >= 0 && env_allowlist_check(&c->allow_env_names, why, sizeof why) < 0)
                 r = csc_error_set(err, -EINVAL, "allow_env_names", "%s", why);
+        /* The default share never breaks a small max_connections: it becomes half of it. */
+        if (r >= 0 && !csc_json_get(root, "max_connections_no_role") &&
+            c->max_connections_no_role >= c->max_connections)
+                c->max_connections_no_role = c->max_connections / 2;
+        if (r >= 0 && c->max_connections_no_role >= c->max_connections)
+                r = csc_error_set(err, -EINVAL, "max_connections_no_role",
+                                  "must be less than max_connections (%u), so that users with a role keep room",
+                                  c->max_connections);
         csc_json_doc_free(doc);
         if (r < 0) {
                 if (r == -ENOMEM)

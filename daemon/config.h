@@ -35,6 +35,8 @@ typedef struct cscd_config {
         unsigned max_executions;         /* 64 */
         unsigned max_executions_per_peer;/* 16, per uid */
         unsigned max_connections;        /* 256 */
+        unsigned max_connections_per_uid;/* 64: connections one uid may hold */
+        unsigned max_connections_no_role;/* 16: all peers with no role together; < max_connections */
         unsigned frame_timeout_ms;       /* 5000: a started frame must complete within this */
         unsigned idle_timeout_ms;        /* 60000: an idle connection is closed */
         unsigned stop_grace_sec;         /* 10 */

@@ -1,7 +1,9 @@
 /* conn.c — one client connection: non-blocking frame reads with a per-frame
- * deadline and an idle timeout, SO_PEERCRED identity, the request table with
- * who may call each request, and a bounded write queue. A protocol error
- * closes this connection only. */
+ * deadline and an idle timeout, SO_PEERCRED identity, the per-uid share of
+ * connection slots, the request table with who may call each request, and a
+ * bounded write queue (requests are not read while replies wait unread; a
+ * connection past the hard cap is closed). A protocol error closes this
+ * connection only. */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,8 +20,6 @@
 #include "peer.h"
 #include "timefmt.h"
 
-#define CONN_OUT_PAUSE_BYTES (1u << 20)   /* stop reading command output above this backlog */
-
 struct conn {
         manager *m;
         conn *prev, *next;
@@ -27,18 +27,23 @@ struct conn {
         sd_event_source *io;
         sd_event_source *timer;      /* frame deadline or idle timeout */
         cscd_peer *peer;
-        unsigned roles;
+        unsigned roles;              /* as of the last request that needed one */
         csc_frame_reader reader;
         csc_buf out;
         size_t out_off;
         bool close_after_flush;
+        bool no_role;                /* no role at connect: counted in m->n_conns_no_role */
+        bool broken;                 /* passed the hard cap: shut down, freed by on_io */
+        bool frame_deadline;         /* the timer is the current frame's deadline */
         execution *exec;             /* the running submit, if any */
 };
 
 static void conn_update_events(conn *c);
+static void conn_arm_timer(conn *c);
 
 static int on_timer(sd_event_source *s, uint64_t usec, void *userdata) {
         conn *c = userdata;
+        c->frame_deadline = false;
         if (csc_frame_reader_in_progress(&c->reader)) {
                 c->close_after_flush = true;
                 csc_frame_reader_reset(&c->reader);
@@ -47,6 +52,9 @@ static int on_timer(sd_event_source *s, uint64_t usec, void *userdata) {
                         conn_free(c);   /* sent (or unsendable): nothing more to say */
                         return 0;
                 }
+                /* The error waits behind replies the peer has not read: give it
+                 * the idle timeout to read them, then close. */
+                conn_arm_timer(c);
                 conn_update_events(c);
         } else if (!c->exec)
                 conn_free(c);
@@ -54,30 +62,65 @@ static int on_timer(sd_event_source *s, uint64_t usec, void *userdata) {
 }
 
 static void conn_arm_timer(conn *c) {
-        unsigned ms = csc_frame_reader_in_progress(&c->reader) ? c->m->config->frame_timeout_ms
-                                                                : c->m->config->idle_timeout_ms;
-        if (c->exec && !csc_frame_reader_in_progress(&c->reader)) {
+        bool in_frame = csc_frame_reader_in_progress(&c->reader);
+        unsigned ms = in_frame ? c->m->config->frame_timeout_ms : c->m->config->idle_timeout_ms;
+        if (c->exec && !in_frame) {
+                c->frame_deadline = false;
                 sd_event_source_set_enabled(c->timer, SD_EVENT_OFF);
                 return;
         }
+        /* A frame's deadline runs from its first byte: bytes trickling in do
+         * not move it, or a peer could hold a slot and a partial frame forever. */
+        if (in_frame && c->frame_deadline)
+                return;
+        c->frame_deadline = in_frame;
         uint64_t now;
         sd_event_now(c->m->event, CLOCK_MONOTONIC, &now);
         sd_event_source_set_time(c->timer, now + (uint64_t) ms * 1000u);
         sd_event_source_set_enabled(c->timer, SD_EVENT_ONESHOT);
 }
 
+static size_t conn_backlog(const conn *c) {
+        return c->out.len - c->out_off;
+}
+
 bool conn_is_writable_backlogged(const conn *c) {
-        return c->out.len - c->out_off > CONN_OUT_PAUSE_BYTES;
+        return conn_backlog(c) > CSC_CONN_OUT_PAUSE_BYTES;
+}
+
+/* Replies wait unread: take no further request until they drain. */
+static bool conn_replies_backlogged(const conn *c) {
+        return conn_backlog(c) > CSC_CONN_READ_PAUSE_BYTES;
 }
 
 static void conn_update_events(conn *c) {
-        uint32_t ev = EPOLLRDHUP;
+        bool backlogged = conn_replies_backlogged(c);
+        uint32_t ev = 0;
+        /* While replies wait, a half-close is not the end: the peer may still
+         * be reading them. A full hang-up is always reported (EPOLLHUP). */
+        if (c->exec || !backlogged)
+                ev |= EPOLLRDHUP;
         /* While a submit runs, only watch for hang-up; the next request is read after it. */
-        if (!c->exec && !c->close_after_flush)
+        if (!c->exec && !c->close_after_flush && !c->broken && !backlogged)
                 ev |= EPOLLIN;
         if (c->out.len > c->out_off)
                 ev |= EPOLLOUT;
         sd_event_source_set_io_events(c->io, ev);
+}
+
+/* The peer let more than the hard cap pile up. Shut the socket down rather
+ * than free here: callers up the stack (a request handler, an execution)
+ * still hold c. The hang-up wakes on_io, which frees it. */
+static void conn_break(conn *c, size_t frame_len) {
+        if (c->broken)
+                return;
+        c->broken = true;
+        log_warning("closing the connection of uid %u (pid %d): %zu bytes of replies unread, "
+                    "a further %zu would pass the %u byte cap",
+                    (unsigned) c->peer->uid, (int) c->peer->pid, conn_backlog(c), frame_len,
+                    (unsigned) CSC_CONN_OUT_HARD_CAP_BYTES);
+        (void) shutdown(c->fd, SHUT_RDWR);
+        sd_event_source_set_io_events(c->io, EPOLLRDHUP);
 }
 
 static int conn_flush(conn *c) {
@@ -104,9 +147,18 @@ static int conn_flush(conn *c) {
 }
 
 int conn_send(conn *c, const csc_json *frame) {
+        if (c->broken)
+                return -ECONNRESET;
+        size_t before = c->out.len;
         int r = csc_frame_encode(frame, &c->out);
         if (r < 0)
                 return r;
+        if (conn_backlog(c) > CSC_CONN_OUT_HARD_CAP_BYTES) {
+                size_t frame_len = c->out.len - before;
+                c->out.len = before;
+                conn_break(c, frame_len);
+                return -ENOBUFS;
+        }
         r = conn_flush(c);
         if (r < 0)
                 return r; /* the io handler sees the hang-up and cleans up */
@@ -114,10 +166,9 @@ int conn_send(conn *c, const csc_json *frame) {
         return 0;
 }
 
-int conn_send_error(conn *c, const char *code, const char *message, const char *path) {
-        csc_json_doc *doc = csc_json_doc_new();
-        if (!doc)
-                return -ENOMEM;
+/* An error object {type: "error", code, message[, path]} in doc. */
+static int error_object(csc_json_doc *doc, const char *code, const char *message, const char *path,
+                        csc_json **ret) {
         csc_json *o = csc_json_new_object(doc);
         int r = o ? 0 : -ENOMEM;
         r = r ?: csc_json_object_set(doc, o, "type", csc_json_new_string(doc, "error"));
@@ -125,11 +176,38 @@ int conn_send_error(conn *c, const char *code, const char *message, const char *
         r = r ?: csc_json_object_set(doc, o, "message", csc_json_new_string(doc, message));
         if (path)
                 r = r ?: csc_json_object_set(doc, o, "path", csc_json_new_string(doc, path));
+        if (r < 0)
+                return r;
+        *ret = o;
+        return 0;
+}
+
+int conn_send_error(conn *c, const char *code, const char *message, const char *path) {
+        csc_json_doc *doc = csc_json_doc_new();
+        if (!doc)
+                return -ENOMEM;
+        csc_json *o = NULL;
+        int r = error_object(doc, code, message, path, &o);
         if (r >= 0)
                 r = conn_send(c, o);
         csc_json_doc_free(doc);
         c->m->counters.errors++;
         return r;
+}
+
+void conn_refuse_busy(manager *m, int fd, const char *message) {
+        csc_json_doc *doc = csc_json_doc_new();
+        csc_json *o = NULL;
+        csc_buf out = CSC_BUF_INIT;
+        int r = doc ? error_object(doc, "busy", message, NULL, &o) : -ENOMEM;
+        r = r ?: csc_frame_encode(o, &out);
+        /* A new socket's empty buffer takes this small frame whole; should it
+         * not, the peer sees the hang-up alone, which also means "not served". */
+        if (r >= 0)
+                (void) !send(fd, out.data, out.len, MSG_NOSIGNAL | MSG_DONTWAIT);
+        csc_buf_free(&out);
+        csc_json_doc_free(doc);
+        m->counters.busy++;
 }
 
 void conn_execution_done(conn *c) {
@@ -253,6 +331,10 @@ static int conn_dispatch(conn *c, char *payload, size_t len) {
         for (size_t i = 0; i < sizeof requests / sizeof requests[0]; i++) {
                 if (strcmp(type, requests[i].type) != 0)
                         continue;
+                /* Roles as the config says now: a reload that revokes one
+                 * also ends it on connections that are already open. */
+                if (requests[i].role)
+                        c->roles = cscd_peer_roles(c->peer, c->m->config);
                 if (requests[i].role && !(c->roles & requests[i].role)) {
                         csc_json_doc_free(doc);
                         return conn_send_error(c, "unauthorized",
@@ -272,56 +354,77 @@ static int conn_dispatch(conn *c, char *payload, size_t len) {
         return conn_send_error(c, "bad_frame", msg, "type");
 }
 
-static int conn_read(conn *c) {
-        char buf[65536];
-        ssize_t n = recv(c->fd, buf, sizeof buf, MSG_DONTWAIT);
-        if (n < 0)
-                return errno == EAGAIN || errno == EINTR ? 0 : -errno;
-        if (n == 0)
-                return -ECONNRESET;
+/* Feeds peeked bytes to the frame reader and dispatches whole frames until
+ * the bytes run out, a submit starts, the connection is to close, or replies
+ * back up. *ret_used says how many bytes the reader took. */
+static int conn_feed(conn *c, const char *buf, size_t n, size_t *ret_used) {
         size_t off = 0;
-        while (off < (size_t) n && !c->close_after_flush) {
+        int r = 0;
+        while (off < n && !c->close_after_flush && !c->broken && !conn_replies_backlogged(c)) {
                 size_t used;
-                int r = csc_frame_reader_feed(&c->reader, buf + off, (size_t) n - off, &used);
+                r = csc_frame_reader_feed(&c->reader, buf + off, n - off, &used);
                 off += used;
                 if (r == -EBADMSG || r == -EMSGSIZE) {
                         c->close_after_flush = true;
                         csc_frame_reader_reset(&c->reader);
-                        return conn_send_error(c, r == -EBADMSG ? "bad_frame" : "too_large",
-                                               r == -EBADMSG ? "frame length 0" : "frame larger than 2 MiB", NULL);
+                        r = conn_send_error(c, r == -EBADMSG ? "bad_frame" : "too_large",
+                                            r == -EBADMSG ? "frame length 0" : "frame larger than 2 MiB", NULL);
+                        break;
                 }
+                if (r <= 0)
+                        break;
+                char *payload;
+                size_t len;
+                csc_frame_reader_take(&c->reader, &payload, &len);
+                c->frame_deadline = false;   /* the next frame gets a deadline of its own */
+                r = conn_dispatch(c, payload, len);
                 if (r < 0)
-                        return r;
-                if (r == 1) {
-                        char *payload;
-                        size_t len;
-                        csc_frame_reader_take(&c->reader, &payload, &len);
-                        r = conn_dispatch(c, payload, len);
-                        if (r < 0)
-                                return r;
-                        if (c->exec) {
-                                /* Bytes after a submit frame wait until it finishes: keep them simple
-                                 * by refusing pipelined requests during a submit. */
-                                if (off < (size_t) n) {
-                                        execution *e = c->exec;
-                                        c->exec = NULL;   /* the execution forgets us too (e->c = NULL) */
-                                        execution_cancel(e, "client sent a request during a running submit");
-                                        c->close_after_flush = true;
-                                        conn_send_error(c, "bad_frame", "a request arrived while a submit was running; "
-                                                        "the submit was cancelled", NULL);
-                                }
-                                break;
-                        }
+                        break;
+                if (!c->exec)
+                        continue;
+                /* Bytes after a submit frame wait until it finishes: keep them simple
+                 * by refusing pipelined requests during a submit. */
+                if (off < n) {
+                        execution *e = c->exec;
+                        c->exec = NULL;   /* the execution forgets us too (e->c = NULL) */
+                        execution_cancel(e, "client sent a request during a running submit");
+                        c->close_after_flush = true;
+                        conn_send_error(c, "bad_frame", "a request arrived while a submit was running; "
+                                        "the submit was cancelled", NULL);
                 }
+                break;
         }
+        *ret_used = off;
+        return r < 0 ? r : 0;
+}
+
+/* Peeks, then takes from the socket only the bytes that were used: while
+ * replies wait unread, the rest of the peer's requests stay in the kernel's
+ * bounded socket buffer, and the peer's writes block, instead of growing
+ * our reply queue. */
+static int conn_read(conn *c) {
+        char buf[65536];
+        ssize_t n = recv(c->fd, buf, sizeof buf, MSG_DONTWAIT | MSG_PEEK);
+        if (n < 0)
+                return errno == EAGAIN || errno == EINTR ? 0 : -errno;
+        if (n == 0)
+                return -ECONNRESET;
+        size_t used;
+        int r = conn_feed(c, buf, (size_t) n, &used);
+        if (r < 0)
+                return r;
+        /* A connection that will close reads no more: drop all of what was peeked. */
+        size_t take = c->close_after_flush ? (size_t) n : used;
+        if (take > 0 && recv(c->fd, buf, take, MSG_DONTWAIT) != (ssize_t) take)
+                return -EIO;   /* only we read this socket: the peeked bytes must be there */
         conn_arm_timer(c);
         return 0;
 }
 
 static int on_io(sd_event_source *s, int fd, uint32_t revents, void *userdata) {
         conn *c = userdata;
-        int r = 0;
-        if (revents & EPOLLIN)
+        int r = c->broken ? -ECONNRESET : 0;
+        if (r >= 0 && (revents & EPOLLIN))
                 r = conn_read(c);
         if (r >= 0 && (revents & EPOLLOUT))
                 r = conn_flush(c);
@@ -337,6 +440,29 @@ static int on_io(sd_event_source *s, int fd, uint32_t revents, void *userdata) {
         return 0;
 }
 
+/* The peer's share of connection slots (max_connections itself is checked
+ * at accept, before the credentials are read). Peers without a role share
+ * max_connections_no_role, so the rest stays free for those with one. The
+ * per-uid count walks the list: it is at most max_connections long, and
+ * this runs once per accepted connection. Returns a refusal or NULL. */
+static const char *conn_over_share(const manager *m, const cscd_peer *p, unsigned roles, char *buf, size_t size) {
+        const cscd_config *cf = m->config;
+        if (!roles && m->n_conns_no_role >= cf->max_connections_no_role) {
+                snprintf(buf, size, "too many connections from users without a role "
+                         "(max_connections_no_role is %u); retry later", cf->max_connections_no_role);
+                return buf;
+        }
+        unsigned mine = 0;
+        for (const conn *c = m->conns; c; c = c->next)
+                mine += c->peer->uid == p->uid;
+        if (mine >= cf->max_connections_per_uid) {
+                snprintf(buf, size, "too many connections from this user (max_connections_per_uid is %u); "
+                         "retry later", cf->max_connections_per_uid);
+                return buf;
+        }
+        return NULL;
+}
+
 int conn_new(manager *m, int fd, conn **ret) {
         conn *c = calloc(1, sizeof *c);
         if (!c)
@@ -350,6 +476,14 @@ int conn_new(manager *m, int fd, conn **ret) {
                 return r;
         }
         c->roles = cscd_peer_roles(c->peer, m->config);
+        c->no_role = c->roles == 0;
+        char why[160];
+        if (conn_over_share(m, c->peer, c->roles, why, sizeof why)) {
+                conn_refuse_busy(m, fd, why);
+                cscd_peer_free(c->peer);
+                free(c);
+                return CONN_REFUSED;
+        }
         r = sd_event_add_io(m->event, &c->io, fd, EPOLLIN | EPOLLRDHUP, on_io, c);
         if (r >= 0)
                 r = sd_event_add_time(m->event, &c->timer, CLOCK_MONOTONIC, UINT64_MAX, 0, on_timer, c);
@@ -364,6 +498,7 @@ int conn_new(manager *m, int fd, conn **ret) {
                 m->conns->prev = c;
         m->conns = c;
         m->n_conns++;
+        m->n_conns_no_role += c->no_role;
         conn_arm_timer(c);
         *ret = c;
         return 0;
@@ -385,6 +520,7 @@ conn *conn_free(conn *c) {
         if (c->next)
                 c->next->prev = c->prev;
         m->n_conns--;
+        m->n_conns_no_role -= c->no_role;
         sd_event_source_disable_unref(c->io);
         sd_event_source_disable_unref(c->timer);
         close(c->fd);

@@ -333,20 +333,19 @@ static int on_accept(sd_event_source *s, int fd, uint32_t revents, void *userdat
                         return 0;
                 }
                 if (m->n_conns >= m->config->max_connections) {
-                        static const char busy[] = "{\"code\":\"busy\",\"message\":\"too many connections\",\"type\":\"error\"}";
-                        unsigned char hdr[4] = { 0, 0, 0, (unsigned char) (sizeof busy - 1) };
-                        (void) !write(cfd, hdr, 4);
-                        (void) !write(cfd, busy, sizeof busy - 1);
+                        char why[96];
+                        snprintf(why, sizeof why, "too many connections (max_connections is %u); retry later",
+                                 m->config->max_connections);
+                        conn_refuse_busy(m, cfd, why);
                         close(cfd);
-                        m->counters.busy++;
                         continue;
                 }
                 conn *c;
                 int r = conn_new(m, cfd, &c);
-                if (r < 0) {
+                if (r < 0)
                         log_error_errno(r, "cannot set up connection");
+                if (r != 0)
                         close(cfd);
-                }
         }
 }
 
@@ -457,6 +456,15 @@ int manager_status_json(manager *m, csc_json_doc *doc, csc_json **ret) {
         r = r ?: csc_json_object_set(doc, o, "executions_running", csc_json_new_int(doc, m->n_executions));
         r = r ?: csc_json_object_set(doc, o, "executions_total", csc_json_new_int(doc, (int64_t) m->counters.executions_total));
         r = r ?: csc_json_object_set(doc, o, "connections", csc_json_new_int(doc, m->n_conns));
+        r = r ?: csc_json_object_set(doc, o, "connections_no_role", csc_json_new_int(doc, m->n_conns_no_role));
+        csc_json *cl = csc_json_new_object(doc);
+        r = r ?: cl ? 0 : -ENOMEM;
+        r = r ?: csc_json_object_set(doc, cl, "max_connections", csc_json_new_int(doc, m->config->max_connections));
+        r = r ?: csc_json_object_set(doc, cl, "max_connections_per_uid",
+                                     csc_json_new_int(doc, m->config->max_connections_per_uid));
+        r = r ?: csc_json_object_set(doc, cl, "max_connections_no_role",
+                                     csc_json_new_int(doc, m->config->max_connections_no_role));
+        r = r ?: csc_json_object_set(doc, o, "connection_limits", cl);
         r = r ?: csc_json_object_set(doc, cnt, "success", csc_json_new_int(doc, (int64_t) m->counters.success));
         r = r ?: csc_json_object_set(doc, cnt, "failed", csc_json_new_int(doc, (int64_t) m->counters.failed));
         r = r ?: csc_json_object_set(doc, cnt, "blocked", csc_json_new_int(doc, (int64_t) m->counters.blocked));

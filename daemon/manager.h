@@ -49,6 +49,7 @@ struct manager {
         sd_event_source *listen_source;
         conn *conns;                 /* doubly linked */
         unsigned n_conns;
+        unsigned n_conns_no_role;    /* of n_conns, peers with no role (max_connections_no_role) */
         execution *executions;
         unsigned n_executions;
         manager_counters counters;
@@ -72,7 +73,11 @@ void manager_maybe_finish_stop(manager *m);
 int manager_status_json(manager *m, csc_json_doc *doc, csc_json **ret);
 
 /* conn.c */
+enum { CONN_REFUSED = 1 };   /* conn_new: over the peer's share; a `busy` frame was sent */
+/* Sets up a connection on fd, or refuses it (CONN_REFUSED; the caller closes fd). */
 int conn_new(manager *m, int fd, conn **ret);
+/* Sends one `busy` error frame on fd (best effort) and counts it. Does not close fd. */
+void conn_refuse_busy(manager *m, int fd, const char *message);
 conn *conn_free(conn *c);
 /* Queues one reply frame; on failure closes the connection. */
 int conn_send(conn *c, const csc_json *frame);

@@ -51,6 +51,41 @@ int main(void) {
         fails("allow_root_submit: yes\n", "YAML 1.1 boolean");
         fails("max_executions: 2\nmax_executions_per_peer: 4\n", "must not exceed max_executions");
         fails("- a\n", "mapping");
+        /* Connection shares: defaults, bounds, and room kept for users with a role. */
+        c = NULL;
+        CHECK(cscd_config_defaults(&c) == 0 && c->max_connections == 256 && c->max_connections_per_uid == 64 &&
+                      c->max_connections_no_role == 16,
+              "connection defaults");
+        cscd_config_free(c);
+        c = NULL;
+        const char shares[] = "max_connections: 10\nmax_connections_per_uid: 3\nmax_connections_no_role: 0\n";
+        CHECK(cscd_config_load_text(shares, sizeof shares - 1, &c, &err) == 0 && c && c->max_connections == 10 &&
+                      c->max_connections_per_uid == 3 && c->max_connections_no_role == 0,
+              "connection shares: %s %s", err.path, err.message);
+        cscd_config_free(c);
+        c = NULL;
+        const char at_edge[] = "max_connections: 65536\nmax_connections_per_uid: 65536\nmax_connections_no_role: 65535\n";
+        CHECK(cscd_config_load_text(at_edge, sizeof at_edge - 1, &c, &err) == 0 && c &&
+                      c->max_connections_no_role == 65535,
+              "connection shares at their maximum: %s %s", err.path, err.message);
+        cscd_config_free(c);
+        fails("max_connections_per_uid: 0\n", "max_connections_per_uid");
+        fails("max_connections_per_uid: 65537\n", "max_connections_per_uid");
+        fails("max_connections_no_role: -1\n", "max_connections_no_role");
+        fails("max_connections_no_role: 65536\n", "max_connections_no_role");
+        fails("max_connections_no_role: \"4\"\n", "max_connections_no_role");
+        c = NULL;
+        CHECK(cscd_config_load_text("max_connections: 16\n", 20, &c, &err) == 0 && c &&
+                      c->max_connections_no_role == 8,
+              "a small max_connections halves the default no-role share: %s %s", err.path, err.message);
+        cscd_config_free(c);
+        c = NULL;
+        CHECK(cscd_config_load_text("max_connections: 1\n", 19, &c, &err) == 0 && c &&
+                      c->max_connections_no_role == 0,
+              "max_connections 1 leaves no room for peers without a role: %s %s", err.path, err.message);
+        cscd_config_free(c);
+        fails("max_connections: 16\nmax_connections_no_role: 16\n", "must be less than max_connections (16)");
+        fails("max_connections: 8\nmax_connections_no_role: 8\n", "max_connections_no_role");
         fails("a: 1\na: 2\n", "duplicate key");
         fails("mask_paths: [relative]\n", "mask_paths[0]");
         fails("approvers: [{identity: a}]\n", "missing required key \"key_id\"");

@@ -45,7 +45,7 @@ static int check_types(const csc_json *args, char *e, size_t es) {
                         return bad(e, es, "%.100s: unknown argument", m->key);
                 if (m->value->type != arg_types[k].type)
                         return bad(e, es, "%s: must be %s %s, not %s", m->key,
-                                   arg_types[k].type == CSC_JSON_INT ? "an" : "a",
+                                   arg_types[k].type == CSC_JSON_STRING ? "a" : "an",
                                    arg_types[k].type == CSC_JSON_ARRAY    ? "array"
                                    : arg_types[k].type == CSC_JSON_OBJECT ? "object"
                                    : arg_types[k].type == CSC_JSON_INT    ? "integer"

@@ -9,7 +9,6 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/time.h>
-#include <sys/un.h>
 #include <unistd.h>
 
 #include "canon.h"
@@ -72,32 +71,13 @@ csc_json *mcp_capped_string(csc_json_doc *doc, const char *p, size_t n) {
 }
 
 int mcp_daemon_request(const char *socket_path, const csc_json *request, csc_json_doc **ret, char *e, size_t es) {
-        struct sockaddr_un sa = { .sun_family = AF_UNIX };
-        if (strlen(socket_path) >= sizeof sa.sun_path) {
-                snprintf(e, es, "socket path too long: %s", socket_path);
+        int fd = mcp_daemon_connect(socket_path, e, es);
+        if (fd < 0)
                 return 1;
-        }
-        strcpy(sa.sun_path, socket_path);
-        int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-        if (fd < 0 || connect(fd, (struct sockaddr *) &sa, sizeof sa) < 0) {
-                snprintf(e, es, "cannot reach cscd at %s: %s", socket_path, strerror(errno));
-                if (fd >= 0)
-                        close(fd);
-                return 1;
-        }
         struct timeval tv = { .tv_sec = MCP_REQUEST_WAIT_S };
         setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
         setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
-        csc_buf b = CSC_BUF_INIT;
-        int r = csc_frame_encode(request, &b);
-        for (size_t off = 0; r >= 0 && off < b.len;) {
-                ssize_t n = send(fd, b.data + off, b.len - off, MSG_NOSIGNAL);
-                if (n < 0 && errno != EINTR)
-                        r = -errno;
-                else if (n > 0)
-                        off += (size_t) n;
-        }
-        csc_buf_free(&b);
+        int r = mcp_send_frame(fd, request);
         csc_frame_reader rd;
         csc_frame_reader_init(&rd, CSC_FRAME_MAX_BYTES * 8);
         int got = 0;

@@ -39,7 +39,7 @@ struct mcp_exec {
         char contract_id[CSC_CONTRACT_ID_MAX + 1];
 };
 
-static int connect_to(const char *path, char *e, size_t es) {
+int mcp_daemon_connect(const char *path, char *e, size_t es) {
         struct sockaddr_un sa = { .sun_family = AF_UNIX };
         if (strlen(path) >= sizeof sa.sun_path) {
                 snprintf(e, es, "socket path too long: %s", path);
@@ -56,7 +56,7 @@ static int connect_to(const char *path, char *e, size_t es) {
         return fd;
 }
 
-static int send_frame(int fd, const csc_json *frame) {
+int mcp_send_frame(int fd, const csc_json *frame) {
         csc_buf b = CSC_BUF_INIT;
         int r = csc_frame_encode(frame, &b);
         for (size_t off = 0; r >= 0 && off < b.len;) {
@@ -96,8 +96,8 @@ int mcp_exec_start(const char *socket_path, const mcp_input *in, mcp_exec **ret,
         csc_frame_reader_init(&x->reader, MCP_REPLY_FRAME_MAX);
         crypto_hash_sha256_init(&x->sha[0]);
         crypto_hash_sha256_init(&x->sha[1]);
-        x->fd = connect_to(socket_path, e, es);
-        int r = x->fd < 0 ? 1 : send_frame(x->fd, req);
+        x->fd = mcp_daemon_connect(socket_path, e, es);
+        int r = x->fd < 0 ? 1 : mcp_send_frame(x->fd, req);
         csc_json_doc_free(rd);
         if (r < 0 && r != -ENOMEM) {
                 snprintf(e, es, "cannot send to cscd: %s", strerror(-r));

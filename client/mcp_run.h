@@ -45,6 +45,10 @@ int mcp_utf8_append(csc_buf *out, const char *p, size_t n);
  * a "[… N bytes omitted …]" marker between them. */
 csc_json *mcp_capped_string(csc_json_doc *doc, const char *p, size_t n);
 
+/* A connection to cscd: the fd, or -1 with the reason in ret_error. */
+int mcp_daemon_connect(const char *socket_path, char *ret_error, size_t error_size);
+/* Sends one frame, all of it (blocking). 0 or -errno. */
+int mcp_send_frame(int fd, const csc_json *frame);
 /* One request, one reply frame (blocking, bounded wait). 0 with *ret (an
  * error frame included), 1 when cscd cannot be reached or answered badly
  * (ret_error says why), -ENOMEM. */

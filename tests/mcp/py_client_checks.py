@@ -3,6 +3,9 @@ as a real non-root user against a real cscd. Run by test_python_client.py
 through setpriv; prints "ok NAME" / "FAIL NAME" per check."""
 import base64, copy, json, os, subprocess, sys, time, traceback
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "integration"))
+from cscproto import pids_running as pids  # noqa: E402
+
 from cscd_client import (Client, Decision, Started, Output, Exit, Receipt, build_contract, verify_receipt,
                          InvalidContract, CscdUnavailable, CscdError)
 
@@ -20,20 +23,6 @@ def step(name, fn):
         fn()
     except Exception:  # noqa: BLE001
         check(False, name, traceback.format_exc())
-
-
-def pids(*argv):
-    want = b"".join(a.encode() + b"\0" for a in argv)
-    out = []
-    for p in os.listdir("/proc"):
-        if p.isdigit():
-            try:
-                with open("/proc/%s/cmdline" % p, "rb") as f:
-                    if f.read() == want:
-                        out.append(p)
-            except OSError:
-                pass
-    return out
 
 
 def t_policy():

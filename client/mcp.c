@@ -199,7 +199,7 @@ static int serve(loop *l) {
 }
 
 static const char mcp_usage[] =
-        "usage: cscctl [--socket PATH] mcp\n"
+        "usage: cscctl [--socket PATH] mcp [--socket PATH]\n"
         "Serves the Model Context Protocol on stdin/stdout (JSON-RPC 2.0, one message\n"
         "per line) for agent hosts (Claude Code, Codex CLI, OpenAI Agents SDK, LangGraph).\n"
         "Tools: csc_policy, csc_check, csc_run, csc_start, csc_poll, csc_cancel. Each\n"
@@ -213,15 +213,22 @@ static const char mcp_usage[] =
 int cmd_mcp(const cscctl_globals *g, int argc, char **argv) {
         if (wants_help(argc, argv, mcp_usage))
                 return EXIT_OK;
-        if (argc > 1)
-                return usage_error(mcp_usage, "unexpected argument '%s'", argv[1]);
+        const char *socket_path = g->socket_path;
+        for (int i = 1; i < argc; i++) {   /* hosts' configs often put options after the command */
+                if (strcmp(argv[i], "--socket") == 0 && i + 1 < argc)
+                        socket_path = argv[++i];
+                else if (strncmp(argv[i], "--socket=", 9) == 0)
+                        socket_path = argv[i] + 9;
+                else
+                        return usage_error(mcp_usage, "unexpected argument '%s'", argv[i]);
+        }
         signal(SIGPIPE, SIG_IGN);   /* a host that went away is seen as EPIPE on stdout */
         /* Nothing but protocol messages may reach stdout: the protocol gets a private copy of
          * it, and fd 1 becomes stderr so a stray write anywhere cannot corrupt the stream. */
         int out = dup(STDOUT_FILENO);
         if (out < 0 || dup2(STDERR_FILENO, STDOUT_FILENO) < 0)
                 return fail(EXIT_SOFTWARE, "mcp: cannot set up stdout: %s", strerror(errno));
-        mcp_server s = { .socket_path = g->socket_path, .out_fd = out };
+        mcp_server s = { .socket_path = socket_path, .out_fd = out };
         identity_init(&s);
         loop l = { .s = &s };
         csc_error err = { 0 };

@@ -37,7 +37,7 @@ class Raw:
     def __init__(self, sock, uid, gid, work):
         env = {"PATH": "/usr/bin:/bin", "HOME": work, "USER": TEST_USER, "XDG_STATE_HOME": os.path.join(work, "state")}
         self.p = subprocess.Popen(["setpriv", "--reuid", str(uid), "--regid", str(gid), "--clear-groups",
-                                   CSCCTL, "--socket", sock, "mcp"], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                   CSCCTL, "mcp", "--socket", sock], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                                   stderr=subprocess.PIPE, env=env, cwd="/")
         self.buf = b""
         self.lines = []     # every stdout line, to check that each is a protocol message

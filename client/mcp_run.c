@@ -176,22 +176,28 @@ static int on_frame(mcp_exec *e, const csc_json *f) {
         const char *type = csc_json_get_str(f, "type");
         if (strcmp(type, "output") == 0)
                 return on_output(e, f);
-        if (strcmp(type, "decision") == 0) {
-                e->decision = csc_json_copy(e->doc, csc_json_get(f, "decision"));
-                return e->decision ? 0 : -ENOMEM;
+        if (strcmp(type, "decision") == 0 || strcmp(type, "receipt") == 0) {
+                const csc_json *v = csc_json_get(f, type);
+                if (!v || v->type != CSC_JSON_OBJECT) {
+                        finish(e, "bad frame from cscd: no object in its decision or receipt");
+                        return 1;
+                }
+                csc_json *copy = csc_json_copy(e->doc, v);
+                if (!copy)
+                        return -ENOMEM;
+                if (type[0] == 'd') {
+                        e->decision = copy;
+                        return 0;
+                }
+                e->receipt = copy;
+                finish(e, NULL);
+                return 1;
         }
         if (strcmp(type, "exit") == 0) {
                 const csc_json *c = csc_json_get(f, "exit_code");
                 e->have_exit = c && c->type == CSC_JSON_INT;
                 e->exit_code = e->have_exit ? c->integer.value : 0;
                 return 0;
-        }
-        if (strcmp(type, "receipt") == 0) {
-                e->receipt = csc_json_copy(e->doc, csc_json_get(f, "receipt"));
-                if (!e->receipt)
-                        return -ENOMEM;
-                finish(e, NULL);
-                return 1;
         }
         if (strcmp(type, "error") == 0) {
                 char msg[1200];

@@ -125,11 +125,14 @@ static csc_json *check_result(csc_json_doc *doc, const csc_json *d, const mcp_in
         csc_json *o = csc_json_new_object(doc);
         int r = o ? 0 : -ENOMEM;
         r = r ?: csc_json_object_set(doc, o, "status", csc_json_new_string(doc, "success"));
-        r = r ?: csc_json_object_set(doc, o, "decision", csc_json_copy(doc, csc_json_get(d, "decision")));
-        r = r ?: csc_json_object_set(doc, o, "reason_codes", csc_json_copy(doc, csc_json_get(d, "reason_codes")));
+        /* The decision's members, when cscd sent them (a decision always has these). */
+        static const char *const members[] = { "decision", "reason_codes", "policy_profile", "classified_effects" };
+        for (size_t i = 0; i < sizeof members / sizeof members[0] && r >= 0; i++) {
+                const csc_json *v = csc_json_get(d, members[i]);
+                if (v)
+                        r = csc_json_object_set(doc, o, members[i], csc_json_copy(doc, v));
+        }
         r = r ?: csc_json_object_set(doc, o, "reason", csc_json_new_string(doc, reason));
-        r = r ?: csc_json_object_set(doc, o, "policy_profile", csc_json_copy(doc, csc_json_get(d, "policy_profile")));
-        r = r ?: csc_json_object_set(doc, o, "classified_effects", csc_json_copy(doc, csc_json_get(d, "classified_effects")));
         r = r ?: csc_json_object_set(doc, o, "contract_id", csc_json_copy(doc, csc_json_get(in->contract, "contract_id")));
         r = r ?: csc_json_object_set(doc, o, "contract_sha256", csc_json_new_string(doc, in->contract_sha256));
         r = r ?: csc_json_object_set(doc, o, "contract", csc_json_copy(doc, in->contract));

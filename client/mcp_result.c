@@ -9,6 +9,7 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/time.h>
+#include <sys/un.h>
 #include <unistd.h>
 
 #include "canon.h"
@@ -68,6 +69,37 @@ csc_json *mcp_capped_string(csc_json_doc *doc, const char *p, size_t n) {
         csc_json *s = r < 0 ? NULL : csc_json_new_stringn(doc, b.data ? b.data : "", b.len);
         csc_buf_free(&b);
         return s;
+}
+
+int mcp_daemon_connect(const char *path, char *e, size_t es) {
+        struct sockaddr_un sa = { .sun_family = AF_UNIX };
+        if (strlen(path) >= sizeof sa.sun_path) {
+                snprintf(e, es, "socket path too long: %s", path);
+                return -1;
+        }
+        strcpy(sa.sun_path, path);
+        int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+        if (fd < 0 || connect(fd, (struct sockaddr *) &sa, sizeof sa) < 0) {
+                snprintf(e, es, "cannot reach cscd at %s: %s", path, strerror(errno));
+                if (fd >= 0)
+                        close(fd);
+                return -1;
+        }
+        return fd;
+}
+
+int mcp_send_frame(int fd, const csc_json *frame) {
+        csc_buf b = CSC_BUF_INIT;
+        int r = csc_frame_encode(frame, &b);
+        for (size_t off = 0; r >= 0 && off < b.len;) {
+                ssize_t n = send(fd, b.data + off, b.len - off, MSG_NOSIGNAL);
+                if (n < 0 && errno != EINTR)
+                        r = -errno;
+                else if (n > 0)
+                        off += (size_t) n;
+        }
+        csc_buf_free(&b);
+        return r;
 }
 
 int mcp_daemon_request(const char *socket_path, const csc_json *request, csc_json_doc **ret, char *e, size_t es) {

@@ -10,7 +10,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
-#include <sys/un.h>
 #include <unistd.h>
 
 #include "base64.h"
@@ -38,37 +37,6 @@ struct mcp_exec {
         char contract_sha256[65];
         char contract_id[CSC_CONTRACT_ID_MAX + 1];
 };
-
-int mcp_daemon_connect(const char *path, char *e, size_t es) {
-        struct sockaddr_un sa = { .sun_family = AF_UNIX };
-        if (strlen(path) >= sizeof sa.sun_path) {
-                snprintf(e, es, "socket path too long: %s", path);
-                return -1;
-        }
-        strcpy(sa.sun_path, path);
-        int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-        if (fd < 0 || connect(fd, (struct sockaddr *) &sa, sizeof sa) < 0) {
-                snprintf(e, es, "cannot reach cscd at %s: %s", path, strerror(errno));
-                if (fd >= 0)
-                        close(fd);
-                return -1;
-        }
-        return fd;
-}
-
-int mcp_send_frame(int fd, const csc_json *frame) {
-        csc_buf b = CSC_BUF_INIT;
-        int r = csc_frame_encode(frame, &b);
-        for (size_t off = 0; r >= 0 && off < b.len;) {
-                ssize_t n = send(fd, b.data + off, b.len - off, MSG_NOSIGNAL);
-                if (n < 0 && errno != EINTR)
-                        r = -errno;
-                else if (n > 0)
-                        off += (size_t) n;
-        }
-        csc_buf_free(&b);
-        return r;
-}
 
 static csc_json *submit_request(csc_json_doc *doc, const mcp_input *in) {
         csc_json *o = csc_json_new_object(doc);

@@ -37,6 +37,7 @@ void mcp_input_done(mcp_input *in);
  * path in ret_path, or -errno. */
 int mcp_pending_save(const mcp_input *in, char *ret_path, size_t path_size);
 /* When an approval names the hash of a saved pending contract that differs
- * from in->contract only in contract_id and actor, switches in->contract to
- * that saved contract (what the human approved). 1 switched, 0 not, -errno. */
+ * from in->contract only in contract_id and actor (which the server fills in
+ * afresh on every call), switches in->contract to that saved contract: what
+ * the human approved. 1 switched, 0 not, -errno. */
 int mcp_pending_match(mcp_input *in);

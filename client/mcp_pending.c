@@ -141,7 +141,7 @@ static int try_saved(mcp_input *in, const char *dir, const char *sha, const csc_
 }
 
 int mcp_pending_match(mcp_input *in) {
-        if (!in->approvals || !in->from_args)
+        if (!in->approvals)
                 return 0;
         char dir[4096];
         if (pending_dir(dir, sizeof dir) < 0)

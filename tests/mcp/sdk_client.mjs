@@ -119,6 +119,42 @@ await step('csc_run progress', async () => {
   check(seen.some((p) => /line \d/.test(p.message || '')), 'progress: message carries the latest output line');
 });
 
+await step('progress rate limit', async () => {
+  const seen = [];
+  const t0 = Date.now();
+  const r = await call('csc_run', { argv: ['sh', '-c', 'i=0; while [ $i -lt 400 ]; do echo tick $i; i=$((i+1)); sleep 0.004; done'],
+    intent: 'chatty' }, { onprogress: (p) => seen.push(p) });
+  const secs = (Date.now() - t0) / 1000;
+  check(r.structuredContent.status === 'success' && seen.length >= 3 && seen.length <= Math.ceil(secs * 10) + 2,
+        'progress: at most 10 notifications a second', `${seen.length} in ${secs}s`);
+  check(seen.every((p, i) => i === 0 || p.progress > seen[i - 1].progress), 'progress: still always grows');
+});
+
+await step('concurrent runs', async () => {
+  const rs = await Promise.all([1, 2, 3].map((i) => call('csc_run', { argv: ['sh', '-c', `sleep 0.5; echo run ${i}`], intent: 'parallel' })));
+  check(rs.every((r, i) => r.structuredContent.status === 'success' && r.structuredContent.stdout === `run ${i + 1}\n`),
+        'concurrent csc_run calls each get their own result', JSON.stringify(rs.map((r) => r.structuredContent.stdout)));
+});
+
+await step('running limit', async () => {
+  const argv = ['sleep', '33.125'];
+  const handles = [];
+  for (let i = 0; i < 16; i++) {
+    const st = await call('csc_start', { argv, intent: 'fill the slots' });
+    if (st.structuredContent.status === 'running') handles.push(st.structuredContent.handle);
+  }
+  check(handles.length === 16, 'limit: 16 runs at once are accepted', String(handles.length));
+  const more = await call('csc_start', { argv, intent: 'one too many' });
+  check(more.isError && /too many running executions/.test(more.structuredContent.reason), 'limit: the 17th is refused',
+        more.structuredContent.reason);
+  const run = await call('csc_run', { argv: ['true'], intent: 'also too many' });
+  check(run.isError && run.structuredContent.status === 'error', 'limit: csc_run counts too');
+  for (const h of handles) await call('csc_cancel', { handle: h });
+  check(await noneLeft(argv), 'limit: all cancelled, no sandbox left');
+  const after = await call('csc_run', { argv: ['true'], intent: 'room again' });
+  check(after.structuredContent.status === 'success', 'limit: runs again once there is room');
+});
+
 await step('csc_run output cap', async () => {
   const r = await call('csc_run', { argv: ['seq', '1', '40000'], intent: 'much output' });
   const s = r.structuredContent;
@@ -156,6 +192,19 @@ await step('needs_approval round trip', async () => {
         'approval: the same call plus approvals runs the approved contract', JSON.stringify(again.structuredContent).slice(0, 300));
   const replay = await call('csc_run', { ...args, approvals: [s.approval_file] });
   check(replay.structuredContent.status !== 'success', 'approval: a single-execution approval does not run twice');
+  // An agent that writes its own contract (no contract_id: the server fills one in each time).
+  const target2 = path.join(WORK, 'approved-2.txt');
+  const contract = { intent: 'own contract', justification: 'test', risk_class: 'low', approval_mode: 'policy_only',
+    commands: [{ id: 'mk', exec: { argv: ['touch', target2] }, cwd: '/', read_paths: [], write_paths: [WORK], network: 'deny',
+                 env_allow: [], secret_refs: [], timeout_sec: 30, proposed_effect_type: 'transform_local' }] };
+  const own = await call('csc_run', { contract });
+  check(own.structuredContent.status === 'needs_approval' && fs.existsSync(own.structuredContent.pending_path),
+        'approval (contract): needs_approval and saved', JSON.stringify(own.structuredContent).slice(0, 300));
+  execFileSync('setpriv', [...asUser, env.CSCCTL, 'approve', own.structuredContent.pending_path, '--approver', 'test-human',
+    '--out', own.structuredContent.approval_file]);
+  const ownAgain = await call('csc_run', { contract, approvals: [own.structuredContent.approval_file] });
+  check(ownAgain.structuredContent.status === 'success' && fs.existsSync(target2),
+        'approval (contract): the same contract plus approvals runs', JSON.stringify(ownAgain.structuredContent).slice(0, 300));
 });
 
 await step('cancellation', async () => {

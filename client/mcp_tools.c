@@ -25,19 +25,12 @@ bool mcp_json_id_equal(const csc_json *a, const csc_json *b) {
 
 /* ---- results -------------------------------------------------------------- */
 
-static int text_of(const csc_json *st, csc_buf *b) {
-        const char *status = csc_json_get_str(st, "status") ?: "?", *reason = csc_json_get_str(st, "reason");
+/* A run result for a model that reads only text: status, reason, approval steps, output. */
+static int run_text(const csc_json *st, csc_buf *b) {
         const csc_json *ec = csc_json_get(st, "exit_code");
-        if (strcmp(status, "error") == 0 && !csc_json_get(st, "stdout"))
-                return csc_buf_printf(b, "error: %s", reason ?: "");
-        if (!csc_json_get(st, "stdout") || csc_json_get(st, "result")) {
-                /* policy, check, start, poll, cancel: the object itself is the clearest text */
-                int r = csc_buf_printf(b, "status: %s\n", status);
-                return r ?: csc_json_write_pretty(st, b);
-        }
-        int r = csc_buf_printf(b, "status: %s, exit code %s\n", status,
+        int r = csc_buf_printf(b, "status: %s, exit code %s\n", csc_json_get_str(st, "status") ?: "?",
                                ec && ec->type == CSC_JSON_INT ? ec->integer.text : "none");
-        r = r ?: csc_buf_printf(b, "reason: %s\n", reason ?: "");
+        r = r ?: csc_buf_printf(b, "reason: %s\n", csc_json_get_str(st, "reason") ?: "");
         const char *cmd = csc_json_get_str(st, "approve_command");
         if (!r && cmd)
                 r = csc_buf_printf(b, "approval: a human runs\n  %s\nthen call again with the same arguments plus "
@@ -46,6 +39,34 @@ static int text_of(const csc_json *st, csc_buf *b) {
                                 csc_json_get(st, "stdout_bytes")->integer.text, csc_json_get_str(st, "stdout"),
                                 csc_json_get(st, "stderr_bytes")->integer.text, csc_json_get_str(st, "stderr"));
         return r;
+}
+
+static int text_of(const csc_json *st, csc_buf *b) {
+        const char *status = csc_json_get_str(st, "status") ?: "?", *reason = csc_json_get_str(st, "reason");
+        const csc_json *result = csc_json_get(st, "result");
+        if (strcmp(status, "error") == 0 && !csc_json_get(st, "stdout") && !result)
+                return csc_buf_printf(b, "error: %s", reason ?: "");
+        if (csc_json_get(st, "stdout") && csc_json_get(st, "stdout_sha256"))
+                return run_text(st, b);                                   /* csc_run */
+        if (csc_json_get(st, "done")) {                                   /* csc_poll */
+                int r = csc_buf_printf(b, "%s: %s; new output up to stdout_offset %s, stderr_offset %s\n",
+                                       csc_json_get_str(st, "handle") ?: "?", status,
+                                       csc_json_get(st, "stdout_offset")->integer.text,
+                                       csc_json_get(st, "stderr_offset")->integer.text);
+                r = r ?: csc_buf_printf(b, "--- new stdout ---\n%s\n--- new stderr ---\n%s\n",
+                                        csc_json_get_str(st, "stdout"), csc_json_get_str(st, "stderr"));
+                return r ?: result ? run_text(result, b) : 0;
+        }
+        if (csc_json_get(st, "contract")) {                               /* csc_check */
+                const csc_json *code = csc_json_at(csc_json_get(st, "reason_codes"), 0);
+                return csc_buf_printf(b, "decision: %s (%s)\nreason: %s\ncontract_sha256: %s",
+                                      csc_json_get_str(st, "decision") ?: "?",
+                                      code && code->type == CSC_JSON_STRING ? code->string.ptr : "?", reason ?: "",
+                                      csc_json_get_str(st, "contract_sha256") ?: "?");
+        }
+        /* csc_policy, csc_start, csc_cancel: the object itself is the clearest text */
+        int r = csc_buf_printf(b, "status: %s\n", status);
+        return r ?: csc_json_write_pretty(st, b);
 }
 
 int mcp_send_tool_result(mcp_server *s, const csc_json *id, const csc_json *structured, bool is_error) {

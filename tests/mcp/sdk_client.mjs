@@ -95,6 +95,40 @@ await step('csc_check', async () => {
         badcwd.structuredContent.reason);
 });
 
+await step('argument errors name the argument', async () => {
+  const cases = [
+    [{ pipeline: [['seq', '3'], 'wc'], intent: 'x' }, /^pipeline\[1\]: must be an array/],
+    [{ pipeline: [['seq', '3'], []], intent: 'x' }, /^pipeline\[1\]: must not be empty/],
+    [{ argv: ['echo'], intent: 'x', env: { A: 1 } }, /^env\.A: must be a string/],
+    [{ argv: ['echo'] }, /^intent: required/],
+    [{ argv: ['echo'], pipeline: [['a'], ['b']], intent: 'x' }, /^pipeline: give argv or pipeline/],
+    [{ argv: ['echo'], intent: 'x', timeout_sec: 0 }, /^timeout_sec: /],
+    [{ argv: ['echo'], intent: 'x', network: 'some' }, /^network: /],
+    [{ argv: ['echo'], intent: 'x', read_paths: ['rel'] }, /^read_paths\[0\]: /],
+    [{ argv: ['echo'], intent: 'x', effect: 'teleport' }, /^effect: /],
+    [{ contract: { commands: [] }, intent: 'x' }, /^intent: cannot be combined with contract/],
+    [{ contract: { commands: [] } }, /^contract: missing required key "intent"/],
+    [{ contract: { intent: 'x', justification: 'x', risk_class: 'low', approval_mode: 'policy_only', commands: [{}] } },
+     /^contract\.commands\[0\]/],
+    [{ argv: ['echo'], intent: 'x', approvals: ['/nonexistent/a.json'] }, /^approvals\[0\]: cannot read/],
+  ];
+  for (const [args, re] of cases) {
+    const r = await call('csc_run', args);
+    check(r.isError && r.structuredContent.status === 'error' && re.test(r.structuredContent.reason),
+          'bad argument: ' + re.source, r.structuredContent.reason);
+  }
+});
+
+await step('csc_run pipeline', async () => {
+  const r = await call('csc_run', { pipeline: [['seq', '1', '5'], ['wc', '-l']], intent: 'count' });
+  check(r.structuredContent.status === 'success' && r.structuredContent.stdout.trim() === '5', 'pipeline: runs',
+        JSON.stringify(r.structuredContent).slice(0, 300));
+  const f = await call('csc_run', { argv: ['sh', '-c', 'printf "\\377\\376 bad utf8\\n"; exit 3'], intent: 'bad bytes' });
+  check(f.structuredContent.status === 'failed' && f.structuredContent.exit_code === 3 &&
+        f.structuredContent.stdout === '\ufffd\ufffd bad utf8\n' && f.structuredContent.stdout_bytes === 12,
+        'failed run: exit code, and invalid UTF-8 replaced (byte count kept)', JSON.stringify(f.structuredContent.stdout));
+});
+
 await step('csc_run', async () => {
   const r = await call('csc_run', { argv: ['id', '-u'], intent: 'who am I' });
   const s = r.structuredContent;

@@ -79,8 +79,9 @@ class Raw:
 
 
 def run_sdk(t, d, uid, gid, work):
+    # On a fresh Debian 12 this installs nodejs and npm first (minutes), then the pinned SDK.
     setup = subprocess.run(["bash", os.path.join(HERE, "sdk-setup.sh"), os.path.join(BUILD, "mcp-node")],
-                           capture_output=True, text=True)
+                           capture_output=True, text=True, timeout=600)
     if setup.returncode == 77:
         print(setup.stderr.strip())
         return 77

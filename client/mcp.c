@@ -5,6 +5,7 @@
  * -32600 when malformed, and the server keeps serving. Only protocol
  * messages go to stdout; diagnostics go to stderr. */
 #include <errno.h>
+#include <fcntl.h>
 #include <poll.h>
 #include <pwd.h>
 #include <signal.h>
@@ -225,7 +226,7 @@ int cmd_mcp(const cscctl_globals *g, int argc, char **argv) {
         signal(SIGPIPE, SIG_IGN);   /* a host that went away is seen as EPIPE on stdout */
         /* Nothing but protocol messages may reach stdout: the protocol gets a private copy of
          * it, and fd 1 becomes stderr so a stray write anywhere cannot corrupt the stream. */
-        int out = dup(STDOUT_FILENO);
+        int out = fcntl(STDOUT_FILENO, F_DUPFD_CLOEXEC, 3);
         if (out < 0 || dup2(STDERR_FILENO, STDOUT_FILENO) < 0)
                 return fail(EXIT_SOFTWARE, "mcp: cannot set up stdout: %s", strerror(errno));
         mcp_server s = { .socket_path = socket_path, .out_fd = out };

@@ -3,6 +3,23 @@
 #pragma once
 #include <stdio.h>
 
+#include <sys/types.h>
+
 int bench_decision(FILE *json);
-/* Needs root; starts cscd (path) itself. n: submits per measurement. */
-int bench_submit(const char *cscd, int n, FILE *json);
+/* Needs root; starts cscd (path) itself. n: submits per measurement. cscctl:
+ * the client whose `mcp` bridge part (e) measures. */
+int bench_submit(const char *cscd, const char *cscctl, int n, FILE *json);
+
+/* One direct submit of the benchmark contract as uid; 0 when it succeeded. */
+typedef int (*bench_submit_fn)(const char *sock, uid_t uid, gid_t gid);
+typedef struct bench_mcp_figures {
+        double run_direct, run_bridge, run_added;        /* p50s, and the median paired difference */
+        double check_direct, check_bridge, check_added;
+        int errors;
+} bench_mcp_figures;
+/* Part (e): csc_run through `cscctl mcp` (run as uid) interleaved with direct
+ * submits, and csc_check with direct checks, on the running daemon's socket.
+ * 0, 1 (errors) or 77 (no cscctl). */
+int bench_mcp(const char *cscctl, const char *sock, uid_t uid, gid_t gid, int n, bench_submit_fn submit,
+              bench_mcp_figures *ret);
+void bench_mcp_print(const bench_mcp_figures *f, int n);

@@ -1,7 +1,7 @@
 /* csc-bench.c — cscd's benchmark: (a) decision cost by phase; with --cscd,
  * (b) submit→receipt latency, (c) throughput at 1/8/32 clients, (d) daemon
- * RSS; every figure beside a baseline measured in the same run and the
- * design's target. --json FILE writes all figures. */
+ * RSS, (e) what the MCP bridge adds; every figure beside a baseline measured
+ * in the same run and the design's target. --json FILE writes all figures. */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -10,23 +10,27 @@
 #include "bench.h"
 
 static const char usage[] =
-        "usage: csc-bench [--cscd PATH [--n N]] [--json FILE]\n"
+        "usage: csc-bench [--cscd PATH [--cscctl PATH] [--n N]] [--json FILE]\n"
         "  (a) the cost of one policy decision (parse, validate, hash, evaluate)\n"
         "  --cscd PATH  also start PATH (root needed) and measure (b) submit->signed\n"
         "               receipt latency p50/p90/p99, (c) throughput at 1, 8, 32\n"
         "               concurrent clients, (d) daemon RSS, against fork+exec,\n"
         "               unshare and the reference's bwrap+setpriv+prlimit chain\n"
+        "  --cscctl PATH  with --cscd: also measure (e) what `cscctl mcp` adds to a\n"
+        "               csc_run of /bin/true (default: client/cscctl beside cscd's build dir)\n"
         "  --n N        submits per latency measurement (default 300)\n"
         "  --json FILE  write every figure as JSON\n";
 
 int main(int argc, char **argv) {
-        const char *json_out = NULL, *cscd = NULL;
+        const char *json_out = NULL, *cscd = NULL, *cscctl = NULL;
         int n = 300;
         for (int i = 1; i < argc; i++) {
                 if (strcmp(argv[i], "--json") == 0 && i + 1 < argc)
                         json_out = argv[++i];
                 else if (strcmp(argv[i], "--cscd") == 0 && i + 1 < argc)
                         cscd = argv[++i];
+                else if (strcmp(argv[i], "--cscctl") == 0 && i + 1 < argc)
+                        cscctl = argv[++i];
                 else if (strcmp(argv[i], "--n") == 0 && i + 1 < argc)
                         n = atoi(argv[++i]);
                 else if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
@@ -52,7 +56,12 @@ int main(int argc, char **argv) {
         if (r == 0 && cscd) {
                 if (json)
                         fputc(',', json);
-                r = bench_submit(cscd, n, json);
+                /* BUILD/daemon/cscd → BUILD/client/cscctl, the client built with it */
+                char guess[4096];
+                const char *slash = strrchr(cscd, '/');
+                int dlen = slash ? (int) (slash - cscd) : 1;
+                snprintf(guess, sizeof guess, "%.*s/../client/cscctl", dlen, slash ? cscd : ".");
+                r = bench_submit(cscd, cscctl ? cscctl : guess, n, json);
         }
         if (json) {
                 fputs("}\n", json);

@@ -172,6 +172,11 @@ static int submit_once(const char *sock, uid_t uid, gid_t gid, char status[32]) 
         return done ? 0 : -EPROTO;
 }
 
+static int submit_ok(const char *sock, uid_t uid, gid_t gid) {
+        char status[32];
+        return submit_once(sock, uid, gid, status) == 0 && strcmp(status, "success") == 0 ? 0 : -1;
+}
+
 /* fork+exec+wait of argv, in microseconds; -1 on failure. */
 static double run_us(char *const argv[]) {
         double t0 = now_us();
@@ -195,7 +200,7 @@ static bool have(const char *prog) {
         return system(cmd) == 0;
 }
 
-int bench_submit(const char *cscd, int n, FILE *json) {
+int bench_submit(const char *cscd, const char *cscctl, int n, FILE *json) {
         if (geteuid() != 0) {
                 fprintf(stderr, "csc-bench: the submit benchmark needs root (it starts cscd)\n");
                 return 77;
@@ -259,6 +264,8 @@ int bench_submit(const char *cscd, int n, FILE *json) {
                 tput[c] = throughput(sock, pw->pw_uid, pw->pw_gid, conc[c], conc[c] == 1 ? n : (n * 2 / conc[c] + 4),
                                      &tput_err[c]);
         long rss_after = rss_kib(daemon);
+        bench_mcp_figures mcp = { 0 };
+        int mcp_r = bench_mcp(cscctl, sock, pw->pw_uid, pw->pw_gid, n, submit_ok, &mcp);
         char *true_argv[] = { "/bin/true", NULL };
         char *unshare_argv[] = { "unshare", "-Urmnpf", "--mount-proc", "/bin/true", NULL };
         char *chain_argv[] = { "bwrap", "--ro-bind", "/usr", "/usr", "--symlink", "usr/bin", "/bin", "--symlink",
@@ -301,6 +308,10 @@ int bench_submit(const char *cscd, int n, FILE *json) {
                        conc[c] == 32 ? "   (target >= 800/s on 2 cores, 0 errors)" : "");
         printf("\n(d) cscd RSS: idle %ld KiB, after the run %ld KiB   (target idle <= 4096 KiB)\n", rss_idle, rss_after);
         printf("errors in (b): %d\n", errors);
+        if (mcp_r != 77)
+                bench_mcp_print(&mcp, n);
+        else
+                printf("\n(e) MCP bridge: %s not found; skipped (pass --cscctl PATH)\n", cscctl);
         if (json) {
                 fprintf(json, "\"submit_us\":{\"n\":%d,\"p50\":%.0f,\"p90\":%.0f,\"p99\":%.0f,\"errors\":%d},"
                               "\"baselines_us\":{\"fork_exec_true\":%.0f,\"unshare_true\":%.0f,\"reference_chain_true\":%.0f},"
@@ -309,9 +320,15 @@ int bench_submit(const char *cscd, int n, FILE *json) {
                               "\"rss_kib\":{\"idle\":%ld,\"after\":%ld}",
                         n, p50, p90, p99, errors, bm[0], bm[1], bm[2], tput[0], tput[1], tput[2], tput_err[0],
                         tput_err[1], tput_err[2], rss_idle, rss_after);
+                if (mcp_r != 77)
+                        fprintf(json, ",\"mcp_bridge_us\":{\"n\":%d,\"run\":{\"direct_p50\":%.0f,\"bridge_p50\":%.0f,"
+                                      "\"added\":%.0f},\"check\":{\"direct_p50\":%.0f,\"bridge_p50\":%.0f,\"added\":%.0f},"
+                                      "\"errors\":%d}",
+                                n, mcp.run_direct, mcp.run_bridge, mcp.run_added, mcp.check_direct, mcp.check_bridge,
+                                mcp.check_added, mcp.errors);
         }
         free(sub);
         for (int b = 0; b < 3; b++)
                 free(base[b]);
-        return errors || tput_err[0] || tput_err[1] || tput_err[2] ? 1 : 0;
+        return errors || tput_err[0] || tput_err[1] || tput_err[2] || mcp_r == 1 ? 1 : 0;
 }

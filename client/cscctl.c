@@ -30,6 +30,7 @@ static const struct {
         { "status",         cmd_status,         "show the daemon's status" },
         { "reload",         cmd_reload,         "make the daemon re-read policy and keys (admins)" },
         { "pubkeys",        cmd_pubkeys,        "fetch the daemon's public signing keys" },
+        { "mcp",            cmd_mcp,            "serve MCP on stdio so agent hosts can run contracts" },
 };
 
 static const char usage[] =

@@ -35,6 +35,7 @@ int cmd_submit(const cscctl_globals *g, int argc, char **argv);
 int cmd_status(const cscctl_globals *g, int argc, char **argv);
 int cmd_reload(const cscctl_globals *g, int argc, char **argv);
 int cmd_pubkeys(const cscctl_globals *g, int argc, char **argv);
+int cmd_mcp(const cscctl_globals *g, int argc, char **argv);
 
 /* Reads, parses, validates and hashes a contract file; on failure prints the
  * error naming the file and returns the exit code (65, 66, 70), else 0. */

@@ -131,8 +131,13 @@ static bool check_command(const csc_command *cmd, size_t ci, const csc_policy *p
                      "effect type '%s' of command '%.100s' is not allowed", cmd->effect, cmd->id);
                 return false;
         }
-        if (strv_has(&p->manual_approval_effects, classified))
+        if (strv_has(&p->manual_approval_effects, classified) && !*needs_approval) {
                 *needs_approval = true;
+                /* The first trigger names itself: an approver must see what is being approved. */
+                snprintf(d->reason, sizeof d->reason,
+                         "effect type '%s' of command '%.100s' requires manual approval under policy '%.200s'",
+                         classified, cmd->id, p->name);
+        }
         if (cmd->timeout_sec > p->max_timeout_sec) {
                 snprintf(where, sizeof where, "commands[%zu].timeout_sec", ci);
                 deny(d, "TIMEOUT_EXCEEDS_POLICY", "max_timeout_sec", where,
@@ -200,10 +205,7 @@ void csc_decide(const csc_contract *c, const csc_policy *p, csc_decision *d) {
                 d->code = "APPROVAL_REQUIRED";
                 d->policy_key = needs_approval ? "manual_approval_for_classified_effect_types" : NULL;
                 snprintf(d->where, sizeof d->where, "%s", needs_approval ? "" : "approval_mode");
-                if (needs_approval)
-                        snprintf(d->reason, sizeof d->reason,
-                                 "a classified effect requires manual approval under policy '%.200s'", p->name);
-                else
+                if (!needs_approval)
                         snprintf(d->reason, sizeof d->reason, "approval mode '%s' requires human approval",
                                  c->approval_mode == CSC_APPROVAL_HUMAN_REQUIRED ? "human_required"
                                                                                  : "dual_control_required");

@@ -30,6 +30,16 @@
  * (each at most one frame) are queued. Requests stop being read at
  * CSC_CONN_READ_PAUSE_BYTES, plus one reply. */
 #define CSC_CONN_OUT_HARD_CAP_BYTES (CSC_CONN_OUT_PAUSE_BYTES + 2 * (CSC_FRAME_MAX_BYTES + 4))
+/* cscctl mcp (the stdio MCP bridge) */
+#define CSC_MCP_LINE_MAX_BYTES   (4 * 1024 * 1024)  /* one JSON-RPC line from the host */
+#define CSC_MCP_OUTPUT_CAP       (32 * 1024)        /* stdout/stderr bytes in one tool result */
+#define CSC_MCP_MAX_RUNNING      16                 /* executions running at once per server */
+#define CSC_MCP_MAX_HANDLES      64                 /* kept handles, finished ones included */
+#define CSC_MCP_HANDLE_TTL_SEC   600                /* a finished handle is kept this long */
+#define CSC_MCP_MAX_WAITERS      64                 /* csc_poll calls waiting at once */
+#define CSC_MCP_POLL_WAIT_MAX_MS 30000              /* longest csc_poll wait_ms */
+#define CSC_MCP_PROGRESS_MIN_MS  100                /* at most 10 progress notifications a second */
+#define CSC_MCP_MAX_APPROVALS    16                 /* approval files per call */
 #define CSC_TIMEOUT_MAX_SEC      86400
 #define CSC_CONTRACT_ID_MIN      8
 #define CSC_CONTRACT_ID_MAX      128

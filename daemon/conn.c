@@ -18,6 +18,7 @@
 #include "log.h"
 #include "manager.h"
 #include "peer.h"
+#include "policy_view.h"
 #include "timefmt.h"
 
 struct conn {
@@ -298,6 +299,17 @@ static int req_pubkeys(conn *c, const csc_json *req) {
         return reply_simple(c, doc, o);
 }
 
+static int req_policy(conn *c, const csc_json *req) {
+        csc_json_doc *doc = csc_json_doc_new();
+        csc_json *o = NULL;
+        int r = doc ? policy_view_json(c->m->policy->policy, c->peer, c->m->config, doc, &o) : -ENOMEM;
+        if (r < 0) {
+                csc_json_doc_free(doc);
+                return conn_send_error(c, "internal", "cannot build policy reply", NULL);
+        }
+        return reply_simple(c, doc, o);
+}
+
 static int req_submit(conn *c, const csc_json *req) {
         return execution_start(c->m, c, req);
 }
@@ -313,6 +325,7 @@ static const struct {
         { "status",  req_status,  0 },
         { "reload",  req_reload,  CSCD_ROLE_ADMIN },
         { "pubkeys", req_pubkeys, 0 },
+        { "policy",  req_policy,  CSCD_ROLE_SUBMIT },
 };
 
 static int conn_dispatch(conn *c, char *payload, size_t len) {

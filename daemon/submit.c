@@ -64,7 +64,6 @@ struct execution {
         bool paused;
         /* progress of the current command */
         size_t cmd;                     /* index of the running command */
-        bool exit_pending;
         int exit_code;
         char exit_message[256];
         size_t n_completed;
@@ -169,6 +168,44 @@ static void finish(execution *e, const char *status) {
 }
 
 static void drain_control(execution *e);
+static void redact_and_emit(execution *e, int i, const char *buf, size_t n, bool eof);
+
+static void close_out(execution *e, int i) {
+        e->out_src[i] = sd_event_source_disable_unref(e->out_src[i]);
+        if (e->out_fd[i] >= 0)
+                close(e->out_fd[i]);
+        e->out_fd[i] = -1;
+}
+
+/* Called once the command's processes are all dead (its EXIT report, or the
+ * executor's own end): reads what they left in the pipes, until EAGAIN or
+ * end of file and at most one pipe's capacity per stream, then closes them.
+ * A copy of a write end passed out of the sandbox (SCM_RIGHTS to a host
+ * process) can therefore neither hold the execution open nor add more than
+ * what already sat in the pipe to the command's output and hashes. Reads
+ * even while the client is paused: the caps bound what is queued. */
+static void drain_and_close_outputs(execution *e) {
+        for (int i = 0; i < 2; i++) {
+                if (e->out_fd[i] < 0)
+                        continue;
+                int sz = fcntl(e->out_fd[i], F_GETPIPE_SZ);
+                size_t budget = sz > 0 ? (size_t) sz : CSC_PIPE_DRAIN_MAX;
+                if (budget > CSC_PIPE_DRAIN_MAX)
+                        budget = CSC_PIPE_DRAIN_MAX;
+                char buf[65536];
+                while (budget > 0) {
+                        ssize_t n = read(e->out_fd[i], buf, budget < sizeof buf ? budget : sizeof buf);
+                        if (n < 0 && errno == EINTR)
+                                continue;
+                        if (n <= 0)
+                                break;
+                        redact_and_emit(e, i, buf, (size_t) n, false);
+                        budget -= (size_t) n;
+                }
+                redact_and_emit(e, i, "", 0, true);
+                close_out(e, i);
+        }
+}
 
 static void maybe_finish(execution *e) {
         /* Wait for the executor to exit, every report it sent to be read and
@@ -176,8 +213,9 @@ static void maybe_finish(execution *e) {
         if (!e->child_exited)
                 return;
         drain_control(e);
-        if (e->out_fd[0] >= 0 || e->out_fd[1] >= 0 || e->exit_pending)
-                return;
+        /* The executor is gone, and with it (PID 1 of its namespace) every
+         * process of the command: a pipe still open is held by someone else. */
+        drain_and_close_outputs(e);
         if (e->blocked) {
                 finish(e, "blocked");
                 return;
@@ -190,13 +228,6 @@ static void maybe_finish(execution *e) {
         if (!ok && !e->failed_command_id && e->n_completed < e->contract->n_commands)
                 e->failed_command_id = e->contract->commands[e->n_completed].id;
         finish(e, ok ? "success" : "failed");
-}
-
-static void close_out(execution *e, int i) {
-        e->out_src[i] = sd_event_source_disable_unref(e->out_src[i]);
-        if (e->out_fd[i] >= 0)
-                close(e->out_fd[i]);
-        e->out_fd[i] = -1;
 }
 
 static void emit_exit(execution *e) {
@@ -216,9 +247,6 @@ static void emit_exit(execution *e) {
                 if (e->exit_message[0] && !e->error[0])
                         snprintf(e->error, sizeof e->error, "%s", e->exit_message);
         }
-        e->exit_pending = false;
-        if (e->ctl_src)
-                sd_event_source_set_enabled(e->ctl_src, SD_EVENT_ON);
 }
 
 /* Caps, hashes and streams bytes that are ready to leave (already redacted). */
@@ -271,8 +299,6 @@ static int on_output(sd_event_source *s, int fd, uint32_t revents, void *userdat
         if (n <= 0) {
                 redact_and_emit(e, i, "", 0, true);
                 close_out(e, i);
-                if (e->exit_pending && e->out_fd[0] < 0 && e->out_fd[1] < 0)
-                        emit_exit(e);
                 maybe_finish(e);
                 return 0;
         }
@@ -281,6 +307,8 @@ static int on_output(sd_event_source *s, int fd, uint32_t revents, void *userdat
 }
 
 void execution_set_paused(execution *e, bool paused) {
+        if (!e->c)
+                paused = false;   /* nobody left to wait for: drain */
         if (e->paused == paused)
                 return;
         e->paused = paused;
@@ -289,11 +317,10 @@ void execution_set_paused(execution *e, bool paused) {
                         sd_event_source_set_enabled(e->out_src[i], paused ? SD_EVENT_OFF : SD_EVENT_ON);
 }
 
-/* Reads the executor's reports. While a command's exit waits for its output
- * pipes to drain, the next STARTED must not be read (it would replace them):
- * reading pauses and emit_exit() resumes it. */
+/* Reads the executor's reports. A command's EXIT drains and closes its
+ * output pipes before the next STARTED can hand over new ones. */
 static void drain_control(execution *e) {
-        while (e->ctl_src && !e->exit_pending) {
+        while (e->ctl_src) {
                 executor_msg msg;
                 int fds[2] = { -1, -1 };
                 int r = executor_read_msg(e->h, &msg, fds);
@@ -329,13 +356,13 @@ static void drain_control(execution *e) {
                         break;
                 }
                 case EXECUTOR_MSG_EXIT:
+                        /* The executor killed and reaped every process of the
+                         * command before it said so: what the command wrote is
+                         * in the pipes now. Take that, and no more. */
                         e->exit_code = msg.exit_code;
                         snprintf(e->exit_message, sizeof e->exit_message, "%s", msg.message);
-                        e->exit_pending = true;
-                        if (e->out_fd[0] < 0 && e->out_fd[1] < 0)
-                                emit_exit(e);
-                        else
-                                sd_event_source_set_enabled(e->ctl_src, SD_EVENT_OFF);
+                        drain_and_close_outputs(e);
+                        emit_exit(e);
                         break;
                 case EXECUTOR_MSG_BLOCKED:
                         e->blocked = true;
@@ -387,6 +414,7 @@ static int on_watchdog(sd_event_source *s, uint64_t usec, void *userdata) {
 
 void execution_cancel(execution *e, const char *why) {
         e->c = NULL;
+        execution_set_paused(e, false);   /* a stalled client must not keep the pipes unread */
         if (e->cancelled)
                 return;
         e->cancelled = true;

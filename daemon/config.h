@@ -49,6 +49,7 @@ typedef struct cscd_config {
         char *secrets_dir;               /* /etc/csc/secrets: one root-only file per secret name */
         bool block_interpreters;         /* true: advisory blocking of shells/interpreters/wrappers */
         cscd_approver *approvers;        /* none: approvals need no signature */
+        bool approval_requires_initiating_user;   /* true: needs-approval contracts name their submitter */
         size_t n_approvers;
 } cscd_config;
 

@@ -543,10 +543,11 @@ int execution_start(manager *m, conn *c, const csc_json *req) {
                 finish(e, "blocked");
                 return 0;
         }
+        approval_plan approval = { 0 };   /* spent immediately before the spawn */
         if (e->decision.verdict == CSC_VERDICT_NEEDS_APPROVAL) {
                 const csc_json *approvals = csc_json_get(req, "approvals");
                 char why[1024];
-                r = approval_gate(m->approvals, m->config, ct, approvals, e->execution_id, e->peer.uid, why, sizeof why);
+                r = approval_gate_check(m->config, ct, approvals, peer->user_name, &approval, why, sizeof why);
                 if (r != 0) {
                         snprintf(e->error, sizeof e->error, "blocked: %s: %s", e->decision.reason,
                                  r < 0 ? "out of memory" : why);
@@ -624,6 +625,13 @@ int execution_start(manager *m, conn *c, const csc_json *req) {
                 .secrets = e->secrets,
                 .n_secrets = e->n_secrets,
         };
+        char approval_why[1024];
+        if (approval.n > 0 &&
+            approval_gate_consume(m->approvals, &approval, e->execution_id, e->peer.uid, approval_why, sizeof approval_why)) {
+                snprintf(e->error, sizeof e->error, "blocked: %s: %s", e->decision.reason, approval_why);
+                finish(e, "blocked");
+                return 0;
+        }
         r = executor_spawn(&xr, &e->h);
         if (r < 0) {
                 snprintf(e->error, sizeof e->error, "internal error: cannot start the sandbox: %s", strerror(-r));

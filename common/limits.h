@@ -12,6 +12,7 @@
 #define CSC_MAX_COMMANDS         20
 #define CSC_MAX_SEGMENTS         10
 #define CSC_MAX_ARGV             200
+#define CSC_MAX_SECRET_REFS      16                 /* secret_refs per command (STRICTER: the reference has none) */
 #define CSC_MAX_ARG_BYTES        (128 * 1024)       /* UTF-8 bytes per argv element */
 #define CSC_MAX_JUSTIFICATION    4000               /* code points */
 #define CSC_MAX_INTENT           1000               /* code points */

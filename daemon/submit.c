@@ -469,6 +469,22 @@ execution *execution_free(execution *e) {
         return NULL;
 }
 
+/* The redactor gets every secret of the execution (all commands'). */
+static int redactor_for_secrets(execution *e) {
+        const char **vals = calloc(e->n_secrets, sizeof *vals);
+        size_t *lens = calloc(e->n_secrets, sizeof *lens);
+        int r = vals && lens ? 0 : -ENOMEM;
+        for (size_t i = 0; r == 0 && i < e->n_secrets; i++) {
+                vals[i] = e->secrets[i].value;
+                lens[i] = e->secrets[i].len;
+        }
+        if (r == 0)
+                r = redactor_new(vals, lens, e->n_secrets, &e->redact);
+        free(vals);
+        free(lens);
+        return r;
+}
+
 static unsigned executions_of_uid(manager *m, uid_t uid) {
         unsigned n = 0;
         for (execution *e = m->executions; e; e = e->next)
@@ -582,20 +598,12 @@ int execution_start(manager *m, conn *c, const csc_json *req) {
                 finish(e, "blocked");
                 return 0;
         }
-        if (e->n_secrets > 0) {
-                const char *vals[64];
-                size_t lens[64], nv = e->n_secrets < 64 ? e->n_secrets : 64;
-                for (size_t i = 0; i < nv; i++) {
-                        vals[i] = e->secrets[i].value;
-                        lens[i] = e->secrets[i].len;
-                }
-                if (redactor_new(vals, lens, nv, &e->redact) < 0) {
-                        snprintf(e->error, sizeof e->error, "internal error: out of memory");
-                        e->final_exit = 1;
-                        e->child_exited = true;
-                        maybe_finish(e);
-                        return 0;
-                }
+        if (e->n_secrets > 0 && redactor_for_secrets(e) < 0) {
+                snprintf(e->error, sizeof e->error, "internal error: out of memory");
+                e->final_exit = 1;
+                e->child_exited = true;
+                maybe_finish(e);
+                return 0;
         }
         char procs[PATH_MAX];
         if (strcmp(cscd_cgroups_mode(m->cgroups, NULL), "none") != 0) {

@@ -247,6 +247,45 @@ def held_pipes_through_a_timeout(d):
         lst.close()
 
 
+def more_than_64_secrets_are_all_redacted():
+    """Not rule 3, but the same file's daemon helpers: every secret of an
+    execution is redacted (there was a fixed 64), and a command naming more
+    than the per-command limit is an invalid contract."""
+    sdir = os.path.join(WORK, "secrets")
+    os.mkdir(sdir, 0o700)
+    values = ["sv-%02d-q7z" % i for i in range(80)]
+    for i, v in enumerate(values):
+        fd = os.open(os.path.join(sdir, "s%02d" % i), os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        os.write(fd, v.encode())
+        os.close(fd)
+    d = Daemon(allow_secrets=True, config_extra="secrets_dir: %s" % sdir)
+    try:
+        show = 'for f in /run/secrets/*; do cat "$f"; echo; done'
+        cmds = [{"id": "c%d" % k, "argv": ["sh", "-c", show], "secrets": ["s%02d" % i for i in range(16 * k, 16 * k + 16)]}
+                for k in range(5)]
+        conn = Conn(d.sock, UID, GID, timeout=60)
+        conn.send({"type": "submit", "contract": contract(cmds, cid="secrets-80-total")})
+        frames = conn.recv_until_receipt()
+        conn.close()
+        r = frames[-1].get("receipt", frames[-1])
+        out = output_of(frames).decode()
+        assert r.get("status") == "success", r
+        leaked = [v for v in values if v in out]
+        assert not leaked, "not redacted: %s" % leaked
+        assert out.splitlines() == ["***"] * 80, out[:400]
+        # 17 secret_refs in one command: invalid_contract naming the path.
+        conn = Conn(d.sock, UID, GID)
+        conn.send({"type": "submit", "contract": contract(
+            [{"argv": ["true"], "secrets": ["s%02d" % i for i in range(17)]}], cid="secrets-17-refs")})
+        f = conn.recv()
+        conn.close()
+        assert f["type"] == "error" and f["code"] == "invalid_contract", f
+        assert "secret_refs" in f.get("path", "") and "at most 16" in f["message"], f
+    finally:
+        d.stop()
+    assert d.returncode == 0, d.final_log[-3000:]
+
+
 def main():
     t = Tally()
     d = Daemon(policy_extra="cut, %s" % PROBE)
@@ -261,6 +300,7 @@ def main():
         d.stop()
     t.check(d.returncode == 0, "daemon stopped cleanly on SIGTERM",
             "exit status %s:\n%s" % (d.returncode, d.final_log[-4000:]))
+    t.run("more_than_64_secrets_are_all_redacted", more_than_64_secrets_are_all_redacted)
     print("lifecycle: %d passed, %d failed" % (t.passed, t.failed))
     sys.exit(1 if t.failed else 0)
 

@@ -7,7 +7,9 @@ whatever the client or the command's descendants do:
   - a command that passes its stdout/stderr out of the sandbox (SCM_RIGHTS to
     a host process of the same user) and exits, or is cancelled: bytes written
     into the held pipes afterwards are neither streamed nor hashed.
-Prints `lifecycle: N passed, N failed`. usage: test_lifecycle.py PROBE"""
+Also two smaller fixes that need the real daemon: every secret of an
+execution is redacted, and a --config that cannot be kept is fatal.
+Prints `lifecycle: N passed, N failed`. usage: test_lifecycle.py PROBE FAILSTRDUP_SHIM"""
 import array, base64, hashlib, json, os, shutil, signal, socket, subprocess, sys, tempfile, threading, time
 
 sys.path.insert(0, os.path.dirname(__file__))
@@ -17,7 +19,7 @@ if os.geteuid() != 0:
     print("SKIP: the lifecycle tests need root (cscd runs each command as the submitting user)")
     sys.exit(77)
 if len(sys.argv) < 2:
-    print("usage: test_lifecycle.py PROBE", file=sys.stderr)
+    print("usage: test_lifecycle.py PROBE [FAILSTRDUP_SHIM]", file=sys.stderr)
     sys.exit(2)
 UID, GID = ensure_user()
 # Not under /tmp: the sandbox keeps /tmp private, so the probe and the
@@ -286,6 +288,33 @@ def more_than_64_secrets_are_all_redacted():
     assert d.returncode == 0, d.final_log[-3000:]
 
 
+def config_path_out_of_memory_is_fatal():
+    """cscd --config FILE where copying FILE's name fails (ENOMEM, by an
+    LD_PRELOAD shim): cscd must exit with an error, never start on the
+    built-in defaults (fail-open)."""
+    if len(sys.argv) < 3:
+        raise AssertionError("the failstrdup shim was not passed to the test")
+    d = Daemon()           # for its keys, policy and config; a second cscd gets its own socket and state
+    try:
+        sock, state = os.path.join(d.dir, "second.sock"), os.path.join(d.dir, "second-state")
+        args = [a for a in d.args]
+        args[args.index("--socket") + 1] = sock
+        args[args.index("--state-dir") + 1] = state
+        env = dict(os.environ, LD_PRELOAD=os.path.abspath(sys.argv[2]), CSC_FAIL_STRDUP=d.conf,
+                   ASAN_OPTIONS=os.environ.get("ASAN_OPTIONS", "") + ":verify_asan_link_order=0")
+        p = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, env=env)
+        try:
+            out, _ = p.communicate(timeout=10)
+        except subprocess.TimeoutExpired:
+            p.send_signal(signal.SIGTERM)
+            out, _ = p.communicate(timeout=15)
+            raise AssertionError("cscd started although it could not keep --config: %s" % out.decode()[-800:])
+        assert p.returncode == 1 and b"out of memory" in out, (p.returncode, out.decode()[-800:])
+        assert not os.path.exists(sock), "cscd listened before giving up"
+    finally:
+        d.stop()
+
+
 def main():
     t = Tally()
     d = Daemon(policy_extra="cut, %s" % PROBE)
@@ -301,6 +330,7 @@ def main():
     t.check(d.returncode == 0, "daemon stopped cleanly on SIGTERM",
             "exit status %s:\n%s" % (d.returncode, d.final_log[-4000:]))
     t.run("more_than_64_secrets_are_all_redacted", more_than_64_secrets_are_all_redacted)
+    t.run("config_path_out_of_memory_is_fatal", config_path_out_of_memory_is_fatal)
     print("lifecycle: %d passed, %d failed" % (t.passed, t.failed))
     sys.exit(1 if t.failed else 0)
 

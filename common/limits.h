@@ -28,3 +28,5 @@
 #define CSC_PIPE_DRAIN_MAX       (1024 * 1024)      /* read from a dead command's pipe, per stream
                                                        (pipe-max-size's default: an unprivileged
                                                        command cannot grow a pipe past it) */
+#define CSC_EXECUTOR_GRACE_SEC   30                 /* the executor's time outside its commands' own
+                                                       timeouts: before, between and after them */

@@ -71,7 +71,7 @@ struct execution {
         const char *failed_command_id;
         int final_exit;
         bool have_exit;
-        bool done_msg, child_exited, cancelled, finished, blocked;
+        bool done_msg, child_exited, cancelled, finished, blocked, watchdog_fired;
         char error[4096];
 };
 
@@ -168,6 +168,7 @@ static void finish(execution *e, const char *status) {
 }
 
 static void drain_control(execution *e);
+static void arm_watchdog(execution *e, uint64_t sec);
 static void redact_and_emit(execution *e, int i, const char *buf, size_t n, bool eof);
 
 static void close_out(execution *e, int i) {
@@ -340,6 +341,7 @@ static void drain_control(execution *e) {
                                 break;
                         }
                         e->cmd = msg.index;
+                        arm_watchdog(e, (uint64_t) e->contract->commands[msg.index].timeout_sec);
                         for (int i = 0; i < 2; i++) {
                                 e->out_fd[i] = fds[i];
                                 fcntl(fds[i], F_SETFL, fcntl(fds[i], F_GETFL) | O_NONBLOCK);
@@ -363,6 +365,7 @@ static void drain_control(execution *e) {
                         snprintf(e->exit_message, sizeof e->exit_message, "%s", msg.message);
                         drain_and_close_outputs(e);
                         emit_exit(e);
+                        arm_watchdog(e, 0);
                         break;
                 case EXECUTOR_MSG_BLOCKED:
                         e->blocked = true;
@@ -407,9 +410,25 @@ static int on_child(sd_event_source *s, const siginfo_t *si, void *userdata) {
 
 static int on_watchdog(sd_event_source *s, uint64_t usec, void *userdata) {
         execution *e = userdata;
-        snprintf(e->error, sizeof e->error, "internal error: the execution overran all its timeouts");
+        e->watchdog_fired = true;
+        snprintf(e->error, sizeof e->error,
+                 "internal error: the sandbox overran its command's timeout or the %d s it has before, between "
+                 "and after commands", CSC_EXECUTOR_GRACE_SEC);
         executor_kill(e->h);
         return 0;
+}
+
+/* The daemon's backstop for the executor: it may spend a command's own
+ * timeout running it, and CSC_EXECUTOR_GRACE_SEC around it (building the
+ * sandbox, between commands, hashing expected outputs); past that it is
+ * killed, which ends every process of the execution. Re-armed at each
+ * STARTED and EXIT, so no phase after a command ends can stretch to the
+ * other commands' timeouts. */
+static void arm_watchdog(execution *e, uint64_t sec) {
+        if (!e->watchdog || e->watchdog_fired)
+                return;
+        if (sd_event_source_set_time_relative(e->watchdog, (sec + CSC_EXECUTOR_GRACE_SEC) * 1000000u) >= 0)
+                (void) sd_event_source_set_enabled(e->watchdog, SD_EVENT_ONESHOT);
 }
 
 void execution_cancel(execution *e, const char *why) {
@@ -648,13 +667,10 @@ int execution_start(manager *m, conn *c, const csc_json *req) {
                 maybe_finish(e);
                 return 0;
         }
-        uint64_t total = 0;
-        for (size_t i = 0; i < ct->n_commands; i++)
-                total += (uint64_t) ct->commands[i].timeout_sec;
         if ((r = sd_event_add_io(m->event, &e->ctl_src, executor_control_fd(e->h), EPOLLIN, on_control, e)) < 0 ||
             (r = sd_event_add_child_pidfd(m->event, &e->child_src, executor_pidfd(e->h), WEXITED, on_child, e)) < 0 ||
-            (r = sd_event_add_time_relative(m->event, &e->watchdog, CLOCK_MONOTONIC, (total + 30) * 1000000u, 0,
-                                            on_watchdog, e)) < 0) {
+            (r = sd_event_add_time_relative(m->event, &e->watchdog, CLOCK_MONOTONIC,
+                                            CSC_EXECUTOR_GRACE_SEC * 1000000u, 0, on_watchdog, e)) < 0) {
                 snprintf(e->error, sizeof e->error, "internal error: cannot watch the sandbox: %s", strerror(-r));
                 executor_kill(e->h);
                 e->child_exited = true;

@@ -249,6 +249,37 @@ def held_pipes_through_a_timeout(d):
         lst.close()
 
 
+@case
+def hashing_expected_outputs_is_bounded_after_the_last_command(d):
+    """After its last command the executor hashes the expected outputs as the
+    peer. A host file of the peer's that never ends (4 TiB, sparse) must not
+    hold the execution until the sum of every command's timeout: the receipt
+    comes within the executor's grace after the command ends."""
+    art = os.path.join(WORK, "artifacts")
+    os.mkdir(art, 0o755)
+    big = os.path.join(art, "huge.bin")
+    with open(big, "wb") as f:
+        f.truncate(4 << 40)
+    os.chown(big, UID, GID)
+    c = contract([{"argv": ["true"], "read": [art], "timeout": 120}], cid="artifact-bounded-01")
+    c["expected_outputs"] = [big]
+    conn = Conn(d.sock, UID, GID, timeout=BOUND)
+    try:
+        conn.send({"type": "submit", "contract": c})
+        frames, ex = recv_until(conn, ("exit", "receipt", "error"), BOUND)
+        assert ex is not None and ex["type"] == "exit" and ex["exit_code"] == 0, frames[-2:]
+        grace = 30   # CSC_EXECUTOR_GRACE_SEC
+        more, last = recv_until(conn, ("receipt", "error"), grace + BOUND)
+        assert last is not None and last["type"] == "receipt", \
+            "no receipt %d s after the last command ended (hashing held the execution)" % (grace + BOUND)
+        r = last["receipt"]
+        assert r["status"] == "failed" and "overran" in r.get("error", ""), r
+        assert not r.get("artifacts"), r
+    finally:
+        conn.close()
+        os.unlink(big)
+
+
 def more_than_64_secrets_are_all_redacted():
     """Not rule 3, but the same file's daemon helpers: every secret of an
     execution is redacted (there was a fixed 64), and a command naming more

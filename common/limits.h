@@ -25,8 +25,7 @@
 #define CSC_TIMEOUT_MAX_SEC      86400
 #define CSC_CONTRACT_ID_MIN      8
 #define CSC_CONTRACT_ID_MAX      128
-#define CSC_PIPE_DRAIN_MAX       (1024 * 1024)      /* read from a dead command's pipe, per stream
-                                                       (pipe-max-size's default: an unprivileged
-                                                       command cannot grow a pipe past it) */
+#define CSC_PIPE_DRAIN_MAX       (1024 * 1024)      /* read from a dead command's pipe, per stream,
+                                                       when its capacity cannot be asked (F_GETPIPE_SZ) */
 #define CSC_EXECUTOR_GRACE_SEC   30                 /* the executor's time outside its commands' own
                                                        timeouts: before, between and after them */

@@ -189,10 +189,8 @@ static void drain_and_close_outputs(execution *e) {
         for (int i = 0; i < 2; i++) {
                 if (e->out_fd[i] < 0)
                         continue;
-                int sz = fcntl(e->out_fd[i], F_GETPIPE_SZ);
+                int sz = fcntl(e->out_fd[i], F_GETPIPE_SZ);   /* what it can hold; the kernel bounds it */
                 size_t budget = sz > 0 ? (size_t) sz : CSC_PIPE_DRAIN_MAX;
-                if (budget > CSC_PIPE_DRAIN_MAX)
-                        budget = CSC_PIPE_DRAIN_MAX;
                 char buf[65536];
                 while (budget > 0) {
                         ssize_t n = read(e->out_fd[i], buf, budget < sizeof buf ? budget : sizeof buf);

@@ -5,6 +5,7 @@
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "path.h"
@@ -38,38 +39,50 @@ static void deny(csc_decision *d, const char *code, const char *policy_key, cons
         va_end(ap);
 }
 
+/* The argv joined by single spaces (spec §3), allocated; NULL on ENOMEM. */
+static char *join_argv(const csc_strv *argv) {
+        size_t total = 1;
+        for (size_t i = 0; i < argv->n; i++)
+                total += strlen(argv->v[i]) + 1;
+        char *j = malloc(total), *o = j;
+        if (!j)
+                return NULL;
+        for (size_t i = 0; i < argv->n; i++) {
+                size_t l = strlen(argv->v[i]);
+                if (i > 0)
+                        *o++ = ' ';
+                memcpy(o, argv->v[i], l);
+                o += l;
+        }
+        *o = 0;
+        return j;
+}
+
+/* Spec §3's starter rule: curl whose space-joined argv contains an
+ * allowed_egress_hosts entry that contains "stripe" is a financial_action,
+ * other curl a fetch_external. Always the joined form, whatever its length;
+ * when it cannot be built (out of memory) the stricter class is returned. */
 static const char *classify(const csc_command *cmd, const csc_policy *p) {
         const csc_strv *argv = &cmd->argvs[0];
         if (strcmp(argv->v[0], "curl") != 0)
                 return cmd->effect;
+        const char *effect = "fetch_external";
+        char *joined = NULL;
         for (size_t h = 0; h < p->allowed_egress_hosts.n; h++) {
                 const char *host = p->allowed_egress_hosts.v[h];
                 if (!strstr(host, "stripe"))
                         continue;
-                /* Substring of the space-joined argv, without building it: a match may span
-                 * elements only through the single joining space. Build it once on the stack
-                 * when small, else check per element and across each join. */
-                size_t total = 0;
-                for (size_t i = 0; i < argv->n; i++)
-                        total += strlen(argv->v[i]) + 1;
-                char small[4096];
-                if (total <= sizeof small) {
-                        size_t o = 0;
-                        for (size_t i = 0; i < argv->n; i++) {
-                                size_t l = strlen(argv->v[i]);
-                                memcpy(small + o, argv->v[i], l);
-                                o += l;
-                                small[o++] = i + 1 < argv->n ? ' ' : 0;
-                        }
-                        if (strstr(small, host))
-                                return "financial_action";
-                } else {
-                        for (size_t i = 0; i < argv->n; i++)
-                                if (strstr(argv->v[i], host))
-                                        return "financial_action";
+                if (!joined && !(joined = join_argv(argv))) {
+                        effect = "financial_action";   /* fail closed */
+                        break;
+                }
+                if (strstr(joined, host)) {
+                        effect = "financial_action";
+                        break;
                 }
         }
-        return "fetch_external";
+        free(joined);
+        return effect;
 }
 
 static bool check_argvs(const csc_command *cmd, size_t ci, const csc_policy *p, csc_decision *d) {

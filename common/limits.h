@@ -12,6 +12,7 @@
 #define CSC_MAX_COMMANDS         20
 #define CSC_MAX_SEGMENTS         10
 #define CSC_MAX_ARGV             200
+#define CSC_MAX_SECRET_REFS      16                 /* secret_refs per command (STRICTER: the reference has none) */
 #define CSC_MAX_ARG_BYTES        (128 * 1024)       /* UTF-8 bytes per argv element */
 #define CSC_MAX_JUSTIFICATION    4000               /* code points */
 #define CSC_MAX_INTENT           1000               /* code points */
@@ -43,3 +44,7 @@
 #define CSC_TIMEOUT_MAX_SEC      86400
 #define CSC_CONTRACT_ID_MIN      8
 #define CSC_CONTRACT_ID_MAX      128
+#define CSC_PIPE_DRAIN_MAX       (1024 * 1024)      /* read from a dead command's pipe, per stream,
+                                                       when its capacity cannot be asked (F_GETPIPE_SZ) */
+#define CSC_EXECUTOR_GRACE_SEC   30                 /* the executor's time outside its commands' own
+                                                       timeouts: before, between and after them */

@@ -17,6 +17,7 @@ static int contract_id_check(vctx *c, const csc_json *v, const void *arg) {
         return memchr(v->string.ptr, 0, v->string.len) ? v_fail(c, "must not contain a NUL character") : 0;
 }
 
+static const v_array secret_refs_array = { 0, CSC_MAX_SECRET_REFS, false, v_token, NULL };
 static const v_array argv_array = { 1, CSC_MAX_ARGV, false, v_arg, NULL };
 static const v_field argv_fields[] = { V_REQ("argv", v_array_check, &argv_array), V_END };
 static const v_object argv_object = { argv_fields, NULL };
@@ -42,7 +43,7 @@ static const v_field command_fields[] = {
         V_REQ("write_paths", v_array_check, &v_abs_path_array),
         V_REQ("network", v_enum, v_network_modes),
         V_REQ("env_allow", v_array_check, &v_token_array),
-        V_REQ("secret_refs", v_array_check, &v_token_array),
+        V_REQ("secret_refs", v_array_check, &secret_refs_array),
         V_REQ("timeout_sec", v_int_check, &timeout_range),
         V_REQ("proposed_effect_type", v_enum, v_effect_types),
         V_END,

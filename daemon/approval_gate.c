@@ -1,4 +1,5 @@
-/* approval_gate.c — approvals for a submit: validate, count, consume. */
+/* approval_gate.c — approvals for a submit: validate and count (a pure
+ * check), then consume as the last step before the command starts. */
 #include "approval_gate.h"
 
 #include <errno.h>
@@ -12,8 +13,24 @@
 
 #define MAX_APPROVALS 16
 
-int approval_gate(approval_store *store, const cscd_config *cfg, const csc_contract *c, const csc_json *approvals,
-                  const char *execution_id, uid_t peer_uid, char *why, size_t why_size) {
+/* An approval is bound to the contract's hash, and so to its
+ * actor.initiating_user: requiring that to be the submitting user's login
+ * name keeps one user from running what another was approved for. */
+static bool initiated_by(const csc_contract *c, const char *peer_user) {
+        const csc_json *u = csc_json_get(csc_json_get(c->root, "actor"), "initiating_user");
+        return peer_user && u && u->type == CSC_JSON_STRING && u->string.len == strlen(peer_user) &&
+               memcmp(u->string.ptr, peer_user, u->string.len) == 0;
+}
+
+int approval_gate_check(const cscd_config *cfg, const csc_contract *c, const csc_json *approvals,
+                        const char *peer_user, approval_plan *ret_plan, char *why, size_t why_size) {
+        if (cfg->approval_requires_initiating_user && !initiated_by(c, peer_user)) {
+                snprintf(why, why_size,
+                         "a contract that needs approval must name its submitter: actor.initiating_user must be "
+                         "'%s', the login name of the submitting user (approval_requires_initiating_user)",
+                         peer_user ? peer_user : "(the submitting uid has no login name)");
+                return 1;
+        }
         size_t need = c->approval_mode == CSC_APPROVAL_DUAL_CONTROL_REQUIRED ? 2 : 1;
         size_t n = approvals && approvals->type == CSC_JSON_ARRAY ? approvals->array.count : 0;
         if (n == 0) {
@@ -72,31 +89,45 @@ int approval_gate(approval_store *store, const cscd_config *cfg, const csc_contr
                         snprintf(why, why_size, "no valid approval: %s", first_failure[0] ? first_failure : "none presented");
                 return 1;
         }
-        /* Consume, in order, before anything runs (the INSERT is committed,
-         * synchronous=FULL). A failure after one consumption still blocks:
-         * the approval is spent, which fails closed. */
-        (void)approval_store_purge(store, now);   /* expired rows are no longer needed to refuse replays */
-        size_t used = 0;
-        for (size_t i = 0; i < n_valid && used < need; i++) {
+        /* Decide which approvals the consume step records: one per distinct
+         * approver, in order, until enough. */
+        approval_plan plan = { .contract_sha256 = c->sha256 };
+        for (size_t i = 0; i < n_valid && plan.n < need; i++) {
                 bool dup = false;
                 for (size_t k = 0; k < i; k++)
                         dup |= strcmp(valid[k].identity, valid[i].identity) == 0;
                 if (dup)
                         continue;
-                int r = approval_store_consume(store, valid[i].approval_id, valid[i].scope, c->sha256,
-                                               valid[i].expires_at_usec, execution_id, (uint32_t)peer_uid, now);
+                plan.use[plan.n].approval_id = valid[i].approval_id;
+                plan.use[plan.n].scope = valid[i].scope;
+                plan.use[plan.n].expires_at_usec = valid[i].expires_at_usec;
+                plan.n++;
+        }
+        *ret_plan = plan;
+        snprintf(why, why_size, "approved");
+        return 0;
+}
+
+int approval_gate_consume(approval_store *store, const approval_plan *plan, const char *execution_id,
+                          uid_t peer_uid, char *why, size_t why_size) {
+        /* In order; each INSERT is committed (synchronous=FULL). A failure
+         * after one consumption still blocks: that approval is spent, which
+         * fails closed. */
+        int64_t now = csc_time_now_usec();
+        (void)approval_store_purge(store, now);   /* expired rows are no longer needed to refuse replays */
+        for (size_t i = 0; i < plan->n; i++) {
+                const char *id = plan->use[i].approval_id;
+                int r = approval_store_consume(store, id, plan->use[i].scope, plan->contract_sha256,
+                                               plan->use[i].expires_at_usec, execution_id, (uint32_t)peer_uid, now);
                 if (r == -EEXIST) {
-                        snprintf(why, why_size, "approval %s was already used (single_execution approvals run once)",
-                                 valid[i].approval_id);
+                        snprintf(why, why_size, "approval %s was already used (single_execution approvals run once)", id);
                         return 1;
                 }
                 if (r < 0) {
                         snprintf(why, why_size, "the approval store cannot record approval %s (%s); "
-                                 "contracts that need approval are blocked until it is repaired",
-                                 valid[i].approval_id, strerror(-r));
+                                 "contracts that need approval are blocked until it is repaired", id, strerror(-r));
                         return 1;
                 }
-                used++;
         }
         snprintf(why, why_size, "approved");
         return 0;

@@ -79,6 +79,7 @@ int cscd_config_defaults(cscd_config **ret) {
         c->pids_max = 512;
         c->memory_max_bytes = 2ull << 30;
         c->block_interpreters = true;
+        c->approval_requires_initiating_user = true;
         c->secrets_dir = strdup("/etc/csc/secrets");
         if (!c->socket_path || !c->policy_path || !c->state_dir || !c->key_id || !c->secrets_dir) {
                 cscd_config_free(c);
@@ -131,6 +132,7 @@ static const key_spec keys[] = {
         { "memory_max_bytes", K_U64, F(memory_max_bytes), 16ull << 20, 1ull << 42 },
         { "secrets_dir", K_PATH, F(secrets_dir), 0, 0 },
         { "allow_env_names", K_LIST, F(allow_env_names), 0, 0 },
+        { "approval_requires_initiating_user", K_BOOL, F(approval_requires_initiating_user), 0, 0 },
 };
 
 static int set_string(char **field, const csc_json *v, bool path, const char *key, csc_error *err) {

@@ -52,6 +52,7 @@ typedef struct cscd_config {
         bool block_interpreters;         /* true: advisory blocking of shells/interpreters/wrappers */
         cscd_strlist allow_env_names;    /* client variables a command may receive (default none) */
         cscd_approver *approvers;        /* none: approvals need no signature */
+        bool approval_requires_initiating_user;   /* true: needs-approval contracts name their submitter */
         size_t n_approvers;
 } cscd_config;
 

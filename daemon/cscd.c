@@ -73,6 +73,11 @@ static int run(int argc, char **argv) {
         if (!config && access("/etc/csc/cscd.conf", F_OK) == 0)
                 config = "/etc/csc/cscd.conf";
         m->config_path = config ? strdup(config) : NULL;
+        if (config && !m->config_path) {   /* never fall back to the built-in defaults */
+                log_error("cannot load config %s: out of memory", config);
+                manager_free(m);
+                return 1;
+        }
         m->opt_socket = sock;
         m->opt_policy = policy;
         m->opt_state_dir = state;

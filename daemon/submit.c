@@ -69,7 +69,6 @@ struct execution {
         bool paused;
         /* progress of the current command */
         size_t cmd;                     /* index of the running command */
-        bool exit_pending;
         int exit_code;
         char exit_message[256];
         size_t n_completed;
@@ -77,7 +76,7 @@ struct execution {
         const char *failed_command_id;
         int final_exit;
         bool have_exit;
-        bool done_msg, child_exited, cancelled, finished, blocked;
+        bool done_msg, child_exited, cancelled, finished, blocked, watchdog_fired;
         char error[4096];
 };
 
@@ -174,6 +173,43 @@ static void finish(execution *e, const char *status) {
 }
 
 static void drain_control(execution *e);
+static void arm_watchdog(execution *e, uint64_t sec);
+static void redact_and_emit(execution *e, int i, const char *buf, size_t n, bool eof);
+
+static void close_out(execution *e, int i) {
+        e->out_src[i] = sd_event_source_disable_unref(e->out_src[i]);
+        if (e->out_fd[i] >= 0)
+                close(e->out_fd[i]);
+        e->out_fd[i] = -1;
+}
+
+/* Called once the command's processes are all dead (its EXIT report, or the
+ * executor's own end): reads what they left in the pipes, until EAGAIN or
+ * end of file and at most one pipe's capacity per stream, then closes them.
+ * A copy of a write end passed out of the sandbox (SCM_RIGHTS to a host
+ * process) can therefore neither hold the execution open nor add more than
+ * what already sat in the pipe to the command's output and hashes. Reads
+ * even while the client is paused: the caps bound what is queued. */
+static void drain_and_close_outputs(execution *e) {
+        for (int i = 0; i < 2; i++) {
+                if (e->out_fd[i] < 0)
+                        continue;
+                int sz = fcntl(e->out_fd[i], F_GETPIPE_SZ);   /* what it can hold; the kernel bounds it */
+                size_t budget = sz > 0 ? (size_t) sz : CSC_PIPE_DRAIN_MAX;
+                char buf[65536];
+                while (budget > 0) {
+                        ssize_t n = read(e->out_fd[i], buf, budget < sizeof buf ? budget : sizeof buf);
+                        if (n < 0 && errno == EINTR)
+                                continue;
+                        if (n <= 0)
+                                break;
+                        redact_and_emit(e, i, buf, (size_t) n, false);
+                        budget -= (size_t) n;
+                }
+                redact_and_emit(e, i, "", 0, true);
+                close_out(e, i);
+        }
+}
 
 static void maybe_finish(execution *e) {
         /* Wait for the executor to exit, every report it sent to be read and
@@ -181,8 +217,9 @@ static void maybe_finish(execution *e) {
         if (!e->child_exited)
                 return;
         drain_control(e);
-        if (e->out_fd[0] >= 0 || e->out_fd[1] >= 0 || e->exit_pending)
-                return;
+        /* The executor is gone, and with it (PID 1 of its namespace) every
+         * process of the command: a pipe still open is held by someone else. */
+        drain_and_close_outputs(e);
         if (e->blocked) {
                 finish(e, "blocked");
                 return;
@@ -195,13 +232,6 @@ static void maybe_finish(execution *e) {
         if (!ok && !e->failed_command_id && e->n_completed < e->contract->n_commands)
                 e->failed_command_id = e->contract->commands[e->n_completed].id;
         finish(e, ok ? "success" : "failed");
-}
-
-static void close_out(execution *e, int i) {
-        e->out_src[i] = sd_event_source_disable_unref(e->out_src[i]);
-        if (e->out_fd[i] >= 0)
-                close(e->out_fd[i]);
-        e->out_fd[i] = -1;
 }
 
 static void emit_exit(execution *e) {
@@ -221,9 +251,6 @@ static void emit_exit(execution *e) {
                 if (e->exit_message[0] && !e->error[0])
                         snprintf(e->error, sizeof e->error, "%s", e->exit_message);
         }
-        e->exit_pending = false;
-        if (e->ctl_src)
-                sd_event_source_set_enabled(e->ctl_src, SD_EVENT_ON);
 }
 
 /* Caps, hashes and streams bytes that are ready to leave (already redacted). */
@@ -276,8 +303,6 @@ static int on_output(sd_event_source *s, int fd, uint32_t revents, void *userdat
         if (n <= 0) {
                 redact_and_emit(e, i, "", 0, true);
                 close_out(e, i);
-                if (e->exit_pending && e->out_fd[0] < 0 && e->out_fd[1] < 0)
-                        emit_exit(e);
                 maybe_finish(e);
                 return 0;
         }
@@ -286,6 +311,8 @@ static int on_output(sd_event_source *s, int fd, uint32_t revents, void *userdat
 }
 
 void execution_set_paused(execution *e, bool paused) {
+        if (!e->c)
+                paused = false;   /* nobody left to wait for: drain */
         if (e->paused == paused)
                 return;
         e->paused = paused;
@@ -294,11 +321,10 @@ void execution_set_paused(execution *e, bool paused) {
                         sd_event_source_set_enabled(e->out_src[i], paused ? SD_EVENT_OFF : SD_EVENT_ON);
 }
 
-/* Reads the executor's reports. While a command's exit waits for its output
- * pipes to drain, the next STARTED must not be read (it would replace them):
- * reading pauses and emit_exit() resumes it. */
+/* Reads the executor's reports. A command's EXIT drains and closes its
+ * output pipes before the next STARTED can hand over new ones. */
 static void drain_control(execution *e) {
-        while (e->ctl_src && !e->exit_pending) {
+        while (e->ctl_src) {
                 executor_msg msg;
                 int fds[2] = { -1, -1 };
                 int r = executor_read_msg(e->h, &msg, fds);
@@ -318,6 +344,7 @@ static void drain_control(execution *e) {
                                 break;
                         }
                         e->cmd = msg.index;
+                        arm_watchdog(e, (uint64_t) e->contract->commands[msg.index].timeout_sec);
                         for (int i = 0; i < 2; i++) {
                                 e->out_fd[i] = fds[i];
                                 fcntl(fds[i], F_SETFL, fcntl(fds[i], F_GETFL) | O_NONBLOCK);
@@ -334,13 +361,14 @@ static void drain_control(execution *e) {
                         break;
                 }
                 case EXECUTOR_MSG_EXIT:
+                        /* The executor killed and reaped every process of the
+                         * command before it said so: what the command wrote is
+                         * in the pipes now. Take that, and no more. */
                         e->exit_code = msg.exit_code;
                         snprintf(e->exit_message, sizeof e->exit_message, "%s", msg.message);
-                        e->exit_pending = true;
-                        if (e->out_fd[0] < 0 && e->out_fd[1] < 0)
-                                emit_exit(e);
-                        else
-                                sd_event_source_set_enabled(e->ctl_src, SD_EVENT_OFF);
+                        drain_and_close_outputs(e);
+                        emit_exit(e);
+                        arm_watchdog(e, 0);
                         break;
                 case EXECUTOR_MSG_BLOCKED:
                         e->blocked = true;
@@ -385,13 +413,30 @@ static int on_child(sd_event_source *s, const siginfo_t *si, void *userdata) {
 
 static int on_watchdog(sd_event_source *s, uint64_t usec, void *userdata) {
         execution *e = userdata;
-        snprintf(e->error, sizeof e->error, "internal error: the execution overran all its timeouts");
+        e->watchdog_fired = true;
+        snprintf(e->error, sizeof e->error,
+                 "internal error: the sandbox overran its command's timeout or the %d s it has before, between "
+                 "and after commands", CSC_EXECUTOR_GRACE_SEC);
         executor_kill(e->h);
         return 0;
 }
 
+/* The daemon's backstop for the executor: it may spend a command's own
+ * timeout running it, and CSC_EXECUTOR_GRACE_SEC around it (building the
+ * sandbox, between commands, hashing expected outputs); past that it is
+ * killed, which ends every process of the execution. Re-armed at each
+ * STARTED and EXIT, so no phase after a command ends can stretch to the
+ * other commands' timeouts. */
+static void arm_watchdog(execution *e, uint64_t sec) {
+        if (!e->watchdog || e->watchdog_fired)
+                return;
+        if (sd_event_source_set_time_relative(e->watchdog, (sec + CSC_EXECUTOR_GRACE_SEC) * 1000000u) >= 0)
+                (void) sd_event_source_set_enabled(e->watchdog, SD_EVENT_ONESHOT);
+}
+
 void execution_cancel(execution *e, const char *why) {
         e->c = NULL;
+        execution_set_paused(e, false);   /* a stalled client must not keep the pipes unread */
         if (e->cancelled)
                 return;
         e->cancelled = true;
@@ -445,6 +490,22 @@ execution *execution_free(execution *e) {
         sd_notify(0, status);
         manager_maybe_finish_stop(m);
         return NULL;
+}
+
+/* The redactor gets every secret of the execution (all commands'). */
+static int redactor_for_secrets(execution *e) {
+        const char **vals = calloc(e->n_secrets, sizeof *vals);
+        size_t *lens = calloc(e->n_secrets, sizeof *lens);
+        int r = vals && lens ? 0 : -ENOMEM;
+        for (size_t i = 0; r == 0 && i < e->n_secrets; i++) {
+                vals[i] = e->secrets[i].value;
+                lens[i] = e->secrets[i].len;
+        }
+        if (r == 0)
+                r = redactor_new(vals, lens, e->n_secrets, &e->redact);
+        free(vals);
+        free(lens);
+        return r;
 }
 
 static unsigned executions_of_uid(manager *m, uid_t uid) {
@@ -521,10 +582,11 @@ int execution_start(manager *m, conn *c, const csc_json *req) {
                 finish(e, "blocked");
                 return 0;
         }
+        approval_plan approval = { 0 };   /* spent immediately before the spawn */
         if (e->decision.verdict == CSC_VERDICT_NEEDS_APPROVAL) {
                 const csc_json *approvals = csc_json_get(req, "approvals");
                 char why[1024];
-                r = approval_gate(m->approvals, m->config, ct, approvals, e->execution_id, e->peer.uid, why, sizeof why);
+                r = approval_gate_check(m->config, ct, approvals, peer->user_name, &approval, why, sizeof why);
                 if (r != 0) {
                         snprintf(e->error, sizeof e->error, "blocked: %s: %s", e->decision.reason,
                                  r < 0 ? "out of memory" : why);
@@ -564,20 +626,12 @@ int execution_start(manager *m, conn *c, const csc_json *req) {
                 finish(e, "blocked");
                 return 0;
         }
-        if (e->n_secrets > 0) {
-                const char *vals[64];
-                size_t lens[64], nv = e->n_secrets < 64 ? e->n_secrets : 64;
-                for (size_t i = 0; i < nv; i++) {
-                        vals[i] = e->secrets[i].value;
-                        lens[i] = e->secrets[i].len;
-                }
-                if (redactor_new(vals, lens, nv, &e->redact) < 0) {
-                        snprintf(e->error, sizeof e->error, "internal error: out of memory");
-                        e->final_exit = 1;
-                        e->child_exited = true;
-                        maybe_finish(e);
-                        return 0;
-                }
+        if (e->n_secrets > 0 && redactor_for_secrets(e) < 0) {
+                snprintf(e->error, sizeof e->error, "internal error: out of memory");
+                e->final_exit = 1;
+                e->child_exited = true;
+                maybe_finish(e);
+                return 0;
         }
         if (exec_paths_resolve(ct, &e->exe_paths, &e->n_exe_paths) < 0) {
                 snprintf(e->error, sizeof e->error, "internal error: out of memory");
@@ -615,6 +669,13 @@ int execution_start(manager *m, conn *c, const csc_json *req) {
                 .n_secrets = e->n_secrets,
                 .exe_paths = e->exe_paths,
         };
+        char approval_why[1024];
+        if (approval.n > 0 &&
+            approval_gate_consume(m->approvals, &approval, e->execution_id, e->peer.uid, approval_why, sizeof approval_why)) {
+                snprintf(e->error, sizeof e->error, "blocked: %s: %s", e->decision.reason, approval_why);
+                finish(e, "blocked");
+                return 0;
+        }
         r = executor_spawn(&xr, &e->h);
         if (r < 0) {
                 snprintf(e->error, sizeof e->error, "internal error: cannot start the sandbox: %s", strerror(-r));
@@ -623,13 +684,10 @@ int execution_start(manager *m, conn *c, const csc_json *req) {
                 maybe_finish(e);
                 return 0;
         }
-        uint64_t total = 0;
-        for (size_t i = 0; i < ct->n_commands; i++)
-                total += (uint64_t) ct->commands[i].timeout_sec;
         if ((r = sd_event_add_io(m->event, &e->ctl_src, executor_control_fd(e->h), EPOLLIN, on_control, e)) < 0 ||
             (r = sd_event_add_child_pidfd(m->event, &e->child_src, executor_pidfd(e->h), WEXITED, on_child, e)) < 0 ||
-            (r = sd_event_add_time_relative(m->event, &e->watchdog, CLOCK_MONOTONIC, (total + 30) * 1000000u, 0,
-                                            on_watchdog, e)) < 0) {
+            (r = sd_event_add_time_relative(m->event, &e->watchdog, CLOCK_MONOTONIC,
+                                            CSC_EXECUTOR_GRACE_SEC * 1000000u, 0, on_watchdog, e)) < 0) {
                 snprintf(e->error, sizeof e->error, "internal error: cannot watch the sandbox: %s", strerror(-r));
                 executor_kill(e->h);
                 e->child_exited = true;

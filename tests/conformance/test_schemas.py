@@ -121,6 +121,8 @@ cases = [  # (id, kind, value or raw text, expected C verdict)
     ("contract-dotdot-read", "contract", mut("contract", setp(cmd + ("read_paths",), ["/work/../etc"])), True),
     ("contract-empty-env-name", "contract", mut("contract", setp(cmd + ("env_allow",), [""])), False),
     ("contract-expected-outputs", "contract", mut("contract", setp(("expected_outputs",), ["/work/out"])), True),
+    ("contract-secret-refs-16", "contract", mut("contract", setp(cmd + ("secret_refs",), ["s%d" % i for i in range(16)])), True),
+    ("contract-secret-refs-17", "contract", mut("contract", setp(cmd + ("secret_refs",), ["s%d" % i for i in range(17)])), False),
     ("contract-unknown-command-key", "contract", mut("contract", setp(cmd + ("shell",), "ls")), False),
     ("contract-actor-extra", "contract", mut("contract", setp(("actor", "x"), "y")), False),
     ("contract-not-object", "contract", [contract], False),

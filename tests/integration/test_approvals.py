@@ -5,12 +5,14 @@ approver keys and identities, dual control, and a store that fails closed."""
 import json, os, shutil, signal, subprocess, sys, tempfile, threading, time, traceback
 
 sys.path.insert(0, os.path.dirname(__file__))
-from cscproto import CSCCTL, Conn, Daemon, Tally, contract, ensure_user, mkwork, output_of  # noqa: E402
+from cscproto import CSCCTL, TEST_USER, Conn, Daemon, Tally, contract, ensure_user, mkwork, output_of  # noqa: E402
 
 if os.geteuid() != 0:
     print("SKIP: the daemon tests need root")
     sys.exit(77)
 UID, GID = ensure_user()
+OTHER = "csc-test-other"     # a second real user, for approvals that are not bearer tokens
+UID2, GID2 = ensure_user(OTHER)
 WORK = mkwork("csc-approvals.")
 import atexit, shutil as _shutil  # noqa: E401
 atexit.register(_shutil.rmtree, WORK, True)
@@ -48,8 +50,8 @@ def approve(cpath, approver, *extra, key=None):
     return json.loads(p.stdout)
 
 
-def submit(d, c, approvals=()):
-    conn = Conn(d.sock, UID, GID)
+def submit(d, c, approvals=(), uid=UID, gid=GID):
+    conn = Conn(d.sock, uid, gid)
     conn.send({"type": "submit", "contract": c, "approvals": list(approvals)})
     frames = conn.recv_until_receipt()
     conn.close()
@@ -61,8 +63,10 @@ def receipt(frames):
     return frames[-1]["receipt"]
 
 
-def human(cid, argv=("echo", "approved run"), mode="human_required"):
-    return contract([{"argv": list(argv)}], cid=cid, mode=mode)
+def human(cid, argv=("echo", "approved run"), mode="human_required", user=TEST_USER, **kw):
+    c = contract([{"argv": list(argv), **kw}], cid=cid, mode=mode)
+    c["actor"]["initiating_user"] = user   # approval_requires_initiating_user (the default)
+    return c
 
 
 @case
@@ -175,6 +179,62 @@ def dual_control_needs_two_distinct_approvers(d):
     assert r["status"] == "blocked" and "two distinct approvers" in r["error"], r
     r = receipt(submit(d, c, [approve(cp, "alice"), approve(cp, "bob")]))
     assert r["status"] == "success", r
+
+
+@case
+def approvals_are_bound_to_the_initiating_user(d):
+    # The contract names csc-test; another real user presents the approval.
+    c = human("appr-bearer-0001")
+    a = approve(write_contract(c, "bearer"), "alice")
+    r = receipt(submit(d, c, [a], uid=UID2, gid=GID2))
+    assert r["status"] == "blocked" and "initiating_user" in r["error"] and "'%s'" % OTHER in r["error"], r
+    # ... which spent nothing: the user it names runs it, once.
+    f = submit(d, c, [a])
+    assert receipt(f)["status"] == "success" and output_of(f) == b"approved run\n", f[-1]
+    # A contract that names someone else is refused even with a valid approval for it.
+    c = human("appr-bearer-0002", user="root")
+    r = receipt(submit(d, c, [approve(write_contract(c, "bearer2"), "alice")]))
+    assert r["status"] == "blocked" and "initiating_user" in r["error"], r
+    # The other user, naming itself, is approved as usual.
+    c = human("appr-bearer-0003", user=OTHER)
+    r = receipt(submit(d, c, [approve(write_contract(c, "bearer3"), "alice")], uid=UID2, gid=GID2))
+    assert r["status"] == "success", r
+
+
+def initiating_user_check_can_be_turned_off():
+    d = Daemon(config_extra="approval_requires_initiating_user: false")
+    try:
+        c = human("appr-bearer-off-01", user="someone-else")
+        r = receipt(submit(d, c, [approve(write_contract(c, "bearer-off"), "alice")], uid=UID2, gid=GID2))
+        assert r["status"] == "success", r
+    finally:
+        d.stop()
+    assert d.returncode == 0, d.final_log[-3000:]
+
+
+def transient_block_does_not_spend_the_approval():
+    # A needs-approval contract names a secret the admin has not created yet:
+    # blocked. Once it exists, the same single_execution approval runs it.
+    sdir = os.path.join(WORK, "secrets")
+    os.mkdir(sdir, 0o700)
+    d = Daemon(allow_secrets=True, config_extra="secrets_dir: %s" % sdir)
+    try:
+        c = human("appr-transient-01", argv=("sh", "-c", "echo ran; cat /run/secrets/later-token"),
+                  secrets=["later-token"])
+        a = approve(write_contract(c, "transient"), "alice")
+        r = receipt(submit(d, c, [a]))
+        assert r["status"] == "blocked" and "unknown secret 'later-token'" in r["error"], r
+        fd = os.open(os.path.join(sdir, "later-token"), os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        os.write(fd, b"tok-9f2e41")
+        os.close(fd)
+        f = submit(d, c, [a])
+        assert receipt(f)["status"] == "success", receipt(f)
+        assert output_of(f) == b"ran\n***", output_of(f)
+        r = receipt(submit(d, c, [a]))
+        assert r["status"] == "blocked" and "already used" in r["error"], r
+    finally:
+        d.stop()
+    assert d.returncode == 0, d.final_log[-3000:]
 
 
 def signed_daemon():
@@ -291,6 +351,8 @@ def main():
         d.stop()
     t.check(d.returncode == 0, "signed daemon stopped cleanly", d.final_log[-3000:])
     t.run("store_unavailable_fails_closed", store_unavailable_fails_closed)
+    t.run("initiating_user_check_can_be_turned_off", initiating_user_check_can_be_turned_off)
+    t.run("transient_block_does_not_spend_the_approval", transient_block_does_not_spend_the_approval)
     t.run("store_read_only_or_corrupt_fails_closed", store_read_only_or_corrupt_fails_closed)
     shutil.rmtree(WORK, ignore_errors=True)
     print("approvals: %d passed, %d failed" % (t.passed, t.failed))

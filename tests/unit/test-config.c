@@ -41,6 +41,16 @@ int main(void) {
         c = NULL;
         CHECK(cscd_config_load_text("", 0, &c, &err) == 0 && c && c->max_executions == 64, "empty file = defaults");
         cscd_config_free(c);
+        /* approvals bound to the submitting user: on by default, settable, typed */
+        c = NULL;
+        CHECK(cscd_config_defaults(&c) == 0 && c->approval_requires_initiating_user, "approval_requires_initiating_user default");
+        cscd_config_free(c);
+        c = NULL;
+        const char off[] = "approval_requires_initiating_user: false\n";
+        CHECK(cscd_config_load_text(off, sizeof off - 1, &c, &err) == 0 && c && !c->approval_requires_initiating_user,
+              "approval_requires_initiating_user: false");
+        cscd_config_free(c);
+        fails("approval_requires_initiating_user: 1\n", "approval_requires_initiating_user");
         fails("max_exections: 5\n", "unknown setting \"max_exections\"");
         fails("max_executions: 0\n", "max_executions");
         fails("max_executions: 5.0\n", "max_executions");

@@ -108,6 +108,37 @@ int approval_gate_check(const cscd_config *cfg, const csc_contract *c, const csc
         return 0;
 }
 
+int approval_plan_dup(const approval_plan *src, approval_plan *dst) {
+        *dst = (approval_plan){ .n = 0, .contract_sha256 = NULL };
+        char *sha = strdup(src->contract_sha256 ? src->contract_sha256 : "");
+        if (!sha)
+                return -ENOMEM;
+        dst->contract_sha256 = sha;
+        for (size_t i = 0; i < src->n; i++) {
+                char *id = strdup(src->use[i].approval_id), *scope = strdup(src->use[i].scope);
+                if (!id || !scope) {
+                        free(id);
+                        free(scope);
+                        approval_plan_clear(dst);
+                        return -ENOMEM;
+                }
+                dst->use[i].approval_id = id;
+                dst->use[i].scope = scope;
+                dst->use[i].expires_at_usec = src->use[i].expires_at_usec;
+                dst->n = i + 1;
+        }
+        return 0;
+}
+
+void approval_plan_clear(approval_plan *p) {
+        for (size_t i = 0; i < p->n; i++) {
+                free((char *)p->use[i].approval_id);
+                free((char *)p->use[i].scope);
+        }
+        free((char *)p->contract_sha256);
+        *p = (approval_plan){ 0 };
+}
+
 int approval_gate_consume(approval_store *store, const approval_plan *plan, const char *execution_id,
                           uid_t peer_uid, char *why, size_t why_size) {
         /* In order; each INSERT is committed (synchronous=FULL). A failure

@@ -35,6 +35,11 @@ typedef struct approval_plan {
 int approval_gate_check(const cscd_config *cfg, const csc_contract *c, const csc_json *approvals,
                         const char *peer_user, approval_plan *ret_plan, char *why, size_t why_size);
 
+/* A copy of plan whose strings *dst owns (the submit's approvals array does
+ * not outlive the request). 0 or -ENOMEM. Free with approval_plan_clear(). */
+int approval_plan_dup(const approval_plan *src, approval_plan *dst);
+void approval_plan_clear(approval_plan *p);
+
 /* Records the plan in the persistent store (single_execution approvals are
  * spent here): call it last, immediately before the command starts, so a
  * refusal that could still come cannot burn an approval. 0: recorded.

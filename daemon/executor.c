@@ -117,6 +117,11 @@ int executor_read_msg(executor_handle *h, executor_msg *msg, int fds[2]) {
         return 0;
 }
 
+int executor_go(executor_handle *h) {
+        char go = EXECUTOR_GO;
+        return send(h->ctl, &go, 1, MSG_NOSIGNAL | MSG_DONTWAIT) == 1 ? 0 : -errno;
+}
+
 int executor_control_fd(const executor_handle *h) {
         return h->ctl;
 }

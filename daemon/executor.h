@@ -11,6 +11,12 @@
  *   ERROR   {message}   the sandbox could not be built (internal error)
  *   ARTIFACT {index, sha256} an expected output the commands produced,
  *                       hashed as the peer after the last command succeeded
+ *   READY   {}          (with await_go) the sandbox is built and every declared
+ *                       path bound; the executor then waits for one byte on
+ *                       the control socket: EXECUTOR_GO runs the commands,
+ *                       anything else (or EOF) ends it. The daemon spends a
+ *                       single-execution approval here, the last step before
+ *                       the first command starts.
  *   DONE    {}          all commands ran, or the first failure stopped them
  * The daemon owns the read ends of every command's output; the executor never
  * sees the signing key (MADV_WIPEONFORK) and never signs. */
@@ -37,6 +43,7 @@ typedef struct executor_request {
         const cscd_secret *secrets;  /* placed under /run/secrets for the command that declared each */
         size_t n_secrets;
         char *const *exe_paths;      /* the program of every argv, in contract order; NULL: not found (127) */
+        bool await_go;               /* report READY once the sandbox is built, then wait for GO */
 } executor_request;
 
 typedef enum executor_msg_type {
@@ -46,6 +53,7 @@ typedef enum executor_msg_type {
         EXECUTOR_MSG_ERROR,
         EXECUTOR_MSG_DONE,
         EXECUTOR_MSG_ARTIFACT,   /* {index into expected_outputs, message = SHA-256 hex} */
+        EXECUTOR_MSG_READY,      /* the sandbox is built; with await_go the executor waits for GO */
 } executor_msg_type;
 
 typedef struct executor_msg {
@@ -55,7 +63,12 @@ typedef struct executor_msg {
         char message[256];
 } executor_msg;
 
+#define EXECUTOR_GO 'G'
+
 typedef struct executor_handle executor_handle;
+
+/* Tells an executor waiting after READY to run its commands. 0 or -errno. */
+int executor_go(executor_handle *h);
 
 int executor_spawn(const executor_request *req, executor_handle **ret);
 /* Kills the whole sandbox (SIGKILL to its PID 1 ends the namespace). */

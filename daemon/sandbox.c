@@ -434,6 +434,18 @@ _Noreturn void sandbox_main(const executor_request *req, int ctl, bool own_netns
         neutral_cmdline();
         landlock_abi = sandbox_landlock_abi();
         sandbox_build_root(req);
+        if (req->await_go) {
+                /* Every refusal the sandbox could still make is behind us:
+                 * the daemon spends the approval now, then lets us run. */
+                sandbox_report(EXECUTOR_MSG_READY, 0, 0, NULL, "%s", "");
+                char go = 0;
+                ssize_t n;
+                do
+                        n = read(3, &go, 1);
+                while (n < 0 && errno == EINTR);
+                if (n != 1 || go != EXECUTOR_GO)
+                        _exit(1);
+        }
         bool ok = true;
         for (size_t i = 0; i < req->contract->n_commands && ok; i++)
                 ok = run_command(req, i, own_netns) == 0;

@@ -77,6 +77,8 @@ struct execution {
         int final_exit;
         bool have_exit;
         bool done_msg, child_exited, cancelled, finished, blocked, watchdog_fired;
+        approval_plan approval;         /* spent when the executor is READY; n == 0: none needed */
+        bool approval_refused;          /* the store refused it (a replay, or it cannot record) */
         char error[4096];
 };
 
@@ -220,7 +222,7 @@ static void maybe_finish(execution *e) {
         /* The executor is gone, and with it (PID 1 of its namespace) every
          * process of the command: a pipe still open is held by someone else. */
         drain_and_close_outputs(e);
-        if (e->blocked) {
+        if (e->blocked || e->approval_refused) {
                 finish(e, "blocked");
                 return;
         }
@@ -323,6 +325,30 @@ void execution_set_paused(execution *e, bool paused) {
 
 /* Reads the executor's reports. A command's EXIT drains and closes its
  * output pipes before the next STARTED can hand over new ones. */
+/* The sandbox is built and every declared path is bound: the approval is
+ * spent now, the last step before the first command starts (spec §7), so no
+ * refusal that could still come burns it. */
+static void spend_approval_and_go(execution *e) {
+        char why[1024];
+        if (e->approval.n == 0 || e->approval_refused || e->cancelled) {
+                if (e->approval.n == 0 && !e->cancelled)
+                        snprintf(e->error, sizeof e->error, "internal error: the executor broke the protocol");
+                executor_kill(e->h);
+                return;
+        }
+        if (approval_gate_consume(e->m->approvals, &e->approval, e->execution_id, e->peer.uid, why, sizeof why)) {
+                e->approval_refused = true;
+                snprintf(e->error, sizeof e->error, "blocked: %s: %s", e->decision.reason, why);
+                executor_kill(e->h);
+                return;
+        }
+        int r = executor_go(e->h);
+        if (r < 0) {
+                snprintf(e->error, sizeof e->error, "internal error: cannot start the commands: %s", strerror(-r));
+                executor_kill(e->h);
+        }
+}
+
 static void drain_control(execution *e) {
         while (e->ctl_src) {
                 executor_msg msg;
@@ -388,6 +414,9 @@ static void drain_control(execution *e) {
                         break;
                 case EXECUTOR_MSG_DONE:
                         e->done_msg = true;
+                        break;
+                case EXECUTOR_MSG_READY:
+                        spend_approval_and_go(e);
                         break;
                 default:
                         snprintf(e->error, sizeof e->error, "internal error: the executor broke the protocol");
@@ -478,6 +507,7 @@ execution *execution_free(execution *e) {
                 cscd_cgroups_remove(e->cgroup_dir);
         cscd_secrets_free(e->secrets, e->n_secrets);
         exec_paths_free(e->exe_paths, e->n_exe_paths);
+        approval_plan_clear(&e->approval);
         redactor_free(e->redact);
         if (e->c)
                 conn_execution_done(e->c);
@@ -582,7 +612,7 @@ int execution_start(manager *m, conn *c, const csc_json *req) {
                 finish(e, "blocked");
                 return 0;
         }
-        approval_plan approval = { 0 };   /* spent immediately before the spawn */
+        approval_plan approval = { 0 };   /* spent when the executor reports READY (spend_approval_and_go) */
         if (e->decision.verdict == CSC_VERDICT_NEEDS_APPROVAL) {
                 const csc_json *approvals = csc_json_get(req, "approvals");
                 char why[1024];
@@ -668,12 +698,13 @@ int execution_start(manager *m, conn *c, const csc_json *req) {
                 .secrets = e->secrets,
                 .n_secrets = e->n_secrets,
                 .exe_paths = e->exe_paths,
+                .await_go = approval.n > 0,
         };
-        char approval_why[1024];
-        if (approval.n > 0 &&
-            approval_gate_consume(m->approvals, &approval, e->execution_id, e->peer.uid, approval_why, sizeof approval_why)) {
-                snprintf(e->error, sizeof e->error, "blocked: %s: %s", e->decision.reason, approval_why);
-                finish(e, "blocked");
+        if (approval.n > 0 && approval_plan_dup(&approval, &e->approval) < 0) {
+                snprintf(e->error, sizeof e->error, "internal error: out of memory");
+                e->final_exit = 1;
+                e->child_exited = true;
+                maybe_finish(e);
                 return 0;
         }
         r = executor_spawn(&xr, &e->h);

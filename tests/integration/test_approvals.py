@@ -237,6 +237,28 @@ def transient_block_does_not_spend_the_approval():
     assert d.returncode == 0, d.final_log[-3000:]
 
 
+@case
+def sandbox_refusal_does_not_spend_the_approval(d):
+    # The sandbox refuses a declared path at run time (a symlink on the way):
+    # the approval must still be unspent, because it is spent only once the
+    # sandbox is built, the moment before the first command starts.
+    base = os.path.join(WORK, "later")
+    real = os.path.join(WORK, "later-real")
+    os.makedirs(real, exist_ok=True)
+    os.symlink(real, base)
+    c = human("appr-sandbox-01", argv=("ls", base), read=[base])
+    a = approve(write_contract(c, "sandbox"), "alice")
+    f = submit(d, c, [a])
+    r = receipt(f)
+    assert r["status"] == "blocked" and "symlink" in r["error"] and not any(x["type"] == "started" for x in f), r
+    os.unlink(base)
+    os.rename(real, base)
+    f = submit(d, c, [a])
+    assert receipt(f)["status"] == "success", receipt(f)
+    r = receipt(submit(d, c, [a]))
+    assert r["status"] == "blocked" and "already used" in r["error"] and "exit_code" not in r, r
+
+
 def signed_daemon():
     _, apub = keygen("alice")
     _, bpub = keygen("bob")

@@ -145,7 +145,8 @@ static void collect_binds(const csc_contract *c, bind_set *s) {
                         add_bind(s, norm, false);
         }
         expand_root(s);
-        qsort(s->v, s->n, sizeof *s->v, bind_cmp);
+        if (s->n > 1)   /* qsort(NULL, 0) is undefined */
+                qsort(s->v, s->n, sizeof *s->v, bind_cmp);
 }
 
 /* Step 1: the peer resolves every path; nothing of ours is mounted yet. */

@@ -24,3 +24,8 @@
 #define CSC_TIMEOUT_MAX_SEC      86400
 #define CSC_CONTRACT_ID_MIN      8
 #define CSC_CONTRACT_ID_MAX      128
+/* cscd's audit trail (daemon/audit.c). */
+#define CSC_AUDIT_ARGV_MAX       4096               /* CSC_ARGV journal field, bytes, then "...[truncated]" */
+#define CSC_AUDIT_REFUSED_BURST  10                 /* refused-request log lines per uid per window */
+#define CSC_AUDIT_REFUSED_WINDOW_SEC 60
+#define CSC_AUDIT_REFUSED_UIDS   64                 /* uids tracked by the refusal rate limiter */

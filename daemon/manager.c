@@ -13,6 +13,7 @@
 #include <time.h>
 #include <unistd.h>
 #include <grp.h>
+#include <stdio.h>
 
 #include <systemd/sd-daemon.h>
 
@@ -202,6 +203,51 @@ static int load_policy(const char *path, policy_ref **ret, char *err_out, size_t
         return 0;
 }
 
+/* A layer weaker than designed: logged once at start (MESSAGE_ID
+ * CSCD_MESSAGE_DEGRADED) and listed by `cscctl status`. */
+static void weakened(manager *m, const char *layer, const char *why) {
+        cscd_journal_degraded(m->audit, layer, why);
+        if (m->n_weakened < MANAGER_WEAKENED_MAX) {
+                snprintf(m->weakened[m->n_weakened], sizeof m->weakened[0], "%s: %s", layer, why);
+                m->n_weakened++;
+        }
+}
+
+/* Bytes of this process's memory locked (VmLck), or -1 when unknown. */
+static long long locked_kib(void) {
+        FILE *f = fopen("/proc/self/status", "re");
+        char line[256];
+        long long kib = -1;
+        while (f && fgets(line, sizeof line, f))
+                if (sscanf(line, "VmLck: %lld kB", &kib) == 1)
+                        break;
+        if (f)
+                fclose(f);
+        return kib;
+}
+
+static void check_layers(manager *m, const char *optional_caps_missing) {
+        char why[256];
+        if (sandbox_landlock_abi() == 0)
+                weakened(m, "landlock", "the kernel has no Landlock (or it is disabled): only mounts limit the "
+                                        "filesystem view");
+        const char *cg_why;
+        const char *cg_mode = cscd_cgroups_mode(m->cgroups, &cg_why);
+        if (strcmp(cg_mode, "none") == 0)
+                weakened(m, "process_cap", cg_why);
+        else if (!cscd_cgroups_memory(m->cgroups)) {
+                snprintf(why, sizeof why, "the memory controller is not delegated (%s): memory_max_bytes is not "
+                         "enforced; rlimit_as_bytes still is", cg_mode);
+                weakened(m, "memory_cap", why);
+        }
+        if (optional_caps_missing[0]) {
+                snprintf(why, sizeof why, "started without %s: the signing key is not mlock'ed unless "
+                         "RLIMIT_MEMLOCK allows it (locked now: %lld kB)", optional_caps_missing, locked_kib());
+                weakened(m, "key_mlock", why);
+        } else if (geteuid() == 0 && locked_kib() == 0)
+                weakened(m, "key_mlock", "the signing key could not be mlock'ed (it may be swapped out)");
+}
+
 int manager_load(manager *m) {
         char err[2048];
         int r = manager_load_config(m, &m->config, err, sizeof err);
@@ -234,18 +280,24 @@ int manager_load(manager *m) {
                 log_error_errno(r, "cannot compile the sandbox's seccomp filter; no command will run");
                 sandbox_seccomp_free(&m->filter_deny_net);
                 sandbox_seccomp_free(&m->filter_net);
+                weakened(m, "seccomp", "the sandbox's seccomp filter could not be compiled: no command runs");
         }
-        r = cscd_drop_privileges();
+        char missing[256], optional[128];
+        r = cscd_drop_privileges(missing, sizeof missing, optional, sizeof optional);
+        if (r == -EPERM && missing[0]) {
+                m->config_error = true;   /* the unit or container took them away: a restart cannot help */
+                return log_error("cscd needs these capabilities and was started without them: %s "
+                                 "(see CapabilityBoundingSet= in cscd.service)", missing), r;
+        }
         if (r < 0)
                 return log_error_errno(r, "cannot drop capabilities");
         r = cscd_cgroups_init(&m->cgroups);
         if (r < 0)
                 return log_error_errno(r, "cannot set up cgroups");
+        check_layers(m, optional);
         const char *cg_why;
         const char *cg_mode = cscd_cgroups_mode(m->cgroups, &cg_why);
-        if (strcmp(cg_mode, "none") == 0)
-                log_warning("no process cap for sandboxes: %s", cg_why);
-        else
+        if (strcmp(cg_mode, "none") != 0)
                 log_info("process cap for sandboxes: %s pids, max %llu per execution", cg_mode,
                          (unsigned long long) m->config->pids_max);
         r = approval_store_open(m->config->state_dir, &m->approvals);
@@ -455,6 +507,7 @@ int manager_status_json(manager *m, csc_json_doc *doc, csc_json **ret) {
         r = r ?: csc_json_object_set(doc, o, "policy_sha256", csc_json_new_string(doc, m->policy->policy->sha256));
         r = r ?: csc_json_object_set(doc, o, "policy_path", csc_json_new_string(doc, m->config->policy_path));
         r = r ?: csc_json_object_set(doc, o, "signing_key_id", csc_json_new_string(doc, csc_signing_key_id(m->key)));
+        r = r ?: csc_json_object_set(doc, o, "signing_keys_published", csc_json_new_int(doc, (int64_t) m->keyring->n_published));
         r = r ?: csc_json_object_set(doc, o, "sandbox_profile_id", csc_json_new_string(doc, "cscd-v1"));
         r = r ?: csc_json_object_set(doc, o, "executions_running", csc_json_new_int(doc, m->n_executions));
         r = r ?: csc_json_object_set(doc, o, "executions_total", csc_json_new_int(doc, (int64_t) m->counters.executions_total));
@@ -498,6 +551,11 @@ int manager_status_json(manager *m, csc_json_doc *doc, csc_json **ret) {
         if (ll == 0)
                 r = r ?: csc_json_object_set(doc, sb, "landlock_missing",
                                              csc_json_new_string(doc, "the kernel has no Landlock (or it is disabled)"));
+        csc_json *wk = csc_json_new_array(doc);
+        r = r ?: wk ? 0 : -ENOMEM;
+        for (unsigned i = 0; i < m->n_weakened && r == 0; i++)
+                r = csc_json_array_append(doc, wk, csc_json_new_string(doc, m->weakened[i]));
+        r = r ?: csc_json_object_set(doc, sb, "weakened", wk);
         r = r ?: csc_json_object_set(doc, o, "sandbox", sb);
         if (r < 0)
                 return r;

@@ -42,6 +42,10 @@ struct manager {
         struct cscd_keyring *keyring; /* active key + retired public keys (signing_keys) */
         csc_signing_key *key;        /* = keyring->active: the key that signs */
         bool config_error;           /* manager_load failed on config, policy or key: exit 78 */
+        /* Layers weaker than designed, found at start ("landlock: why"). */
+#define MANAGER_WEAKENED_MAX 8
+        char weakened[MANAGER_WEAKENED_MAX][320];
+        unsigned n_weakened;
         struct cscd_audit *audit;
         struct approval_store *approvals;
         struct cscd_cgroups *cgroups;       /* process cap per execution, or mode "none" */

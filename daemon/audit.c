@@ -268,8 +268,9 @@ void cscd_journal_receipt(const cscd_audit *a, const csc_contract *ct, const cha
         const char *av = argv.data ? argv.data : "", *cw = cwd.data ? cwd.data : "";
         int prio = strcmp(status, "success") == 0 ? LOG_INFO : LOG_NOTICE;
         if (a && a->journal)
-                sd_journal_send("MESSAGE=execution %s of contract %s: %s (exit %d)%s%s", execution_id, ct->contract_id,
-                                status, exit_code, error && *error ? ": " : "", error ? error : "",
+                sd_journal_send("MESSAGE=uid %u in %s ran %s: %s (exit %d)%s%s [execution %s, contract %s]",
+                                (unsigned)peer->uid, cw, av, status, exit_code, error && *error ? ": " : "",
+                                error ? error : "", execution_id, ct->contract_id,
                                 "MESSAGE_ID=" CSCD_MESSAGE_RECEIPT, "PRIORITY=%i", prio, "CSC_CONTRACT_ID=%s",
                                 ct->contract_id, "CSC_EXECUTION_ID=%s", execution_id, "CSC_STATUS=%s", status,
                                 "CSC_EXIT_CODE=%d", exit_code, "CSC_PEER_UID=%u", (unsigned)peer->uid,

@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "build-config.h"
 #include "buf.h"
@@ -76,6 +77,27 @@ int exit_for_read_error(int r) {
         default:
                 return EXIT_SOFTWARE;
         }
+}
+
+int make_dirs(const char *dir, mode_t mode) {
+        char path[4096];
+        if (snprintf(path, sizeof path, "%s", dir) >= (int)sizeof path)
+                return -ENAMETOOLONG;
+        for (char *p = path + 1;; p++) {
+                if (*p != '/' && *p)
+                        continue;
+                char saved = *p;
+                *p = 0;
+                if (mkdir(path, mode) < 0 && errno != EEXIST)
+                        return -errno;
+                *p = saved;
+                if (!saved)
+                        break;
+        }
+        struct stat st;
+        if (stat(dir, &st) < 0)
+                return -errno;
+        return S_ISDIR(st.st_mode) ? 0 : -ENOTDIR;
 }
 
 bool take_flag(int *argc, char **argv, const char *flag) {

@@ -442,28 +442,6 @@ int cmd_verify_approval(const cscctl_globals *g, int argc, char **argv) {
         return verify_signed(verify_approval_usage, "approval", CSC_APPROVAL_MAX_BYTES, argc, argv);
 }
 
-/* mkdir -p with mode 0700 for what it creates (a keys dir is private). */
-static int make_dirs(const char *dir) {
-        char path[4096];
-        if (snprintf(path, sizeof path, "%s", dir) >= (int)sizeof path)
-                return -ENAMETOOLONG;
-        for (char *p = path + 1;; p++) {
-                if (*p != '/' && *p)
-                        continue;
-                char saved = *p;
-                *p = 0;
-                if (mkdir(path, 0700) < 0 && errno != EEXIST)
-                        return -errno;
-                *p = saved;
-                if (!saved)
-                        break;
-        }
-        struct stat st;
-        if (stat(dir, &st) < 0)
-                return -errno;
-        return S_ISDIR(st.st_mode) ? 0 : -ENOTDIR;
-}
-
 static const char keygen_usage[] =
         "usage: cscctl keygen --key-id ID --out-dir DIR\n"
         "Writes DIR/ID.key (32-byte Ed25519 seed, mode 0600) and DIR/ID.pub\n"
@@ -488,7 +466,7 @@ int cmd_keygen(const cscctl_globals *g, int argc, char **argv) {
         if (!id || !dir)
                 return usage_error(keygen_usage, "keygen takes --key-id and --out-dir");
         csc_error err = { 0 };
-        int r = make_dirs(dir);
+        int r = make_dirs(dir, 0700);
         if (r < 0)
                 return fail(73, "keygen: cannot create %s: %s", dir, strerror(-r));
         r = csc_keygen_write(dir, id, &err);

@@ -146,6 +146,36 @@ static int load_json_file(const char *path, size_t max, csc_json_doc **ret) {
         return r < 0 ? fail_err(EXIT_DATAERR, path, &err) : 0;
 }
 
+/* The contract from standard input (`submit -`): read from fd 0 itself, not
+ * reopened by name (a pipe from another user cannot be reopened). */
+static int load_json_stdin(size_t max, csc_json_doc **ret) {
+        csc_buf b = CSC_BUF_INIT;
+        char chunk[65536];
+        for (;;) {
+                ssize_t n = read(STDIN_FILENO, chunk, sizeof chunk);
+                if (n < 0 && errno == EINTR)
+                        continue;
+                if (n < 0) {
+                        csc_buf_free(&b);
+                        return fail(EXIT_NOINPUT, "failed to read the contract from stdin: %s", strerror(errno));
+                }
+                if (n == 0)
+                        break;
+                if (b.len + (size_t) n > max) {
+                        csc_buf_free(&b);
+                        return fail(EXIT_DATAERR, "the contract on stdin is larger than %zu bytes", max);
+                }
+                if (csc_buf_append(&b, chunk, (size_t) n) < 0) {
+                        csc_buf_free(&b);
+                        return fail(EXIT_SOFTWARE, "out of memory");
+                }
+        }
+        csc_error err = { 0 };
+        int r = csc_json_parse(b.data ? b.data : "", b.len, ret, &err);
+        csc_buf_free(&b);
+        return r < 0 ? fail_err(EXIT_DATAERR, "stdin", &err) : 0;
+}
+
 static int simple_request(const cscctl_globals *g, const char *type, bool json, csc_json_doc **ret_doc) {
         session s;
         int code = session_open(g, &s);
@@ -271,7 +301,8 @@ int cmd_submit(const cscctl_globals *g, int argc, char **argv) {
         if (!contract)
                 return usage_error(submit_usage, "submit takes a contract file (or - for stdin)");
         csc_json_doc *doc = NULL;
-        int code = load_json_file(strcmp(contract, "-") == 0 ? "/dev/stdin" : contract, CSC_CONTRACT_MAX_BYTES, &doc);
+        int code = strcmp(contract, "-") == 0 ? load_json_stdin(CSC_CONTRACT_MAX_BYTES, &doc)
+                                              : load_json_file(contract, CSC_CONTRACT_MAX_BYTES, &doc);
         if (code)
                 return code;
         csc_json *req = request(doc, "submit");
@@ -488,8 +519,10 @@ int cmd_reload(const cscctl_globals *g, int argc, char **argv) {
 
 static const char pubkeys_usage[] =
         "usage: cscctl pubkeys [--out-dir DIR] [--json]\n"
-        "Fetches the daemon's public signing keys. With --out-dir, writes each as\n"
-        "DIR/KEY_ID.pub (32 raw bytes, the format verify-receipt takes).\n";
+        "Fetches every public key the daemon publishes (the active one and retired\n"
+        "ones): KEY_ID ed25519 BASE64 sha256:FINGERPRINT active|retired. With\n"
+        "--out-dir, writes each as DIR/KEY_ID.pub (32 raw bytes; DIR is created),\n"
+        "a keyring for verify-receipt --keyring DIR.\n";
 
 int cmd_pubkeys(const cscctl_globals *g, int argc, char **argv);
 
@@ -505,6 +538,11 @@ int cmd_pubkeys(const cscctl_globals *g, int argc, char **argv) {
                         json = true;
                 else
                         return usage_error(pubkeys_usage, "unexpected argument '%s'", argv[i]);
+        }
+        if (dir) {
+                int r = make_dirs(dir, 0755);
+                if (r < 0)
+                        return fail(73, "cannot create %s: %s", dir, strerror(-r));
         }
         csc_json_doc *d = NULL;
         int code = simple_request(g, "pubkeys", json, &d);

@@ -504,3 +504,13 @@ void cscd_config_dump(const cscd_config *c, FILE *out) {
                 }
         }
 }
+
+void cscd_error_name_file(csc_error *e, const char *file) {
+        char *mem = strstr(e->message, "<memory-@");
+        char *end = mem ? strchr(mem, '>') : NULL;
+        if (!end)
+                return;
+        char rest[CSC_ERROR_MSG_MAX];
+        snprintf(rest, sizeof rest, "%s", end + 1);
+        snprintf(mem, sizeof e->message - (size_t)(mem - e->message), "%s%s", file, rest);
+}

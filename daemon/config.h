@@ -90,3 +90,6 @@ int cscd_config_check_each(const char *text, size_t len, void (*fn)(const csc_er
                            void *userdata, cscd_config **ret_partial, csc_error *err);
 /* Prints every setting as YAML (`cscd -T`); key files are named, never read. */
 void cscd_config_dump(const cscd_config *c, FILE *out);
+/* libfyaml names text it parsed from memory "<memory-@0x…>": put the file's
+ * name there instead. */
+void cscd_error_name_file(csc_error *e, const char *file);

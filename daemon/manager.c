@@ -149,6 +149,8 @@ int manager_load_config(manager *m, cscd_config **ret, char *err_out, size_t err
         cscd_config *c = NULL;
         int r = m->config_path ? cscd_config_load_file(m->config_path, &c, &err) : cscd_config_defaults(&c);
         if (r < 0) {
+                if (m->config_path)
+                        cscd_error_name_file(&err, m->config_path);
                 snprintf(err_out, err_size, "config %s: %s (run cscd -t for every error with its line)",
                          m->config_path ? m->config_path : "<built-in>", csc_error_str(&err, buf, sizeof buf));
                 return r;
@@ -188,6 +190,7 @@ static int load_policy(const char *path, policy_ref **ret, char *err_out, size_t
         csc_policy *p = NULL;
         int r = csc_policy_load_file(path, &p, &err);
         if (r < 0) {
+                cscd_error_name_file(&err, path);
                 char buf[CSC_ERROR_PATH_MAX + CSC_ERROR_MSG_MAX + 4];
                 snprintf(err_out, err_size, "%s: %s", path, csc_error_str(&err, buf, sizeof buf));
                 return r;

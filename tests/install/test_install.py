@@ -65,14 +65,15 @@ def ns_argv(script):
 holder = None
 
 
-def ns_enter(script):
-    return ["nsenter", "-t", str(holder.pid), "-m", "bash", "-c", "set -e\n" + script]
+def ns_enter(script, cwd=None):
+    """(Entering a mount namespace resets the working directory: cd again.)"""
+    return ["nsenter", "-t", str(holder.pid), "-m", "bash", "-c", "set -e\ncd %s\n%s" % (cwd or work, script)]
 
 
 def in_ns(script, timeout=120, cwd=None):
     """Runs a bash script where /usr, /etc and /var are the installed tree."""
     env = dict(os.environ, CSC_SOCKET=SOCK, PATH="/usr/sbin:/usr/bin:/sbin:/bin")
-    return subprocess.run(ns_enter(script), capture_output=True, text=True, timeout=timeout, cwd=cwd or work, env=env)
+    return subprocess.run(ns_enter(script, cwd), capture_output=True, text=True, timeout=timeout, env=env)
 
 
 def under(path):
@@ -118,7 +119,7 @@ try:
         line = desudo(line)
         line = re.sub(r"(meson setup |ninja -C |meson install -C )build\b", r"\1" + BUILD_DIR, line)
         p = in_ns(line, timeout=1200, cwd=src)
-        check(p.returncode == 0, "README: %s (%s)" % (line, p.stderr.strip()[-600:] if p.returncode else "rc 0"))
+        check(p.returncode == 0, "README: %s (%s)" % (line, (p.stdout + p.stderr).strip()[-600:] if p.returncode else "rc 0"))
         t_tests += p.stderr
     p.stderr = t_tests
     check("configuration test passed" in p.stderr, "cscd -t passes on the freshly installed tree")

@@ -1,6 +1,7 @@
 /* privileges.c — trimming the daemon's capabilities with libcap. */
 #include "privileges.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -35,10 +36,13 @@ uint64_t cscd_kept_capabilities(void) {
         return m;
 }
 
+/* "CAP_SYS_ADMIN", as unit files and capabilities(7) spell it. */
 static void append_name(char *out, size_t size, cap_value_t c) {
         char *name = cap_to_name(c);
         size_t n = strlen(out);
         snprintf(out + n, size - n, "%s%s", n ? " " : "", name ? name : "?");
+        for (char *p = out + n; *p; p++)
+                *p = (char)toupper((unsigned char)*p);
         cap_free(name);
 }
 

@@ -23,7 +23,7 @@ if os.geteuid() != 0:
     print("SKIP: needs root (overlay mounts in a private mount namespace, a real user for the sandbox)")
     sys.exit(77)
 sys.path.insert(0, os.path.join(src, "tests", "integration"))
-from cscproto import TEST_POLICY, Conn, contract, ensure_user, output_of  # noqa: E402
+from cscproto import TEST_POLICY, Conn, _cred_lock, contract, ensure_user, output_of  # noqa: E402
 
 CSCD = os.environ.get("CSCD", os.path.join(build, "daemon", "cscd"))
 CSCCTL = os.environ.get("CSCCTL", os.path.join(build, "client", "cscctl"))
@@ -73,7 +73,13 @@ def ns_enter(script, cwd=None):
 def in_ns(script, timeout=120, cwd=None):
     """Runs a bash script where /usr, /etc and /var are the installed tree."""
     env = dict(os.environ, CSC_SOCKET=SOCK, PATH="/usr/sbin:/usr/bin:/sbin:/bin")
-    return subprocess.run(ns_enter(script, cwd), capture_output=True, text=True, timeout=timeout, env=env)
+    # Spawned under the lock cscproto.Conn holds while a thread's euid is a
+    # test user's: the child must start as root.
+    with _cred_lock:
+        proc = subprocess.Popen(ns_enter(script, cwd), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                                env=env)
+    out, err = proc.communicate(timeout=timeout)
+    return subprocess.CompletedProcess(proc.args, proc.returncode, out, err)
 
 
 def under(path):
@@ -192,24 +198,34 @@ try:
     env = dict(os.environ, NOTIFY_SOCKET=notify_path, WATCHDOG_USEC="1000000", PATH="/usr/sbin:/usr/bin:/sbin:/bin")
     daemon = subprocess.Popen(ns_enter("exec systemd-socket-activate -l %s -E NOTIFY_SOCKET -E WATCHDOG_USEC "
                                       "/usr/sbin/cscd" % SOCK), env=env, stdout=subprocess.DEVNULL,
-                              stderr=subprocess.PIPE, text=True)
+                              stderr=open(os.path.join(tmp, "cscd.log"), "w"))
     for _ in range(200):
         if os.path.exists(SOCK):
             break
         time.sleep(0.05)
     os.chmod(SOCK, 0o666)
-    msgs = []
+    msgs, msgs_lock = [], threading.Lock()
+
+    def drain():   # as systemd would: a full notify socket would block the daemon's sd_notify
+        while True:
+            try:
+                m = ns.recv(4096).decode()
+            except socket.timeout:
+                continue
+            except OSError:
+                return
+            with msgs_lock:
+                msgs.append(m)
+    threading.Thread(target=drain, daemon=True).start()
 
     def read_until(pred, timeout=10):
         end = time.time() + timeout
         while time.time() < end:
-            for m in msgs:
-                if pred(m):
-                    return m
-            try:
-                msgs.append(ns.recv(4096).decode())
-            except socket.timeout:
-                break
+            with msgs_lock:
+                for m in msgs:
+                    if pred(m):
+                        return m
+            time.sleep(0.05)
         return None
     frames = submit(uid, gid, contract([{"argv": ["echo", "installed"], "cwd": "/srv"}], cid="install-echo-0001"))
     check(output_of(frames) == b"installed\n" and frames[-1].get("receipt", {}).get("status") == "success",
@@ -240,7 +256,8 @@ try:
         c.send({"type": "submit", "contract": {"contract_id": "bad"}})
         c.recv()
         c.close()
-    msgs.clear()
+    with msgs_lock:
+        msgs.clear()
     daemon.send_signal(signal.SIGHUP)
     rel = read_until(lambda m: "RELOADING=1" in m)
     check(rel is not None and "MONOTONIC_USEC=" in rel, "RELOADING=1 with MONOTONIC_USEC on SIGHUP (%r)" % rel)
@@ -324,7 +341,7 @@ try:
         daemon.wait(30)
     except subprocess.TimeoutExpired:
         daemon.kill()
-    log = daemon.stderr.read()
+    log = open(os.path.join(tmp, "cscd.log")).read()
     check(daemon.returncode == 0, "clean exit (%s)" % daemon.returncode)
     check(re.search(r"cscd: decision: contract install-echo-0001 .*uid %d .*cwd /srv argv cmd_1: echo installed" % uid, log)
           is not None, "without journald, decisions go to stderr with uid, cwd and argv")
@@ -380,9 +397,28 @@ try:
           "a missing required capability is named, exit 78 (%s: %s)" % (d.returncode, err.strip()[-200:]))
     d, sock = start(["setpriv", "--bounding-set=-ipc_lock"], "noipclock")
     status = runs(sock) if d.poll() is None else None
+    human = subprocess.run([CSCCTL, "--socket", sock, "status"], capture_output=True, text=True).stdout
     err = stop(d)
+    check(re.search(r"^sandbox layers\n(  .*\n)*  weakened +.*key_mlock: started without CAP_IPC_LOCK", human, re.M)
+          is not None and re.search(r"^counters", human, re.M) is not None,
+          "cscctl status: grouped, the weakened layer listed under sandbox layers (%r)" % human[-600:])
     check(status == "success" and "weakened layer: key_mlock" in err and "CAP_IPC_LOCK" in err,
           "without CAP_IPC_LOCK cscd runs and warns (%s: %s)" % (status, err.strip()[-300:]))
+    # A cgroup v1 pids hierarchy that exists but is read-only (as in many
+    # containers) is no process cap: said at start and in status.
+    if os.path.exists("/sys/fs/cgroup/pids/cgroup.procs"):
+        d, sock = start(["unshare", "--mount", "--propagation", "private", "sh", "-c",
+                         'mount -o remount,bind,ro /sys/fs/cgroup/pids && exec "$0" "$@"'], "rocgroup")
+        st = subprocess.run([CSCCTL, "--socket", sock, "status", "--json"], capture_output=True, text=True).stdout
+        status = runs(sock) if d.poll() is None else None
+        err = stop(d)
+        try:
+            sb = json.loads(st)["sandbox"]
+        except (ValueError, KeyError):
+            sb = {}
+        check(sb.get("process_cap") == "none" and any("not writable" in w for w in sb.get("weakened", [])) and
+              "weakened layer: process_cap" in err and status == "success",
+              "a read-only pids cgroup is reported as no process cap, commands still run (%s, %s)" % (sb, status))
     d, sock = start([ENOSYS], "enosys")
     status = runs(sock) if d.poll() is None else None
     err = stop(d)

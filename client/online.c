@@ -362,6 +362,10 @@ int cmd_submit(const cscctl_globals *g, int argc, char **argv) {
                         const char *status = csc_json_get_str(rc, "status");
                         const csc_json *ec = csc_json_get(rc, "exit_code");
                         bool receipt_lost = false;
+                        /* Allowed, then blocked before running (an approval, a path, a
+                         * secret): the reason is the receipt's error. Always said. */
+                        if (status && strcmp(status, "blocked") == 0 && verdict && strcmp(verdict, "allow") == 0)
+                                fprintf(stderr, "cscctl: blocked: %s\n", csc_json_get_str(rc, "error") ?: "(no reason given)");
                         if (receipt_out) {
                                 csc_buf b = CSC_BUF_INIT;
                                 int fdw = open(receipt_out, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);

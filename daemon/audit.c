@@ -294,33 +294,36 @@ static void log_refused(const cscd_audit *a, uid_t uid, pid_t pid, const char *c
                         reason);
 }
 
+static void log_suppressed(const cscd_audit *a, const refusal_slot *slot) {
+        if (!slot->used || !slot->suppressed)
+                return;
+        char msg[128];
+        snprintf(msg, sizeof msg, "%u more refused requests from this uid were not logged", slot->suppressed);
+        log_refused(a, slot->uid, 0, "rate_limited", msg);
+}
+
 void cscd_audit_refused(cscd_audit *a, uid_t uid, pid_t pid, const char *code, const char *reason) {
         if (!a)
                 return;
         struct timespec ts;
         clock_gettime(CLOCK_MONOTONIC, &ts);
         uint64_t now = (uint64_t)ts.tv_sec;
-        /* The uid's slot, else a free one, else the one idle the longest. */
-        refusal_slot *slot = NULL, *oldest = &a->refused[0];
+        /* The uid's slot, else a free one, else the one whose window began first. */
+        refusal_slot *slot = NULL, *victim = NULL;
         for (size_t i = 0; i < CSC_AUDIT_REFUSED_UIDS && !slot; i++) {
                 refusal_slot *s = &a->refused[i];
                 if (s->used && s->uid == uid)
                         slot = s;
-                else if (!s->used || s->window_start < oldest->window_start)
-                        oldest = s->used && oldest->used ? (s->window_start < oldest->window_start ? s : oldest)
-                                                          : (!s->used ? s : oldest);
+                else if (!victim || (victim->used && (!s->used || s->window_start < victim->window_start)))
+                        victim = s;
         }
         if (!slot) {
-                slot = oldest;
+                slot = victim;
+                log_suppressed(a, slot);   /* before another uid takes the slot */
                 *slot = (refusal_slot){ .uid = uid, .used = true, .window_start = now };
         }
         if (now - slot->window_start >= CSC_AUDIT_REFUSED_WINDOW_SEC) {
-                if (slot->suppressed) {
-                        char msg[128];
-                        snprintf(msg, sizeof msg, "%u more refused requests from this uid were not logged",
-                                 slot->suppressed);
-                        log_refused(a, uid, pid, "rate_limited", msg);
-                }
+                log_suppressed(a, slot);
                 slot->window_start = now;
                 slot->logged = slot->suppressed = 0;
         }

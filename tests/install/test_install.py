@@ -268,8 +268,24 @@ try:
                                                            "id": "cmd_1"}] and first["peer"]["uid"] == uid,
           "receipts.jsonl keeps the commands and the peer beside the receipt (%s)" % (first and first.get("commands")))
 
-    # 7. operations.md "Rotating the signing key", step by step.
+    # A refused reload says why, to the admin who asked (not only "see the log").
+    p = in_ns("cp /etc/csc/policy.yaml policy.good\nprintf 'allow_commands: [\\n' >> /etc/csc/policy.yaml\n"
+              "cscctl reload || rc=$?\ncp policy.good /etc/csc/policy.yaml\nexit ${rc:-0}")
+    check(p.returncode == 1 and re.search(r"/etc/csc/policy.yaml:\d+:\d+: ", p.stderr) is not None,
+          "cscctl reload with a broken policy: exit 1 naming file:line:column (%r)" % p.stderr.strip()[-300:])
+    p = in_ns("cp /etc/csc/cscd.conf conf.good\necho 'max_exections: 5' >> /etc/csc/cscd.conf\n"
+              "cscctl reload || rc=$?\ncp conf.good /etc/csc/cscd.conf\nexit ${rc:-0}")
+    check(p.returncode == 1 and "/etc/csc/cscd.conf" in p.stderr and "max_exections" in p.stderr,
+          "cscctl reload with a bad cscd.conf names the setting (%r)" % p.stderr.strip()[-300:])
+    # operations.md answers "what did uid N run today" from receipts.jsonl too.
     ops = open(under("/usr/share/doc/cscd/operations.md")).read()
+    query = re.search(r"```sh\n(sudo python3 -c 'import json, sys, datetime.*?)```", ops, re.S)
+    p = in_ns(desudo(query.group(1)).replace(" 1000\n", " %d\n" % uid)) if query else None
+    check(p is not None and p.returncode == 0 and re.search(r"^success .*\"argv\": \[\"echo\", \"installed\"\]",
+                                                             p.stdout, re.M) is not None,
+          "operations.md's receipts.jsonl query lists what the uid ran today (%r)" % (p and (p.stdout + p.stderr)[-300:]))
+
+    # 7. operations.md "Rotating the signing key", step by step.
     section = re.search(r"## Rotating the signing key\n(.*?)\n## ", ops, re.S)
     blocks = [textwrap.dedent(b) for b in re.findall(r"```sh\n(.*?)```", section.group(1), re.S)] if section else []
     check(len(blocks) == 5, "operations.md: 5 shell steps in 'Rotating the signing key' (%d)" % len(blocks))

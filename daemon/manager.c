@@ -216,7 +216,7 @@ static void weakened(manager *m, const char *layer, const char *why) {
         }
 }
 
-/* Bytes of this process's memory locked (VmLck), or -1 when unknown. */
+/* kB of this process's memory locked (VmLck), or -1 when unknown. */
 static long long locked_kib(void) {
         FILE *f = fopen("/proc/self/status", "re");
         char line[256];

@@ -27,6 +27,7 @@ if not shutil.which("systemd-nspawn"):
 DECISION_ID = "54d7e454a5b040448ba708ce46a69412"
 RECEIPT_ID = "12f30d9ff34641f4911e70d38531487b"
 REFUSED_ID = "97456283e4da427883113792dfa160b4"
+DEGRADED_ID = "9a6dac894a10430884ba9b61ba708723"
 
 tmp = tempfile.mkdtemp(prefix="csc-nspawn.", dir="/var/tmp")
 upper, workdir, root = (os.path.join(tmp, d) for d in ("upper", "work", "root"))
@@ -88,6 +89,9 @@ journalctl -u cscd MESSAGE_ID=@DECISION@ -o json >/var/tmp/decision.json
 journalctl -u cscd MESSAGE_ID=@RECEIPT@ -o json >/var/tmp/receipt.json
 journalctl -u cscd MESSAGE_ID=@REFUSED@ -o json >/var/tmp/refused.json
 journalctl -u cscd -o json >/var/tmp/all.json
+journalctl -u cscd MESSAGE_ID=@DEGRADED@ -o json >/var/tmp/degraded.json
+cscctl status --json >/var/tmp/status.json
+cscctl status
 python3 - "$uid" <<'PY'
 import json, sys
 uid = sys.argv[1]
@@ -105,6 +109,10 @@ f = [e for e in entries("refused.json") if e.get("CSC_PEER_UID") == uid]
 t(f and f[0].get("CSC_ERROR_CODE") == "invalid_contract" and f[0].get("CSC_PEER_PID"),
   "journal: the refused request with uid, pid and reason")
 own = [e for e in entries("all.json") if e.get("_COMM") == "cscd"]   # not systemd's own lines about the unit
+status = json.load(open("/var/tmp/status.json"))
+layers = sorted(w.split(":")[0] for w in status["sandbox"]["weakened"])
+logged = sorted(set(e.get("CSC_LAYER") for e in entries("degraded.json")))
+t(layers == logged, "every weakened layer in status was logged at start with its MESSAGE_ID (%s / %s)" % (layers, logged))
 leaks = [e.get("CODE_FILE") for e in own if "CODE_FILE" in e]
 t(own and not leaks, "journal: no CODE_FILE in cscd's %d entries (%s)" % (len(own), leaks[:3]))
 PY
@@ -115,7 +123,7 @@ score=$(systemd-analyze security cscd.service 2>&1 | sed -n 's/.*Overall exposur
 t "the running unit's exposure $score <= 4.5" python3 -c "import sys; sys.exit(0 if float('${score:-99}') <= 4.5 else 1)"
 echo "# done"
 systemctl poweroff --no-block
-""".replace("@DECISION@", DECISION_ID).replace("@RECEIPT@", RECEIPT_ID).replace("@REFUSED@", REFUSED_ID))
+""".replace("@DECISION@", DECISION_ID).replace("@RECEIPT@", RECEIPT_ID).replace("@REFUSED@", REFUSED_ID).replace("@DEGRADED@", DEGRADED_ID))
     return "\n".join(lines) + "\n"
 
 

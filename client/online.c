@@ -72,7 +72,8 @@ static int session_recv(session *s, csc_json_doc **ret) {
                 if (n < 0 && errno == EINTR)
                         continue;
                 if (n <= 0)
-                        return fail(EXIT_UNAVAILABLE, "cscd closed the connection unexpectedly");
+                        return fail(EXIT_UNAVAILABLE, "cscd closed the connection unexpectedly (if it did not start: "
+                                    "systemctl status cscd, journalctl -u cscd, cscd -t)");
                 size_t used;
                 int r = csc_frame_reader_feed(&s->reader, buf, (size_t) n, &used);
                 /* Consume exactly what the reader used, so the next frame stays queued. */

@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "build-config.h"
 #include "buf.h"
@@ -52,18 +53,49 @@ static void print_help(void) {
               "77 not permitted\n", stdout);
 }
 
+/* Set once in main when the command line has --json: errors are then also
+ * a JSON object on stdout, {"error": name of the exit code, "message"}. */
+static bool json_errors;
+
+static const char *exit_name(int code) {
+        switch (code) {
+        case EXIT_USAGE: return "usage";
+        case EXIT_DATAERR: return "invalid_input";
+        case EXIT_NOINPUT: return "cannot_open_input";
+        case EXIT_UNAVAILABLE: return "daemon_unavailable";
+        case EXIT_NOPERM: return "not_permitted";
+        case 73: return "cannot_create_output";
+        default: return "internal";
+        }
+}
+
+static void json_error(int code, const char *message) {
+        if (!json_errors)
+                return;
+        const char *kv[] = { "error", exit_name(code), "message", message };
+        print_result(kv, 4);
+}
+
 int fail_err(int code, const char *what, const csc_error *err) {
-        char buf[CSC_ERROR_PATH_MAX + CSC_ERROR_MSG_MAX + 4];
-        fprintf(stderr, "cscctl: %s: %s\n", what, csc_error_str(err, buf, sizeof buf));
+        char buf[CSC_ERROR_PATH_MAX + CSC_ERROR_MSG_MAX + 4], msg[sizeof buf + 512];
+        snprintf(msg, sizeof msg, "%s: %s", what, csc_error_str(err, buf, sizeof buf));
+        fprintf(stderr, "cscctl: %s\n", msg);
+        json_error(code, msg);
+        return code;
+}
+
+static int vfail(int code, const char *fmt, va_list ap) {
+        char msg[4096];
+        vsnprintf(msg, sizeof msg, fmt, ap);
+        fprintf(stderr, "cscctl: %s\n", msg);
+        json_error(code, msg);
         return code;
 }
 
 int fail(int code, const char *fmt, ...) {
         va_list ap;
         va_start(ap, fmt);
-        fputs("cscctl: ", stderr);
-        vfprintf(stderr, fmt, ap);
-        fputc('\n', stderr);
+        vfail(code, fmt, ap);
         va_end(ap);
         return code;
 }
@@ -77,6 +109,27 @@ int exit_for_read_error(int r) {
         default:
                 return EXIT_SOFTWARE;
         }
+}
+
+int make_dirs(const char *dir, mode_t mode) {
+        char path[4096];
+        if (snprintf(path, sizeof path, "%s", dir) >= (int)sizeof path)
+                return -ENAMETOOLONG;
+        for (char *p = path + 1;; p++) {
+                if (*p != '/' && *p)
+                        continue;
+                char saved = *p;
+                *p = 0;
+                if (mkdir(path, mode) < 0 && errno != EEXIST)
+                        return -errno;
+                *p = saved;
+                if (!saved)
+                        break;
+        }
+        struct stat st;
+        if (stat(dir, &st) < 0)
+                return -errno;
+        return S_ISDIR(st.st_mode) ? 0 : -ENOTDIR;
 }
 
 bool take_flag(int *argc, char **argv, const char *flag) {
@@ -125,9 +178,7 @@ bool wants_help(int argc, char **argv, const char *text) {
 int usage_error(const char *text, const char *fmt, ...) {
         va_list ap;
         va_start(ap, fmt);
-        fputs("cscctl: ", stderr);
-        vfprintf(stderr, fmt, ap);
-        fputc('\n', stderr);
+        vfail(EXIT_USAGE, fmt, ap);
         va_end(ap);
         fputs(text, stderr);
         return EXIT_USAGE;
@@ -162,6 +213,8 @@ int main(int argc, char **argv) {
                 fprintf(stderr, "cscctl: missing command\n%s", usage);
                 return EXIT_USAGE;
         }
+        for (int k = i + 1; k < argc && strcmp(argv[k], "--") != 0; k++)
+                json_errors |= strcmp(argv[k], "--json") == 0;
         for (size_t c = 0; c < sizeof commands / sizeof commands[0]; c++)
                 if (strcmp(argv[i], commands[c].name) == 0) {
                         optind = 0;  /* let each command run getopt_long from its own argv[0] */

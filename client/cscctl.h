@@ -2,6 +2,7 @@
  * per-command entry points and small output helpers. */
 #pragma once
 #include <stdbool.h>
+#include <sys/types.h>
 
 #include "contract.h"
 #include "error.h"
@@ -40,6 +41,8 @@ int cmd_mcp(const cscctl_globals *g, int argc, char **argv);
 /* Reads, parses, validates and hashes a contract file; on failure prints the
  * error naming the file and returns the exit code (65, 66, 70), else 0. */
 int load_contract(const char *path, csc_contract **ret);
+/* mkdir -p; what it creates gets mode. 0 when dir is (now) a directory, else -errno. */
+int make_dirs(const char *dir, mode_t mode);
 /* Removes flag from argv when present (for --json and friends). */
 bool take_flag(int *argc, char **argv, const char *flag);
 /* Prints {"k": "v", ...} (values "true"/"false" become booleans, NULL null)

@@ -1,6 +1,8 @@
 /* offline.c — cscctl commands that need no daemon: validate, hash, check
  * --policy, verify-receipt, keygen, canonical. */
+#include <dirent.h>
 #include <errno.h>
+#include <sys/stat.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -306,9 +308,11 @@ int cmd_check(const cscctl_globals *g, int argc, char **argv) {
 }
 
 static const char verify_usage[] =
-        "usage: cscctl verify-receipt RECEIPT --public-key FILE [--key-id ID]\n"
+        "usage: cscctl verify-receipt RECEIPT (--public-key FILE | --keyring DIR) [--key-id ID]\n"
         "Verifies the receipt's Ed25519 signature with a raw 32-byte public key.\n"
         "  --public-key FILE  the signer's public key (as written by keygen/pubkeys)\n"
+        "  --keyring DIR      every DIR/KEY_ID.pub (as `cscctl pubkeys --out-dir DIR`\n"
+        "                     writes them); the receipt's key_id picks the key\n"
         "  --key-id ID        require this signing key id\n"
         "  --json             print {\"valid\", \"reason\"}\n"
         "exit: 0 VALID, 1 INVALID: <reason>, 64 usage, 66 cannot read a file\n";
@@ -322,15 +326,55 @@ static const char verify_approval_usage[] =
         "  --json             print {\"valid\", \"reason\"}\n"
         "exit: 0 VALID, 1 INVALID: <reason>, 64 usage, 66 cannot read a file\n";
 
+#define KEYRING_MAX 256   /* public keys read from one --keyring DIR */
+
+/* Every DIR/ID.pub whose ID is a valid key id, keyed by that id. 0, or an exit code. */
+static int load_keyring(const char *dir, csc_public_key keys[KEYRING_MAX], char ids[KEYRING_MAX][CSC_KEY_ID_MAX + 1],
+                        size_t *n) {
+        DIR *d = opendir(dir);
+        if (!d)
+                return fail(exit_for_read_error(-errno), "cannot open keyring %s: %s", dir, strerror(errno));
+        *n = 0;
+        int code = 0;
+        struct dirent *de;
+        while (!code && (de = readdir(d))) {
+                size_t len = strlen(de->d_name);
+                if (len < 5 || strcmp(de->d_name + len - 4, ".pub") != 0 || len - 4 > CSC_KEY_ID_MAX)
+                        continue;
+                memcpy(ids[*n], de->d_name, len - 4);
+                ids[*n][len - 4] = 0;
+                if (!csc_key_id_valid(ids[*n]))
+                        continue;
+                if (*n == KEYRING_MAX) {
+                        code = fail(EXIT_DATAERR, "keyring %s holds more than %d keys", dir, KEYRING_MAX);
+                        break;
+                }
+                char path[4200];
+                snprintf(path, sizeof path, "%s/%s", dir, de->d_name);
+                csc_error err = { 0 };
+                int r = csc_public_key_load(path, keys[*n].key, &err);
+                if (r < 0)
+                        code = fail_err(r == -EINVAL || r == -EFBIG ? EXIT_DATAERR : EXIT_NOINPUT, path, &err);
+                keys[*n].key_id = ids[*n];
+                (*n)++;
+        }
+        closedir(d);
+        if (!code && *n == 0)
+                code = fail(EXIT_NOINPUT, "keyring %s holds no KEY_ID.pub files", dir);
+        return code;
+}
+
 /* verify-receipt and verify-approval: the same signature rule (spec §6). */
 static int verify_signed(const char *usage, const char *kind, size_t max, int argc, char **argv) {
         if (wants_help(argc, argv, usage))
                 return EXIT_OK;
         bool json = take_flag(&argc, argv, "--json");
-        const char *file = NULL, *pub = NULL, *key_id = NULL;
+        const char *file = NULL, *pub = NULL, *key_id = NULL, *ring = NULL;
         for (int i = 1; i < argc; i++) {
                 if (strcmp(argv[i], "--public-key") == 0 && i + 1 < argc)
                         pub = argv[++i];
+                else if (strcmp(argv[i], "--keyring") == 0 && i + 1 < argc && strcmp(kind, "receipt") == 0)
+                        ring = argv[++i];
                 else if (strcmp(argv[i], "--key-id") == 0 && i + 1 < argc)
                         key_id = argv[++i];
                 else if (argv[i][0] != '-' && !file)
@@ -338,12 +382,22 @@ static int verify_signed(const char *usage, const char *kind, size_t max, int ar
                 else
                         return usage_error(usage, "unexpected argument '%s'", argv[i]);
         }
-        if (!file || !pub)
-                return usage_error(usage, "takes a %s file and --public-key", kind);
+        if (!file || !pub == !ring)
+                return usage_error(usage, "takes a %s file and --public-key%s", kind,
+                                   strcmp(kind, "receipt") == 0 ? " or --keyring" : "");
+        csc_public_key ring_keys[KEYRING_MAX];
+        char ring_ids[KEYRING_MAX][CSC_KEY_ID_MAX + 1];
         csc_public_key key = { .key_id = key_id };
+        const csc_public_key *keys = &key;
+        size_t n_keys = 1;
         csc_error err = { 0 };
-        int r = csc_public_key_load(pub, key.key, &err);
-        if (r < 0)
+        int r = 0;
+        if (ring) {
+                r = load_keyring(ring, ring_keys, ring_ids, &n_keys);
+                if (r)
+                        return r;
+                keys = ring_keys;
+        } else if ((r = csc_public_key_load(pub, key.key, &err)) < 0)
                 return fail_err(r == -EINVAL || r == -EFBIG ? EXIT_DATAERR : EXIT_NOINPUT, pub, &err);
         char *data;
         size_t len;
@@ -363,7 +417,7 @@ static int verify_signed(const char *usage, const char *kind, size_t max, int ar
                 return 1;
         }
         csc_verify_result res;
-        r = csc_verify_object(csc_json_doc_root(doc), &key, 1, key_id, &res);
+        r = csc_verify_object(csc_json_doc_root(doc), keys, n_keys, key_id, &res);
         csc_json_doc_free(doc);
         if (r < 0)
                 return fail(EXIT_SOFTWARE, "verification failed: %s", strerror(-r));
@@ -391,7 +445,8 @@ int cmd_verify_approval(const cscctl_globals *g, int argc, char **argv) {
 static const char keygen_usage[] =
         "usage: cscctl keygen --key-id ID --out-dir DIR\n"
         "Writes DIR/ID.key (32-byte Ed25519 seed, mode 0600) and DIR/ID.pub\n"
-        "(32 raw bytes). Existing files are never overwritten.\n"
+        "(32 raw bytes). Existing files are never overwritten. DIR is created\n"
+        "(mode 0700) when missing, its parents too.\n"
         "  --json  print {\"key_id\", \"private_key\", \"public_key\"}\n"
         "exit: 0, 64 usage, 73 cannot create\n";
 
@@ -411,7 +466,10 @@ int cmd_keygen(const cscctl_globals *g, int argc, char **argv) {
         if (!id || !dir)
                 return usage_error(keygen_usage, "keygen takes --key-id and --out-dir");
         csc_error err = { 0 };
-        int r = csc_keygen_write(dir, id, &err);
+        int r = make_dirs(dir, 0700);
+        if (r < 0)
+                return fail(73, "keygen: cannot create %s: %s", dir, strerror(-r));
+        r = csc_keygen_write(dir, id, &err);
         if (r < 0)
                 return fail_err(r == -EINVAL ? EXIT_USAGE : 73, "keygen", &err);
         char k[4200], pk[4200];

@@ -72,7 +72,8 @@ static int session_recv(session *s, csc_json_doc **ret) {
                 if (n < 0 && errno == EINTR)
                         continue;
                 if (n <= 0)
-                        return fail(EXIT_UNAVAILABLE, "cscd closed the connection unexpectedly");
+                        return fail(EXIT_UNAVAILABLE, "cscd closed the connection unexpectedly (if it did not start: "
+                                    "systemctl status cscd, journalctl -u cscd, cscd -t)");
                 size_t used;
                 int r = csc_frame_reader_feed(&s->reader, buf, (size_t) n, &used);
                 /* Consume exactly what the reader used, so the next frame stays queued. */
@@ -102,12 +103,17 @@ static csc_json *request(csc_json_doc *doc, const char *type) {
         return o;
 }
 
-/* An error frame becomes a message and an exit code. */
-static int error_frame(const csc_json *f) {
+/* An error frame becomes a message and an exit code; with --json the
+ * message is also the object {"error": code, "message", "path"} on stdout. */
+static int error_frame_as(const csc_json *f, bool json) {
         const char *code = csc_json_get_str(f, "code"), *msg = csc_json_get_str(f, "message");
         const char *path = csc_json_get_str(f, "path");
         fprintf(stderr, "cscctl: cscd refused the request: %s: %s%s%s\n", code ? code : "?", path ? path : "",
                 path ? ": " : "", msg ? msg : "");
+        if (json) {
+                const char *kv[] = { "error", code ? code : "?", "message", msg ? msg : "", "path", path };
+                print_result(kv, 6);
+        }
         if (code && strcmp(code, "unauthorized") == 0)
                 return EXIT_NOPERM;
         if (code && (strcmp(code, "invalid_contract") == 0 || strcmp(code, "invalid_approval") == 0 ||
@@ -141,7 +147,37 @@ static int load_json_file(const char *path, size_t max, csc_json_doc **ret) {
         return r < 0 ? fail_err(EXIT_DATAERR, path, &err) : 0;
 }
 
-static int simple_request(const cscctl_globals *g, const char *type, csc_json_doc **ret_doc) {
+/* The contract from standard input (`submit -`): read from fd 0 itself, not
+ * reopened by name (a pipe from another user cannot be reopened). */
+static int load_json_stdin(size_t max, csc_json_doc **ret) {
+        csc_buf b = CSC_BUF_INIT;
+        char chunk[65536];
+        for (;;) {
+                ssize_t n = read(STDIN_FILENO, chunk, sizeof chunk);
+                if (n < 0 && errno == EINTR)
+                        continue;
+                if (n < 0) {
+                        csc_buf_free(&b);
+                        return fail(EXIT_NOINPUT, "failed to read the contract from stdin: %s", strerror(errno));
+                }
+                if (n == 0)
+                        break;
+                if (b.len + (size_t) n > max) {
+                        csc_buf_free(&b);
+                        return fail(EXIT_DATAERR, "the contract on stdin is larger than %zu bytes", max);
+                }
+                if (csc_buf_append(&b, chunk, (size_t) n) < 0) {
+                        csc_buf_free(&b);
+                        return fail(EXIT_SOFTWARE, "out of memory");
+                }
+        }
+        csc_error err = { 0 };
+        int r = csc_json_parse(b.data ? b.data : "", b.len, ret, &err);
+        csc_buf_free(&b);
+        return r < 0 ? fail_err(EXIT_DATAERR, "stdin", &err) : 0;
+}
+
+static int simple_request(const cscctl_globals *g, const char *type, bool json, csc_json_doc **ret_doc) {
         session s;
         int code = session_open(g, &s);
         if (code)
@@ -154,7 +190,7 @@ static int simple_request(const cscctl_globals *g, const char *type, csc_json_do
                 code = session_recv(&s, ret_doc);
         session_close(&s);
         if (!code && strcmp(csc_json_get_str(csc_json_doc_root(*ret_doc), "type"), "error") == 0) {
-                code = error_frame(csc_json_doc_root(*ret_doc));
+                code = error_frame_as(csc_json_doc_root(*ret_doc), json);
                 *ret_doc = csc_json_doc_free(*ret_doc);
         }
         return code;
@@ -182,7 +218,7 @@ int cmd_check_daemon(const cscctl_globals *g, const char *contract_path, bool js
                 return code;
         const csc_json *f = csc_json_doc_root(rdoc);
         if (strcmp(csc_json_get_str(f, "type"), "error") == 0) {
-                code = error_frame(f);
+                code = error_frame_as(f, json);
                 csc_json_doc_free(rdoc);
                 return code;
         }
@@ -205,17 +241,38 @@ int cmd_check_daemon(const cscctl_globals *g, const char *contract_path, bool js
 }
 
 static const char submit_usage[] =
-        "usage: cscctl submit CONTRACT [--approval FILE]... [--receipt-out FILE] [--json] [--quiet]\n"
-        "Submits CONTRACT to cscd, streams the commands' stdout/stderr to ours as they\n"
-        "arrive, and ends with the signed receipt.\n"
+        "usage: cscctl submit CONTRACT|- [--approval FILE]... [--receipt-out FILE] [--json] [--quiet]\n"
+        "Submits CONTRACT (- reads it from stdin) to cscd, streams the commands'\n"
+        "stdout/stderr to ours as they arrive, and ends with the signed receipt.\n"
+        "A blocked or unapproved contract always gets its reason code and reason on\n"
+        "stderr (also with --quiet).\n"
         "  --approval FILE     an approval artifact (repeatable)\n"
         "  --receipt-out FILE  write the signed receipt to FILE\n"
-        "  --json              print the signed receipt on stdout at the end\n"
+        "  --json              print the signed receipt on stdout at the end (errors\n"
+        "                      as {\"error\", \"message\", \"path\"})\n"
         "  --quiet             no summary line on stderr\n"
         "exit: 0 success, 1 failed/blocked, 2 needs approval, 65 invalid contract,\n"
         "      69 daemon unavailable, 77 not permitted\n";
 
 int cmd_submit(const cscctl_globals *g, int argc, char **argv);
+
+/* deny / needs_approval: "cscctl: deny: CODE: reason" on stderr, whatever
+ * the output options, so a person or agent always sees why. */
+static void print_reason(const csc_json *d) {
+        const char *verdict = csc_json_get_str(d, "decision");
+        if (!verdict || strcmp(verdict, "allow") == 0)
+                return;
+        const csc_json *codes = csc_json_get(d, "reason_codes"), *reasons = csc_json_get(d, "reasons");
+        for (size_t i = 0; codes && codes->type == CSC_JSON_ARRAY && i < codes->array.count; i++) {
+                const csc_json *c = codes->array.items[i];
+                const csc_json *r = reasons && reasons->type == CSC_JSON_ARRAY && i < reasons->array.count
+                                            ? reasons->array.items[i] : NULL;
+                fprintf(stderr, "cscctl: %s: %s: %s\n", verdict, c->type == CSC_JSON_STRING ? c->string.ptr : "?",
+                        r && r->type == CSC_JSON_STRING ? r->string.ptr : "");
+        }
+        if (!codes || codes->type != CSC_JSON_ARRAY || codes->array.count == 0)
+                fprintf(stderr, "cscctl: %s (no reason given)\n", verdict);
+}
 
 int cmd_submit(const cscctl_globals *g, int argc, char **argv) {
         if (wants_help(argc, argv, submit_usage))
@@ -237,15 +294,16 @@ int cmd_submit(const cscctl_globals *g, int argc, char **argv) {
                         json = true;
                 else if (strcmp(argv[i], "--quiet") == 0)
                         quiet = true;
-                else if (argv[i][0] != '-' && !contract)
+                else if ((argv[i][0] != '-' || strcmp(argv[i], "-") == 0) && !contract)
                         contract = argv[i];
                 else
                         return usage_error(submit_usage, "unexpected argument '%s'", argv[i]);
         }
         if (!contract)
-                return usage_error(submit_usage, "submit takes a contract file");
+                return usage_error(submit_usage, "submit takes a contract file (or - for stdin)");
         csc_json_doc *doc = NULL;
-        int code = load_json_file(contract, CSC_CONTRACT_MAX_BYTES, &doc);
+        int code = strcmp(contract, "-") == 0 ? load_json_stdin(CSC_CONTRACT_MAX_BYTES, &doc)
+                                              : load_json_file(contract, CSC_CONTRACT_MAX_BYTES, &doc);
         if (code)
                 return code;
         csc_json *req = request(doc, "submit");
@@ -284,11 +342,12 @@ int cmd_submit(const cscctl_globals *g, int argc, char **argv) {
                 const csc_json *f = csc_json_doc_root(fd);
                 const char *type = csc_json_get_str(f, "type");
                 if (strcmp(type, "error") == 0) {
-                        code = error_frame(f);
+                        code = error_frame_as(f, json);
                 } else if (strcmp(type, "decision") == 0) {
-                        snprintf(verdict_buf, sizeof verdict_buf, "%s",
-                                 csc_json_get_str(csc_json_get(f, "decision"), "decision") ?: "");
+                        const csc_json *d = csc_json_get(f, "decision");
+                        snprintf(verdict_buf, sizeof verdict_buf, "%s", csc_json_get_str(d, "decision") ?: "");
                         verdict = verdict_buf;
+                        print_reason(d);
                 } else if (strcmp(type, "output") == 0) {
                         const char *data = csc_json_get_str(f, "data"), *stream = csc_json_get_str(f, "stream");
                         unsigned char *bytes = NULL;
@@ -304,6 +363,10 @@ int cmd_submit(const cscctl_globals *g, int argc, char **argv) {
                         const char *status = csc_json_get_str(rc, "status");
                         const csc_json *ec = csc_json_get(rc, "exit_code");
                         bool receipt_lost = false;
+                        /* Allowed, then blocked before running (an approval, a path, a
+                         * secret): the reason is the receipt's error. Always said. */
+                        if (status && strcmp(status, "blocked") == 0 && verdict && strcmp(verdict, "allow") == 0)
+                                fprintf(stderr, "cscctl: blocked: %s\n", csc_json_get_str(rc, "error") ?: "(no reason given)");
                         if (receipt_out) {
                                 csc_buf b = CSC_BUF_INIT;
                                 int fdw = open(receipt_out, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
@@ -349,26 +412,64 @@ int cmd_submit(const cscctl_globals *g, int argc, char **argv) {
 }
 
 static const char status_usage[] =
-        "usage: cscctl status [--json]\nShows the daemon's version, uptime, policy, key, counters, approval store health\n"
-        "and which sandbox layers are in force (seccomp, Landlock ABI, process cap).\n";
+        "usage: cscctl status [--json]\nShows the daemon's version, uptime, policy and keys, then grouped: the sandbox\n"
+        "layers in force (seccomp, Landlock ABI, process and memory caps) and every\n"
+        "weakened one, the approval store's health, and the counters.\n";
 
-/* Human status: one aligned "key.sub  value" line per scalar. */
-static void print_flat(const char *prefix, const csc_json *v) {
+/* One "  key  value" line; arrays of strings as "a, b". */
+static void print_setting(const char *key, const csc_json *v) {
+        csc_buf b = CSC_BUF_INIT;
+        if (v->type == CSC_JSON_STRING)
+                csc_buf_append(&b, v->string.ptr, v->string.len);
+        else if (v->type == CSC_JSON_ARRAY) {
+                for (size_t i = 0; i < v->array.count; i++) {
+                        const csc_json *e = v->array.items[i];
+                        if (i)
+                                csc_buf_puts(&b, ", ");
+                        if (e->type == CSC_JSON_STRING)
+                                csc_buf_append(&b, e->string.ptr, e->string.len);
+                        else
+                                csc_canon_write(e, &b);
+                }
+                if (!v->array.count)
+                        csc_buf_puts(&b, "none");
+        } else
+                csc_canon_write(v, &b);
+        printf("  %-28s %s\n", key, b.data ? b.data : "");
+        csc_buf_free(&b);
+}
+
+/* Human status: the daemon's own settings first, then one titled group per
+ * nested object (sandbox layers, approval store, counters, …), keys aligned. */
+static void print_grouped(const csc_json *v) {
+        static const struct { const char *key, *title; } titles[] = {
+                { "sandbox", "sandbox layers" }, { "approval_store", "approval store" },
+                { "outcomes", "counters (since start)" }, { "pool", "executor pool" },
+        };
+        printf("daemon\n");
+        for (size_t i = 0; i < v->object.count; i++)
+                if (v->object.members[i].value->type != CSC_JSON_OBJECT)
+                        print_setting(v->object.members[i].key, v->object.members[i].value);
         for (size_t i = 0; i < v->object.count; i++) {
                 const csc_json_member *m = &v->object.members[i];
-                char key[128];
-                snprintf(key, sizeof key, "%s%s%s", prefix, prefix[0] ? "." : "", m->key);
-                if (m->value->type == CSC_JSON_OBJECT) {
-                        print_flat(key, m->value);
+                if (m->value->type != CSC_JSON_OBJECT)
                         continue;
+                const char *title = m->key;
+                for (size_t t = 0; t < sizeof titles / sizeof *titles; t++)
+                        if (strcmp(titles[t].key, m->key) == 0)
+                                title = titles[t].title;
+                printf("\n%s\n", title);
+                for (size_t k = 0; k < m->value->object.count; k++) {
+                        const csc_json_member *e = &m->value->object.members[k];
+                        if (e->value->type == CSC_JSON_OBJECT) {
+                                for (size_t j = 0; j < e->value->object.count; j++) {
+                                        char key[128];
+                                        snprintf(key, sizeof key, "%s.%s", e->key, e->value->object.members[j].key);
+                                        print_setting(key, e->value->object.members[j].value);
+                                }
+                        } else
+                                print_setting(e->key, e->value);
                 }
-                csc_buf b = CSC_BUF_INIT;
-                if (m->value->type == CSC_JSON_STRING)
-                        csc_buf_append(&b, m->value->string.ptr, m->value->string.len);
-                else
-                        csc_canon_write(m->value, &b);
-                printf("%-32s %s\n", key, b.data ? b.data : "");
-                csc_buf_free(&b);
         }
 }
 
@@ -381,7 +482,7 @@ int cmd_status(const cscctl_globals *g, int argc, char **argv) {
         if (argc > 2 || (argc == 2 && !json))
                 return usage_error(status_usage, "unexpected argument");
         csc_json_doc *d = NULL;
-        int code = simple_request(g, "status", &d);
+        int code = simple_request(g, "status", json, &d);
         if (code)
                 return code;
         const csc_json *f = csc_json_doc_root(d);
@@ -389,7 +490,7 @@ int cmd_status(const cscctl_globals *g, int argc, char **argv) {
         if (json)
                 print_json(f);
         else
-                print_flat("", f);
+                print_grouped(f);
         csc_json_doc_free(d);
         return 0;
 }
@@ -402,7 +503,7 @@ int cmd_reload(const cscctl_globals *g, int argc, char **argv) {
                 return EXIT_OK;
         bool json = take_flag(&argc, argv, "--json");
         csc_json_doc *d = NULL;
-        int code = simple_request(g, "reload", &d);
+        int code = simple_request(g, "reload", json, &d);
         if (code)
                 return code;
         const csc_json *f = csc_json_doc_root(d);
@@ -423,8 +524,10 @@ int cmd_reload(const cscctl_globals *g, int argc, char **argv) {
 
 static const char pubkeys_usage[] =
         "usage: cscctl pubkeys [--out-dir DIR] [--json]\n"
-        "Fetches the daemon's public signing keys. With --out-dir, writes each as\n"
-        "DIR/KEY_ID.pub (32 raw bytes, the format verify-receipt takes).\n";
+        "Fetches every public key the daemon publishes (the active one and retired\n"
+        "ones): KEY_ID ed25519 BASE64 sha256:FINGERPRINT active|retired. With\n"
+        "--out-dir, writes each as DIR/KEY_ID.pub (32 raw bytes; DIR is created),\n"
+        "a keyring for verify-receipt --keyring DIR.\n";
 
 int cmd_pubkeys(const cscctl_globals *g, int argc, char **argv);
 
@@ -441,8 +544,13 @@ int cmd_pubkeys(const cscctl_globals *g, int argc, char **argv) {
                 else
                         return usage_error(pubkeys_usage, "unexpected argument '%s'", argv[i]);
         }
+        if (dir) {
+                int r = make_dirs(dir, 0755);
+                if (r < 0)
+                        return fail(73, "cannot create %s: %s", dir, strerror(-r));
+        }
         csc_json_doc *d = NULL;
-        int code = simple_request(g, "pubkeys", &d);
+        int code = simple_request(g, "pubkeys", json, &d);
         if (code)
                 return code;
         const csc_json *keys = csc_json_get(csc_json_doc_root(d), "keys");
@@ -469,8 +577,12 @@ int cmd_pubkeys(const cscctl_globals *g, int argc, char **argv) {
                                 printf("%s\n", path);
                         if (fdw >= 0)
                                 close(fdw);
-                } else if (!json)
-                        printf("%s ed25519 %s\n", id, pk);
+                } else if (!json) {
+                        const csc_json *act = csc_json_get(keys->array.items[i], "active");
+                        const char *fp = csc_json_get_str(keys->array.items[i], "fingerprint");
+                        printf("%s ed25519 %s %s %s\n", id, pk, fp ? fp : "-",
+                               act && act->type == CSC_JSON_BOOL && act->boolean ? "active" : "retired");
+                }
                 free(raw);
         }
         csc_json_doc_free(d);

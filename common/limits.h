@@ -48,3 +48,8 @@
                                                        when its capacity cannot be asked (F_GETPIPE_SZ) */
 #define CSC_EXECUTOR_GRACE_SEC   30                 /* the executor's time outside its commands' own
                                                        timeouts: before, between and after them */
+/* cscd's audit trail (daemon/audit.c). */
+#define CSC_AUDIT_ARGV_MAX       4096               /* CSC_ARGV journal field, bytes, then "...[truncated]" */
+#define CSC_AUDIT_REFUSED_BURST  10                 /* refused-request log lines per uid per window */
+#define CSC_AUDIT_REFUSED_WINDOW_SEC 60
+#define CSC_AUDIT_REFUSED_UIDS   64                 /* uids tracked by the refusal rate limiter */

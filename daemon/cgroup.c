@@ -114,6 +114,13 @@ static void init_v1(cscd_cgroups *c) {
                 return;
         }
         snprintf(c->base, sizeof c->base, "/sys/fs/cgroup/pids%.4000s", strcmp(self, "/") == 0 ? "" : self);
+        /* A hierarchy that exists is not enough: containers mount it read-only. */
+        if (access(c->base, W_OK) < 0) {
+                snprintf(c->why + strlen(c->why), sizeof c->why - strlen(c->why), "%scgroup1: %.150s is not writable: %s",
+                         c->why[0] ? "; " : "", c->base, strerror(errno));
+                c->base[0] = 0;
+                return;
+        }
         c->mode = 1;
 }
 

@@ -9,6 +9,7 @@
 
 #include "buf.h"
 #include "env_names.h"
+#include "canon.h"
 #include "json.h"
 #include "keys.h"
 #include "limits.h"
@@ -50,6 +51,12 @@ cscd_config *cscd_config_free(cscd_config *c) {
                 free(c->approvers[i].key_id);
         }
         free(c->approvers);
+        for (size_t i = 0; i < c->n_signing_keys; i++) {
+                free(c->signing_keys[i].key_id);
+                free(c->signing_keys[i].private_key);
+                free(c->signing_keys[i].public_key);
+        }
+        free(c->signing_keys);
         free(c);
         return NULL;
 }
@@ -60,7 +67,7 @@ int cscd_config_defaults(cscd_config **ret) {
                 return -ENOMEM;
         c->socket_path = strdup("/run/csc.sock");
         c->socket_mode = 0666;
-        c->policy_path = strdup("/etc/csc/policy.yaml");
+        c->policy_path = strdup(CSC_CONFDIR "/policy.yaml");
         c->state_dir = strdup("/var/lib/csc");
         c->key_id = strdup("cscd");
         c->max_executions = 64;
@@ -80,7 +87,7 @@ int cscd_config_defaults(cscd_config **ret) {
         c->memory_max_bytes = 2ull << 30;
         c->block_interpreters = true;
         c->approval_requires_initiating_user = true;
-        c->secrets_dir = strdup("/etc/csc/secrets");
+        c->secrets_dir = strdup(CSC_CONFDIR "/secrets");
         if (!c->socket_path || !c->policy_path || !c->state_dir || !c->key_id || !c->secrets_dir) {
                 cscd_config_free(c);
                 return -ENOMEM;
@@ -89,7 +96,7 @@ int cscd_config_defaults(cscd_config **ret) {
         return 0;
 }
 
-typedef enum { K_PATH, K_STRING, K_STRING_OR_NULL, K_MODE, K_BOOL, K_UINT, K_U64, K_LIST, K_PATH_LIST, K_APPROVERS } kind;
+typedef enum { K_PATH, K_STRING, K_STRING_OR_NULL, K_MODE, K_BOOL, K_UINT, K_U64, K_LIST, K_PATH_LIST, K_APPROVERS, K_SIGNING_KEYS } kind;
 
 typedef struct key_spec {
         const char *key;
@@ -133,6 +140,7 @@ static const key_spec keys[] = {
         { "secrets_dir", K_PATH, F(secrets_dir), 0, 0 },
         { "allow_env_names", K_LIST, F(allow_env_names), 0, 0 },
         { "approval_requires_initiating_user", K_BOOL, F(approval_requires_initiating_user), 0, 0 },
+        { "signing_keys", K_SIGNING_KEYS, 0, 0, 0 },
 };
 
 static int set_string(char **field, const csc_json *v, bool path, const char *key, csc_error *err) {
@@ -212,6 +220,84 @@ static int set_approvers(cscd_config *c, const csc_json *v, csc_error *err) {
         return 0;
 }
 
+/* One signing_keys entry: {key_id, private_key?, public_key?, active?}. */
+static int set_signing_key(cscd_signing_key_spec *k, const csc_json *a, const char *path, csc_error *err) {
+        if (a->type != CSC_JSON_OBJECT)
+                return csc_error_set(err, -EINVAL, path, "must be a mapping {key_id, private_key | public_key, active}");
+        int r = 0;
+        for (size_t i = 0; i < a->object.count && r == 0; i++) {
+                const char *key = a->object.members[i].key;
+                const csc_json *v = a->object.members[i].value;
+                char p[96];
+                snprintf(p, sizeof p, "%s.%s", path, key);
+                if (strcmp(key, "key_id") == 0)
+                        r = set_string(&k->key_id, v, false, p, err);
+                else if (strcmp(key, "private_key") == 0)
+                        r = set_string(&k->private_key, v, true, p, err);
+                else if (strcmp(key, "public_key") == 0)
+                        r = set_string(&k->public_key, v, true, p, err);
+                else if (strcmp(key, "active") == 0) {
+                        if (v->type != CSC_JSON_BOOL)
+                                return csc_error_set(err, -EINVAL, p, "must be true or false");
+                        k->active = v->boolean;
+                } else
+                        return csc_error_set(err, -EINVAL, path, "unknown key \"%.64s\"", key);
+        }
+        if (r < 0)
+                return r;
+        if (!k->key_id)
+                return csc_error_set(err, -EINVAL, path, "missing required key \"key_id\"");
+        if (!csc_key_id_valid(k->key_id))
+                return csc_error_set(err, -EINVAL, path, "invalid key_id (want [A-Za-z0-9._-], 1-64 chars)");
+        if (k->active && !k->private_key)
+                return csc_error_set(err, -EINVAL, path, "the active key needs private_key");
+        if (!k->active && k->private_key)
+                return csc_error_set(err, -EINVAL, path,
+                                     "a retired key is only published: give its public_key, not its private_key");
+        if (!k->active && !k->public_key)
+                return csc_error_set(err, -EINVAL, path, "a retired key needs public_key");
+        return 0;
+}
+
+/* signing_keys: one active key that signs, retired keys still published. */
+static int set_signing_keys(cscd_config *c, const csc_json *v, csc_error *err) {
+        if (v->type != CSC_JSON_ARRAY || v->array.count == 0)
+                return csc_error_set(err, -EINVAL, "signing_keys", "must be a non-empty list of {key_id, ...}");
+        c->signing_keys = calloc(v->array.count, sizeof *c->signing_keys);
+        if (!c->signing_keys)
+                return -ENOMEM;
+        size_t active = SIZE_MAX;
+        for (size_t i = 0; i < v->array.count; i++) {
+                char path[64];
+                snprintf(path, sizeof path, "signing_keys[%zu]", i);
+                cscd_signing_key_spec *k = &c->signing_keys[c->n_signing_keys++];
+                int r = set_signing_key(k, v->array.items[i], path, err);
+                if (r < 0)
+                        return r;
+                for (size_t j = 0; j < i; j++)
+                        if (strcmp(c->signing_keys[j].key_id, k->key_id) == 0)
+                                return csc_error_set(err, -EINVAL, path, "key_id \"%s\" is listed twice", k->key_id);
+                if (k->active && active != SIZE_MAX)
+                        return csc_error_set(err, -EINVAL, path, "only one key may be active (signing_keys[%zu] is)",
+                                             active);
+                if (k->active)
+                        active = i;
+        }
+        if (active == SIZE_MAX)
+                return csc_error_set(err, -EINVAL, "signing_keys", "no key is active: mark the one that signs active: true");
+        char *p = strdup(c->signing_keys[active].private_key), *id = strdup(c->signing_keys[active].key_id);
+        if (!p || !id) {
+                free(p);
+                free(id);
+                return -ENOMEM;
+        }
+        free(c->signing_key_path);
+        free(c->key_id);
+        c->signing_key_path = p;
+        c->key_id = id;
+        return 0;
+}
+
 static int apply(cscd_config *c, const key_spec *s, const csc_json *v, csc_error *err) {
         void *field = (char *)c + s->offset;
         switch (s->k) {
@@ -254,6 +340,8 @@ static int apply(cscd_config *c, const key_spec *s, const csc_json *v, csc_error
                 return set_list(field, v, s->k == K_PATH_LIST, s->key, err);
         case K_APPROVERS:
                 return set_approvers(c, v, err);
+        case K_SIGNING_KEYS:
+                return set_signing_keys(c, v, err);
         }
         return -EINVAL;
 }
@@ -286,6 +374,9 @@ int cscd_config_load_text(const char *text, size_t len, cscd_config **ret, csc_e
                 }
                 r = apply(c, s, m->value, err);
         }
+        if (r >= 0 && c->n_signing_keys && (csc_json_get(root, "signing_key") || csc_json_get(root, "key_id")))
+                r = csc_error_set(err, -EINVAL, "signing_keys",
+                                  "use either signing_key/key_id or signing_keys, not both");
         if (r >= 0 && c->max_executions_per_peer > c->max_executions)
                 r = csc_error_set(err, -EINVAL, "max_executions_per_peer", "must not exceed max_executions");
         char why[256];
@@ -321,4 +412,125 @@ int cscd_config_load_file(const char *path, cscd_config **ret, csc_error *err) {
         r = cscd_config_load_text(data, len, ret, err);
         free(data);
         return r;
+}
+
+/* The settings of root that load on their own, each appended to good. */
+static int check_members(const csc_json *root, csc_json_doc *gdoc, csc_json *good,
+                         void (*fn)(const csc_error *e, void *userdata), void *userdata) {
+        int n = 0;
+        for (size_t i = 0; i < root->object.count; i++) {
+                const csc_json_member *m = &root->object.members[i];
+                csc_buf b = CSC_BUF_INIT;
+                csc_json_doc *one = csc_json_doc_new();
+                csc_json *o = one ? csc_json_new_object(one) : NULL;
+                int r = o ? csc_json_object_set(one, o, m->key, csc_json_copy(one, m->value)) : -ENOMEM;
+                r = r ?: csc_canon_write(o, &b);
+                csc_json_doc_free(one);
+                cscd_config *c = NULL;
+                csc_error e = { 0 };
+                if (r == 0 && cscd_config_load_text(b.data, b.len, &c, &e) < 0) {
+                        if (!e.path[0])   /* "unknown setting": point at the key */
+                                snprintf(e.path, sizeof e.path, "%.200s", m->key);
+                        fn(&e, userdata);
+                        n++;
+                } else if (r == 0)
+                        r = csc_json_object_set(gdoc, good, m->key, csc_json_copy(gdoc, m->value));
+                cscd_config_free(c);
+                csc_buf_free(&b);
+                if (r < 0)
+                        return r;
+        }
+        return n;
+}
+
+int cscd_config_check_each(const char *text, size_t len, void (*fn)(const csc_error *e, void *userdata),
+                           void *userdata, cscd_config **ret_partial, csc_error *err) {
+        csc_json_doc *doc = NULL;
+        int r = csc_yaml_parse(text, len, &doc, err);
+        if (r < 0)
+                return r;
+        const csc_json *root = csc_json_doc_root(doc);
+        csc_json_doc *gdoc = csc_json_doc_new();
+        csc_json *good = gdoc ? csc_json_new_object(gdoc) : NULL;
+        int n = !good ? -ENOMEM : root->type == CSC_JSON_OBJECT ? check_members(root, gdoc, good, fn, userdata) : 0;
+        csc_buf b = CSC_BUF_INIT;
+        cscd_config *c = NULL;
+        csc_error e = { 0 };
+        if (n == 0 && cscd_config_load_text(text, len, &c, &e) < 0) {
+                /* The rules that tie settings together (or a non-mapping file). */
+                fn(&e, userdata);
+                n = 1;
+        } else if (n > 0 && csc_canon_write(good, &b) == 0) {
+                if (cscd_config_load_text(b.data, b.len, &c, &e) < 0)
+                        c = NULL;   /* reported with the settings that broke it */
+        }
+        csc_buf_free(&b);
+        csc_json_doc_free(gdoc);
+        csc_json_doc_free(doc);
+        if (n < 0) {
+                cscd_config_free(c);
+                return n;
+        }
+        *ret_partial = c;
+        return n;
+}
+
+static void dump_list(FILE *out, const char *key, const cscd_strlist *l) {
+        fprintf(out, "%s: [", key);
+        for (size_t i = 0; i < l->n; i++)
+                fprintf(out, "%s\"%s\"", i ? ", " : "", l->v[i]);
+        fputs("]\n", out);
+}
+
+void cscd_config_dump(const cscd_config *c, FILE *out) {
+        for (size_t i = 0; i < sizeof keys / sizeof *keys; i++) {
+                const key_spec *s = &keys[i];
+                const void *field = (const char *)c + s->offset;
+                switch (s->k) {
+                case K_PATH:
+                case K_STRING:
+                case K_STRING_OR_NULL: {
+                        const char *v = *(char *const *)field;
+                        if (v)
+                                fprintf(out, "%s: \"%s\"\n", s->key, v);
+                        else
+                                fprintf(out, "%s: null\n", s->key);
+                        break;
+                }
+                case K_MODE: fprintf(out, "%s: \"%04o\"\n", s->key, (unsigned)*(const mode_t *)field); break;
+                case K_BOOL: fprintf(out, "%s: %s\n", s->key, *(const bool *)field ? "true" : "false"); break;
+                case K_UINT: fprintf(out, "%s: %u\n", s->key, *(const unsigned *)field); break;
+                case K_U64: fprintf(out, "%s: %llu\n", s->key, (unsigned long long)*(const uint64_t *)field); break;
+                case K_LIST:
+                case K_PATH_LIST: dump_list(out, s->key, field); break;
+                case K_APPROVERS:
+                        fprintf(out, "approvers:%s\n", c->n_approvers ? "" : " []");
+                        for (size_t a = 0; a < c->n_approvers; a++)
+                                fprintf(out, "  - {identity: \"%s\", key_id: \"%s\"}\n", c->approvers[a].identity,
+                                        c->approvers[a].key_id);
+                        break;
+                case K_SIGNING_KEYS:
+                        fprintf(out, "signing_keys:%s\n", c->n_signing_keys ? "" : " []");
+                        for (size_t k = 0; k < c->n_signing_keys; k++) {
+                                const cscd_signing_key_spec *sk = &c->signing_keys[k];
+                                fprintf(out, "  - {key_id: \"%s\", active: %s", sk->key_id, sk->active ? "true" : "false");
+                                if (sk->private_key)
+                                        fprintf(out, ", private_key: \"%s\"", sk->private_key);
+                                if (sk->public_key)
+                                        fprintf(out, ", public_key: \"%s\"", sk->public_key);
+                                fputs("}\n", out);
+                        }
+                        break;
+                }
+        }
+}
+
+void cscd_error_name_file(csc_error *e, const char *file) {
+        char *mem = strstr(e->message, "<memory-@");
+        char *end = mem ? strchr(mem, '>') : NULL;
+        if (!end)
+                return;
+        char rest[CSC_ERROR_MSG_MAX];
+        snprintf(rest, sizeof rest, "%s", end + 1);
+        snprintf(mem, sizeof e->message - (size_t)(mem - e->message), "%s%s", file, rest);
 }

@@ -5,9 +5,19 @@
 #pragma once
 #include <stdbool.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <sys/types.h>
 
 #include "error.h"
+
+/* Where cscd.conf, the policy, keys and secrets live: meson's
+ * --sysconfdir/csc (build-config.h); /etc/csc when built without meson. */
+#if __has_include("build-config.h")
+#include "build-config.h"
+#endif
+#ifndef CSC_CONFDIR
+#define CSC_CONFDIR "/etc/csc"
+#endif
 
 typedef struct cscd_strlist {
         char **v;
@@ -20,6 +30,15 @@ typedef struct cscd_approver {
         char *key_id;
         unsigned char public_key[32];
 } cscd_approver;
+
+/* One entry of signing_keys: the active key signs (private_key), retired
+ * keys are only published for verification (public_key). */
+typedef struct cscd_signing_key_spec {
+        char *key_id;
+        char *private_key;               /* the active key's file; NULL for retired keys */
+        char *public_key;                /* a retired key's 32-byte .pub; optional for the active key */
+        bool active;
+} cscd_signing_key_spec;
 
 typedef struct cscd_config {
         char *socket_path;               /* /run/csc.sock */
@@ -54,6 +73,10 @@ typedef struct cscd_config {
         cscd_approver *approvers;        /* none: approvals need no signature */
         bool approval_requires_initiating_user;   /* true: needs-approval contracts name their submitter */
         size_t n_approvers;
+        /* signing_keys: exactly one active; when set, signing_key_path and
+         * key_id are filled from the active entry. */
+        cscd_signing_key_spec *signing_keys;
+        size_t n_signing_keys;
 } cscd_config;
 
 int cscd_config_defaults(cscd_config **ret);
@@ -61,3 +84,16 @@ int cscd_config_load_file(const char *path, cscd_config **ret, csc_error *err);
 int cscd_config_load_text(const char *text, size_t len, cscd_config **ret, csc_error *err);
 cscd_config *cscd_config_free(cscd_config *c);
 bool cscd_strlist_has(const cscd_strlist *l, const char *s);
+/* For `cscd -t`: applies every top-level setting of the YAML text on its own
+ * and calls fn for each one that is wrong (so all of them are reported, not
+ * only the first). *ret_partial: the config made of the settings that were
+ * right (NULL if even that fails), so the policy and keys can be checked too.
+ * Returns the number of errors, or a negative errno when the text is not YAML
+ * at all (err set). */
+int cscd_config_check_each(const char *text, size_t len, void (*fn)(const csc_error *e, void *userdata),
+                           void *userdata, cscd_config **ret_partial, csc_error *err);
+/* Prints every setting as YAML (`cscd -T`); key files are named, never read. */
+void cscd_config_dump(const cscd_config *c, FILE *out);
+/* libfyaml names text it parsed from memory "<memory-@0x…>": put the file's
+ * name there instead. */
+void cscd_error_name_file(csc_error *e, const char *file);

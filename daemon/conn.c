@@ -17,6 +17,8 @@
 #include "limits.h"
 #include "log.h"
 #include "manager.h"
+#include "keyring.h"
+#include "audit.h"
 #include "peer.h"
 #include "policy_view.h"
 #include "timefmt.h"
@@ -193,6 +195,7 @@ int conn_send_error(conn *c, const char *code, const char *message, const char *
                 r = conn_send(c, o);
         csc_json_doc_free(doc);
         c->m->counters.errors++;
+        cscd_audit_refused(c->m->audit, c->peer->uid, c->peer->pid, code, message);
         return r;
 }
 
@@ -281,17 +284,10 @@ static int req_reload(conn *c, const csc_json *req) {
 
 static int req_pubkeys(conn *c, const csc_json *req) {
         csc_json_doc *doc = csc_json_doc_new();
-        csc_json *o = doc ? csc_json_new_object(doc) : NULL, *keys = doc ? csc_json_new_array(doc) : NULL;
-        csc_json *k = doc ? csc_json_new_object(doc) : NULL;
-        char *b64 = NULL;
-        int r = o && keys && k ? csc_base64_encode(csc_signing_key_public(c->m->key), 32, &b64) : -ENOMEM;
-        r = r ?: csc_json_object_set(doc, k, "key_id", csc_json_new_string(doc, csc_signing_key_id(c->m->key)));
-        r = r ?: csc_json_object_set(doc, k, "algorithm", csc_json_new_string(doc, "ed25519"));
-        r = r ?: csc_json_object_set(doc, k, "public_key", csc_json_new_string(doc, b64));
-        r = r ?: csc_json_array_append(doc, keys, k);
+        csc_json *o = doc ? csc_json_new_object(doc) : NULL, *keys = NULL;
+        int r = o ? cscd_keyring_json(c->m->keyring, doc, &keys) : -ENOMEM;
         r = r ?: csc_json_object_set(doc, o, "type", csc_json_new_string(doc, "pubkeys"));
         r = r ?: csc_json_object_set(doc, o, "keys", keys);
-        free(b64);
         if (r < 0) {
                 csc_json_doc_free(doc);
                 return conn_send_error(c, "internal", "cannot build pubkeys reply", NULL);

@@ -20,6 +20,22 @@ struct executor_handle {
         bool reaped;
 };
 
+/* clone3, or clone() where clone3 answers ENOSYS (a container's seccomp
+ * profile that predates it, an old kernel). Same flags, same pidfd; with a
+ * NULL stack clone() continues on a copy of ours, like fork(). */
+static long clone_executor(struct clone_args *args) {
+        long pid = syscall(SYS_clone3, args, sizeof *args);
+        if (pid >= 0 || errno != ENOSYS)
+                return pid;
+        unsigned long flags = (unsigned long)args->flags | (unsigned long)args->exit_signal;
+        int *pidfd = (int *)(uintptr_t)args->pidfd;
+#if defined(__s390x__) || defined(__s390__) || defined(__CRIS__)
+        return syscall(SYS_clone, NULL, flags, pidfd, NULL, NULL);
+#else
+        return syscall(SYS_clone, flags, NULL, pidfd, NULL, NULL);
+#endif
+}
+
 int executor_spawn(const executor_request *req, executor_handle **ret) {
         bool host_net = false;
         for (size_t i = 0; i < req->contract->n_commands; i++)
@@ -40,7 +56,7 @@ int executor_spawn(const executor_request *req, executor_handle **ret) {
                 .pidfd = (uint64_t)(uintptr_t)&pidfd,
                 .exit_signal = SIGCHLD,
         };
-        long pid = syscall(SYS_clone3, &args, sizeof args);
+        long pid = clone_executor(&args);
         if (pid < 0) {
                 int r = -errno;
                 close(sp[0]);

@@ -13,11 +13,13 @@
 #include <time.h>
 #include <unistd.h>
 #include <grp.h>
+#include <stdio.h>
 
 #include <systemd/sd-daemon.h>
 
 #include "approval_store.h"
 #include "audit.h"
+#include "keyring.h"
 #include "cgroup.h"
 #include "privileges.h"
 #include "sandbox_landlock.h"
@@ -128,7 +130,7 @@ manager *manager_free(manager *m) {
                 close(m->listen_fd);
         }
         policy_ref_put(m->policy);
-        csc_signing_key_free(m->key);
+        cscd_keyring_free(m->keyring);
         cscd_audit_free(m->audit);
         approval_store_free(m->approvals);
         cscd_cgroups_free(m->cgroups);
@@ -141,16 +143,29 @@ manager *manager_free(manager *m) {
         return NULL;
 }
 
-static int load_config(manager *m, cscd_config **ret) {
+int manager_load_config(manager *m, cscd_config **ret, char *err_out, size_t err_size) {
         csc_error err = { 0 };
         char buf[CSC_ERROR_PATH_MAX + CSC_ERROR_MSG_MAX + 4];
         cscd_config *c = NULL;
         int r = m->config_path ? cscd_config_load_file(m->config_path, &c, &err) : cscd_config_defaults(&c);
         if (r < 0) {
-                log_error("cannot load config %s: %s", m->config_path ? m->config_path : "<built-in>",
-                          csc_error_str(&err, buf, sizeof buf));
+                if (m->config_path)
+                        cscd_error_name_file(&err, m->config_path);
+                snprintf(err_out, err_size, "config %s: %s (run cscd -t for every error with its line)",
+                         m->config_path ? m->config_path : "<built-in>", csc_error_str(&err, buf, sizeof buf));
                 return r;
         }
+        r = manager_apply_overrides(m, c);
+        if (r < 0) {
+                cscd_config_free(c);
+                snprintf(err_out, err_size, "out of memory");
+                return r;
+        }
+        *ret = c;
+        return 0;
+}
+
+int manager_apply_overrides(manager *m, cscd_config *c) {
         struct { const char *opt; char **field; } ov[] = {
                 { m->opt_socket, &c->socket_path },
                 { m->opt_policy, &c->policy_path },
@@ -162,14 +177,11 @@ static int load_config(manager *m, cscd_config **ret) {
                 if (!ov[i].opt)
                         continue;
                 char *d = strdup(ov[i].opt);
-                if (!d) {
-                        cscd_config_free(c);
+                if (!d)
                         return -ENOMEM;
-                }
                 free(*ov[i].field);
                 *ov[i].field = d;
         }
-        *ret = c;
         return 0;
 }
 
@@ -178,6 +190,7 @@ static int load_policy(const char *path, policy_ref **ret, char *err_out, size_t
         csc_policy *p = NULL;
         int r = csc_policy_load_file(path, &p, &err);
         if (r < 0) {
+                cscd_error_name_file(&err, path);
                 char buf[CSC_ERROR_PATH_MAX + CSC_ERROR_MSG_MAX + 4];
                 snprintf(err_out, err_size, "%s: %s", path, csc_error_str(&err, buf, sizeof buf));
                 return r;
@@ -193,40 +206,69 @@ static int load_policy(const char *path, policy_ref **ret, char *err_out, size_t
         return 0;
 }
 
-static int load_key(const cscd_config *c, csc_signing_key **ret, char *err_out, size_t err_size) {
-        const char *path = c->signing_key_path;
-        char cred[4096];
-        if (!path) {
-                const char *dir = getenv("CREDENTIALS_DIRECTORY");
-                if (!dir) {
-                        snprintf(err_out, err_size,
-                                 "no signing key: set signing_key in the config, pass --signing-key, "
-                                 "or provide the systemd credential csc-signing-key");
-                        return -ENOKEY;
-                }
-                snprintf(cred, sizeof cred, "%s/csc-signing-key", dir);
-                path = cred;
+/* A layer weaker than designed: logged once at start (MESSAGE_ID
+ * CSCD_MESSAGE_DEGRADED) and listed by `cscctl status`. */
+static void weakened(manager *m, const char *layer, const char *why) {
+        cscd_journal_degraded(m->audit, layer, why);
+        if (m->n_weakened < MANAGER_WEAKENED_MAX) {
+                snprintf(m->weakened[m->n_weakened], sizeof m->weakened[0], "%s: %s", layer, why);
+                m->n_weakened++;
         }
-        csc_error err = { 0 };
-        int r = csc_signing_key_load(path, c->key_id, CSC_KEY_CHECK_MODE, ret, &err);
-        if (r < 0) {
-                char buf[CSC_ERROR_PATH_MAX + CSC_ERROR_MSG_MAX + 4];
-                snprintf(err_out, err_size, "signing key %s: %s", path, csc_error_str(&err, buf, sizeof buf));
+}
+
+/* kB of this process's memory locked (VmLck), or -1 when unknown. */
+static long long locked_kib(void) {
+        FILE *f = fopen("/proc/self/status", "re");
+        char line[256];
+        long long kib = -1;
+        while (f && fgets(line, sizeof line, f))
+                if (sscanf(line, "VmLck: %lld kB", &kib) == 1)
+                        break;
+        if (f)
+                fclose(f);
+        return kib;
+}
+
+static void check_layers(manager *m, const char *optional_caps_missing) {
+        char why[256];
+        if (sandbox_landlock_abi() == 0)
+                weakened(m, "landlock", "the kernel has no Landlock (or it is disabled): only mounts limit the "
+                                        "filesystem view");
+        const char *cg_why;
+        const char *cg_mode = cscd_cgroups_mode(m->cgroups, &cg_why);
+        if (strcmp(cg_mode, "none") == 0)
+                weakened(m, "process_cap", cg_why);
+        else if (!cscd_cgroups_memory(m->cgroups)) {
+                snprintf(why, sizeof why, "the memory controller is not delegated (%s): memory_max_bytes is not "
+                         "enforced; rlimit_as_bytes still is", cg_mode);
+                weakened(m, "memory_cap", why);
         }
-        return r;
+        if (optional_caps_missing[0]) {
+                snprintf(why, sizeof why, "started without %s: the signing key is not mlock'ed unless "
+                         "RLIMIT_MEMLOCK allows it (locked now: %lld kB)", optional_caps_missing, locked_kib());
+                weakened(m, "key_mlock", why);
+        } else if (geteuid() == 0 && locked_kib() == 0)
+                weakened(m, "key_mlock", "the signing key could not be mlock'ed (it may be swapped out)");
 }
 
 int manager_load(manager *m) {
         char err[2048];
-        int r = load_config(m, &m->config);
-        if (r < 0)
-                return r;
+        int r = manager_load_config(m, &m->config, err, sizeof err);
+        if (r < 0) {
+                m->config_error = r != -ENOMEM;
+                return log_error("cannot start: %s", err), r;
+        }
         r = load_policy(m->config->policy_path, &m->policy, err, sizeof err);
-        if (r < 0)
+        if (r < 0) {
+                m->config_error = r != -ENOMEM;
                 return log_error("cannot load policy: %s", err), r;
-        r = load_key(m->config, &m->key, err, sizeof err);
-        if (r < 0)
+        }
+        r = cscd_keyring_load(m->config, &m->keyring, err, sizeof err);
+        if (r < 0) {
+                m->config_error = r != -ENOMEM;
                 return log_error("%s", err), r;
+        }
+        m->key = m->keyring->active;
         csc_error e = { 0 };
         r = cscd_audit_open(m->config->state_dir, &m->audit, &e);
         if (r < 0) {
@@ -241,18 +283,24 @@ int manager_load(manager *m) {
                 log_error_errno(r, "cannot compile the sandbox's seccomp filter; no command will run");
                 sandbox_seccomp_free(&m->filter_deny_net);
                 sandbox_seccomp_free(&m->filter_net);
+                weakened(m, "seccomp", "the sandbox's seccomp filter could not be compiled: no command runs");
         }
-        r = cscd_drop_privileges();
+        char missing[256], optional[128];
+        r = cscd_drop_privileges(missing, sizeof missing, optional, sizeof optional);
+        if (r == -EPERM && missing[0]) {
+                m->config_error = true;   /* the unit or container took them away: a restart cannot help */
+                return log_error("cscd needs these capabilities and was started without them: %s "
+                                 "(see CapabilityBoundingSet= in cscd.service)", missing), r;
+        }
         if (r < 0)
                 return log_error_errno(r, "cannot drop capabilities");
         r = cscd_cgroups_init(&m->cgroups);
         if (r < 0)
                 return log_error_errno(r, "cannot set up cgroups");
+        check_layers(m, optional);
         const char *cg_why;
         const char *cg_mode = cscd_cgroups_mode(m->cgroups, &cg_why);
-        if (strcmp(cg_mode, "none") == 0)
-                log_warning("no process cap for sandboxes: %s", cg_why);
-        else
+        if (strcmp(cg_mode, "none") != 0)
                 log_info("process cap for sandboxes: %s pids, max %llu per execution", cg_mode,
                          (unsigned long long) m->config->pids_max);
         r = approval_store_open(m->config->state_dir, &m->approvals);
@@ -275,50 +323,59 @@ int manager_load(manager *m) {
         return 0;
 }
 
+/* Settings that cannot change without a restart keep their running values. */
+static int keep_restart_only(const cscd_config *cur, cscd_config *nc) {
+        char *sock = strdup(cur->socket_path), *state = strdup(cur->state_dir);
+        if (!sock || !state) {
+                free(sock);
+                free(state);
+                return -ENOMEM;
+        }
+        free(nc->socket_path);
+        nc->socket_path = sock;
+        free(nc->state_dir);
+        nc->state_dir = state;
+        return 0;
+}
+
 int manager_reload(manager *m, char *err, size_t err_size) {
         uint64_t mono = now_mono();
         char msg[128];
         snprintf(msg, sizeof msg, "RELOADING=1\nMONOTONIC_USEC=%llu", (unsigned long long) mono);
         sd_notify(0, msg);
+        /* The receipts log is reopened whatever happens to the config: a
+         * rotation (rename + reload) must never keep writing to the old file. */
+        int a = cscd_audit_reopen(m->audit);
+        if (a < 0)
+                log_error_errno(a, "cannot reopen receipts.jsonl in %s; still writing to the open file",
+                                m->config->state_dir);
         policy_ref *np = NULL;
-        csc_signing_key *nk = NULL;
+        cscd_keyring *nk = NULL;
         cscd_config *nc = NULL;
-        int r = load_config(m, &nc);
-        if (r < 0)
-                snprintf(err, err_size, "config could not be loaded; see the log");
+        int r = manager_load_config(m, &nc, err, err_size);
         if (r >= 0)
                 r = load_policy(nc->policy_path, &np, err, err_size);
         if (r >= 0)
-                r = load_key(nc, &nk, err, err_size);
+                r = cscd_keyring_load(nc, &nk, err, err_size);
+        if (r >= 0 && (r = keep_restart_only(m->config, nc)) < 0)
+                snprintf(err, err_size, "out of memory");
         if (r < 0) {
                 log_error("reload refused, keeping the current policy '%s': %s", m->policy->policy->name, err);
                 policy_ref_put(np);
-                csc_signing_key_free(nk);
+                cscd_keyring_free(nk);
                 cscd_config_free(nc);
                 sd_notify(0, "READY=1");
                 return r;
         }
-        /* Keep settings that cannot change without a restart. */
-        free(nc->socket_path);
-        nc->socket_path = strdup(m->config->socket_path);
-        free(nc->state_dir);
-        nc->state_dir = strdup(m->config->state_dir);
-        if (!nc->socket_path || !nc->state_dir) {
-                policy_ref_put(np);
-                csc_signing_key_free(nk);
-                cscd_config_free(nc);
-                snprintf(err, err_size, "out of memory");
-                sd_notify(0, "READY=1");
-                return -ENOMEM;
-        }
         policy_ref_put(m->policy);
         m->policy = np;
-        csc_signing_key_free(m->key);
-        m->key = nk;
+        cscd_keyring_free(m->keyring);
+        m->keyring = nk;
+        m->key = nk->active;
         cscd_config_free(m->config);
         m->config = nc;
-        log_info("reloaded: policy '%s' (sha256 %s), signing key '%s'", np->policy->name, np->policy->sha256,
-                 csc_signing_key_id(nk));
+        log_info("reloaded: policy '%s' (sha256 %s), signing key '%s' (%zu key(s) published)", np->policy->name,
+                 np->policy->sha256, csc_signing_key_id(m->key), nk->n_published);
         sd_notify(0, "READY=1");
         return 0;
 }
@@ -452,6 +509,7 @@ int manager_status_json(manager *m, csc_json_doc *doc, csc_json **ret) {
         r = r ?: csc_json_object_set(doc, o, "policy_sha256", csc_json_new_string(doc, m->policy->policy->sha256));
         r = r ?: csc_json_object_set(doc, o, "policy_path", csc_json_new_string(doc, m->config->policy_path));
         r = r ?: csc_json_object_set(doc, o, "signing_key_id", csc_json_new_string(doc, csc_signing_key_id(m->key)));
+        r = r ?: csc_json_object_set(doc, o, "signing_keys_published", csc_json_new_int(doc, (int64_t) m->keyring->n_published));
         r = r ?: csc_json_object_set(doc, o, "sandbox_profile_id", csc_json_new_string(doc, "cscd-v1"));
         r = r ?: csc_json_object_set(doc, o, "executions_running", csc_json_new_int(doc, m->n_executions));
         r = r ?: csc_json_object_set(doc, o, "executions_total", csc_json_new_int(doc, (int64_t) m->counters.executions_total));
@@ -504,6 +562,11 @@ int manager_status_json(manager *m, csc_json_doc *doc, csc_json **ret) {
         if (ll == 0)
                 r = r ?: csc_json_object_set(doc, sb, "landlock_missing",
                                              csc_json_new_string(doc, "the kernel has no Landlock (or it is disabled)"));
+        csc_json *wk = csc_json_new_array(doc);
+        r = r ?: wk ? 0 : -ENOMEM;
+        for (unsigned i = 0; i < m->n_weakened && r == 0; i++)
+                r = csc_json_array_append(doc, wk, csc_json_new_string(doc, m->weakened[i]));
+        r = r ?: csc_json_object_set(doc, sb, "weakened", wk);
         r = r ?: csc_json_object_set(doc, o, "sandbox", sb);
         if (r < 0)
                 return r;

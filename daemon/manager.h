@@ -39,7 +39,13 @@ struct manager {
         cscd_config *config;
         char *config_path;           /* NULL: built-in defaults */
         policy_ref *policy;
-        csc_signing_key *key;
+        struct cscd_keyring *keyring; /* active key + retired public keys (signing_keys) */
+        csc_signing_key *key;        /* = keyring->active: the key that signs */
+        bool config_error;           /* manager_load failed on config, policy or key: exit 78 */
+        /* Layers weaker than designed, found at start ("landlock: why"). */
+#define MANAGER_WEAKENED_MAX 8
+        char weakened[MANAGER_WEAKENED_MAX][320];
+        unsigned n_weakened;
         struct cscd_audit *audit;
         struct approval_store *approvals;
         struct cscd_cgroups *cgroups;       /* process cap per execution, or mode "none" */
@@ -62,6 +68,11 @@ struct manager {
 
 int manager_new(manager **ret);
 manager *manager_free(manager *m);
+/* cscd.conf (or the defaults) with the command-line overrides applied; on
+ * failure err_out names the file and the problem. */
+int manager_load_config(manager *m, cscd_config **ret, char *err_out, size_t err_size);
+/* --socket, --policy, --state-dir, --signing-key, --key-id over c. */
+int manager_apply_overrides(manager *m, cscd_config *c);
 /* Loads config, policy and key (first start: any error is fatal). */
 int manager_load(manager *m);
 /* Reload: policy and key atomically; on error the old ones stay. Logs. */

@@ -23,6 +23,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include "build-config.h"
 #include "executor.h"
 #include "path.h"
 #include "sandbox_fs.h"
@@ -333,7 +334,8 @@ static void mask_daemon_files(const executor_request *req, int rootfd) {
         if (devnull < 0)
                 sandbox_die_error("sandbox: cannot open /dev/null: %s", strerror(errno));
         const cscd_config *cfg = req->config;
-        mask(rootfd, devnull, "/etc/csc");
+        mask(rootfd, devnull, CSC_CONFDIR);
+        mask(rootfd, devnull, "/etc/csc");   /* the usual place, whatever this build's sysconfdir */
         mask(rootfd, devnull, cfg->state_dir);
         mask(rootfd, devnull, cfg->secrets_dir);
         mask_dirname(rootfd, devnull, cfg->signing_key_path);

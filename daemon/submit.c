@@ -151,7 +151,7 @@ static void finish(execution *e, const char *status) {
                         conn_send_error(e->c, "internal", "cannot sign the receipt", NULL);
         } else {
                 /* Durable first: when the client holds the receipt, receipts.jsonl has it. */
-                int a = cscd_audit_append(m->audit, rc, &e->peer);
+                int a = cscd_audit_append(m->audit, rc, e->contract, &e->peer);
                 if (a < 0)
                         log_error("execution %s: cannot append the receipt to receipts.jsonl: %s",
                                   e->execution_id, strerror(-a));
@@ -159,7 +159,7 @@ static void finish(execution *e, const char *status) {
                 r = frame ? csc_json_object_set(doc, frame, "receipt", rc) : -ENOMEM;
                 if (r >= 0)
                         (void) send_frame_type(e, doc, frame, "receipt");
-                cscd_journal_receipt(e->contract->contract_id, e->execution_id, status,
+                cscd_journal_receipt(m->audit, e->contract, e->execution_id, status,
                                      ran ? e->final_exit : -1, e->error, &e->peer);
         }
         csc_json_doc_free(doc);
@@ -604,7 +604,7 @@ int execution_start(manager *m, conn *c, const csc_json *req) {
         conn_set_execution(c, e);
 
         csc_decide(ct, e->policy->policy, &e->decision);
-        cscd_journal_decision(ct->contract_id, e->execution_id, csc_verdict_name(e->decision.verdict),
+        cscd_journal_decision(m->audit, ct, e->execution_id, csc_verdict_name(e->decision.verdict),
                               e->decision.code, e->decision.reason, &e->peer);
         send_decision(e);
         if (e->decision.verdict == CSC_VERDICT_DENY) {

@@ -429,14 +429,14 @@ def bad_config_and_loose_key_are_refused_at_start(d):
                             os.path.join(tmp, "st"), "--policy", d.policy, "--signing-key",
                             os.path.join(d.keys, "test-key.key"), "--key-id", "test-key"],
                            capture_output=True, text=True, timeout=20)
-        assert p.returncode == 1 and "unknown setting \"max_exections\"" in p.stderr, (p.returncode, p.stderr)
+        assert p.returncode == 78 and "unknown setting \"max_exections\"" in p.stderr, (p.returncode, p.stderr)
         key = os.path.join(tmp, "loose.key")
         shutil.copy(os.path.join(d.keys, "test-key.key"), key)
         os.chmod(key, 0o644)
         p = subprocess.run([CSCD, "--socket", os.path.join(tmp, "s"), "--state-dir", os.path.join(tmp, "st"),
                             "--policy", d.policy, "--signing-key", key, "--key-id", "test-key"],
                            capture_output=True, text=True, timeout=20)
-        assert p.returncode == 1 and "group or others" in p.stderr, (p.returncode, p.stderr)
+        assert p.returncode == 78 and "group or others" in p.stderr, (p.returncode, p.stderr)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
 

@@ -17,6 +17,11 @@ static void fails(const char *text, const char *want) {
         cscd_config_free(c);
 }
 
+static void count_error(const csc_error *e, void *userdata) {
+        (void)e;
+        (*(unsigned *)userdata)++;
+}
+
 int main(void) {
         cscd_config *c = NULL;
         CHECK(cscd_config_defaults(&c) == 0 && c->socket_mode == 0666 && c->max_executions == 64 &&
@@ -101,5 +106,38 @@ int main(void) {
         fails("approvers: [{identity: a}]\n", "missing required key \"key_id\"");
         fails("approvers: [{identity: a, key_id: k, public_key: /nonexistent.pub}]\n", "approvers[0].public_key");
         fails("approvers: [{identity: a, key_id: k, public_key: /x, extra: 1}]\n", "unknown key \"extra\"");
+        /* signing_keys: one active key that signs, retired ones published. */
+        const char rot[] = "signing_keys:\n"
+                           "  - {key_id: new, private_key: /k/new.key, active: true}\n"
+                           "  - {key_id: old, public_key: /k/old.pub}\n";
+        c = NULL;
+        CHECK(cscd_config_load_text(rot, sizeof rot - 1, &c, &err) == 0, "signing_keys: %s %s", err.path, err.message);
+        if (c) {
+                CHECK(c->n_signing_keys == 2 && strcmp(c->key_id, "new") == 0 &&
+                              strcmp(c->signing_key_path, "/k/new.key") == 0 && !c->signing_keys[1].active &&
+                              strcmp(c->signing_keys[1].public_key, "/k/old.pub") == 0,
+                      "signing_keys: the active entry is the signing key");
+                cscd_config_free(c);
+        }
+        fails("signing_keys: []\n", "non-empty list");
+        fails("signing_keys: [{key_id: a, public_key: /a.pub}]\n", "no key is active");
+        fails("signing_keys: [{key_id: a, private_key: /a, active: true}, {key_id: b, private_key: /b, active: true}]\n",
+              "only one key may be active");
+        fails("signing_keys: [{key_id: a, private_key: /a, active: true}, {key_id: a, public_key: /a.pub}]\n",
+              "listed twice");
+        fails("signing_keys: [{key_id: a, private_key: /a, active: true}, {key_id: b, private_key: /b}]\n",
+              "only published");
+        fails("signing_keys: [{key_id: a, active: true}]\n", "needs private_key");
+        fails("signing_keys: [{key_id: a/b, private_key: /a, active: true}]\n", "invalid key_id");
+        fails("signing_keys: [{key_id: a, private_key: /a, active: true, extra: 1}]\n", "unknown key \"extra\"");
+        fails("key_id: x\nsigning_keys: [{key_id: a, private_key: /a, active: true}]\n", "not both");
+        /* cscd -t: every wrong setting is reported, the right ones still load. */
+        const char three[] = "max_exections: 5\nmax_executions: 0\nsocket: rel\nstop_grace_sec: 3\n";
+        unsigned n_seen = 0;
+        c = NULL;
+        int n = cscd_config_check_each(three, sizeof three - 1, count_error, &n_seen, &c, &err);
+        CHECK(n == 3 && n_seen == 3 && c && c->stop_grace_sec == 3, "check_each: 3 errors (%d, %u), partial config", n,
+              n_seen);
+        cscd_config_free(c);
         return tap_done("config");
 }

@@ -457,6 +457,10 @@ static bool read_request(Conn *c) {
 static bool check_sni(Conn *c) {
         egress_host sni;
         const char *why = "malformed ClientHello";
+        if (c->up.off == c->up.len) {
+                c->sni_pending = !c->up.eof; /* closed without a byte: nothing to check */
+                return true;
+        }
         int r = egress_tls_sni(c->up.data + c->up.off, c->up.len - c->up.off, &sni, &why);
         if (r == EGRESS_PARSE_MORE) {
                 if (!c->up.eof && c->up.len < EGRESS_RELAY_BUF)

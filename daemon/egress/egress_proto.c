@@ -52,16 +52,16 @@ int egress_rbuf_u64(egress_rbuf *b, uint64_t *ret) {
 }
 
 int egress_rbuf_str(egress_rbuf *b, char *out, size_t max) {
+        size_t start = b->off;
         uint16_t n;
         int r = egress_rbuf_u16(b, &n);
         if (r < 0)
                 return r;
-        if (n > b->len - b->off)
-                return -EBADMSG;
-        if (n > max)
-                return -EMSGSIZE;
-        if (memchr(b->p + b->off, 0, n))
-                return -EILSEQ;
+        r = n > b->len - b->off ? -EBADMSG : n > max ? -EMSGSIZE : memchr(b->p + b->off, 0, n) ? -EILSEQ : 0;
+        if (r < 0) {
+                b->off = start; /* a failed getter consumes nothing */
+                return r;
+        }
         memcpy(out, b->p + b->off, n);
         out[n] = 0;
         b->off += n;

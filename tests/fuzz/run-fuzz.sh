@@ -10,7 +10,7 @@ secs=${1:-60}
 out=${2:-$top/build-fuzz}
 shift 2 2>/dev/null || shift $#
 names=("$@")
-[ ${#names[@]} -gt 0 ] || names=(frame contract policy approval receipt config redact)
+[ ${#names[@]} -gt 0 ] || names=(frame contract policy approval receipt config redact egress egress_proto)
 cc=${CLANG:-clang}
 if ! command -v "$cc" >/dev/null; then
   echo "SKIP: clang not found (install clang and libclang-rt-14-dev)"; exit 77
@@ -28,6 +28,8 @@ for n in "${names[@]}"; do
   case $n in
     config) extra=(-I"$top/daemon" "$top/daemon/config.c") ;;
     redact) extra=(-I"$top/daemon" "$top/daemon/redact.c") ;;
+    egress|egress_proto) extra=(-I"$top/daemon/egress" "$top/daemon/egress/egress_parse.c"
+                                "$top/daemon/egress/egress_match.c" "$top/daemon/egress/egress_proto.c") ;;
   esac
   if ! "$cc" "${flags[@]}" "$here/fuzz_$n.c" "${extra[@]}" "${srcs[@]}" "${libs[@]}" -o "$bin" 2>"$out/build-$n.log"; then
     echo "not ok - fuzz_$n does not build:"; cat "$out/build-$n.log"; failed=1; continue

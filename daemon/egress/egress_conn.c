@@ -489,15 +489,16 @@ static bool relay_fail(Conn *c, int r, const char *where) {
         return false;
 }
 
-/* Moves what it can in both directions, guided by which side is ready. */
-static bool relay(Conn *c, uint32_t crev, uint32_t urev) {
+/* One pass over both directions, guided by which side is ready; *progress
+ * tells whether any byte moved. False when the connection ended. */
+static bool relay_pass(Conn *c, uint32_t crev, uint32_t urev, bool *progress) {
         size_t n;
         int r;
-        bool progress = false;
+        *progress = false;
         if (crev & (EPOLLIN | EPOLLHUP | EPOLLERR)) {
                 if ((r = pipe_fill(&c->up, c->cfd, EGRESS_RELAY_BUF, cap_left(c), &n)) < 0)
                         return relay_fail(c, r, "client");
-                progress |= n > 0;
+                *progress |= n > 0;
                 if (c->sni_pending && !check_sni(c))
                         return false;
                 urev |= EPOLLOUT; /* try to pass it on right away */
@@ -506,19 +507,36 @@ static bool relay(Conn *c, uint32_t crev, uint32_t urev) {
                 if ((r = pipe_flush(&c->up, c->ufd, &n)) < 0)
                         return relay_fail(c, r, "upstream");
                 account(c, n, true);
-                progress |= n > 0;
+                *progress |= n > 0;
         }
         if (urev & (EPOLLIN | EPOLLHUP | EPOLLERR)) {
                 if ((r = pipe_fill(&c->down, c->ufd, EGRESS_RELAY_BUF, cap_left(c), &n)) < 0)
                         return relay_fail(c, r, "upstream");
                 account(c, n, false);
-                progress |= n > 0;
+                *progress |= n > 0;
                 crev |= EPOLLOUT;
         }
         if (crev & (EPOLLOUT | EPOLLERR)) {
                 if ((r = pipe_flush(&c->down, c->cfd, &n)) < 0)
                         return relay_fail(c, r, "client");
-                progress |= n > 0;
+                *progress |= n > 0;
+        }
+        return true;
+}
+
+/* Relays until nothing moves (at most RELAY_PASSES passes, so one busy
+ * connection cannot starve the others), then waits for readiness again.
+ * Looping saves an epoll round trip per buffer on a bulk transfer. */
+#define RELAY_PASSES 8
+static bool relay(Conn *c, uint32_t crev, uint32_t urev) {
+        bool progress = false, any = false;
+        for (int pass = 0; pass < RELAY_PASSES; pass++) {
+                if (!relay_pass(c, crev, urev, &progress))
+                        return false;
+                any |= progress;
+                if (!progress || c->up.eof || c->down.eof)
+                        break;
+                crev = urev = EPOLLIN | EPOLLOUT;
         }
         if (c->up.shut && c->down.shut) {
                 conn_end(c, EGRESS_VERDICT_ALLOWED, "closed");
@@ -528,7 +546,7 @@ static bool relay(Conn *c, uint32_t crev, uint32_t urev) {
                 conn_end(c, EGRESS_VERDICT_ALLOWED, "the execution's byte cap is used up");
                 return false;
         }
-        if (progress)
+        if (any)
                 arm_timer(c, c->exec->idle_timeout_ms);
         return update_events(c);
 }

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "buf.h"
+#include "egress/egress_match.h"
 #include "json.h"
 #include "keys.h"
 #include "limits.h"
@@ -43,6 +44,7 @@ cscd_config *cscd_config_free(cscd_config *c) {
         strlist_free(&c->admin_users);
         strlist_free(&c->admin_groups);
         strlist_free(&c->mask_paths);
+        strlist_free(&c->egress_allow_private);
         for (size_t i = 0; i < c->n_approvers; i++) {
                 free(c->approvers[i].identity);
                 free(c->approvers[i].key_id);
@@ -84,7 +86,8 @@ int cscd_config_defaults(cscd_config **ret) {
         return 0;
 }
 
-typedef enum { K_PATH, K_STRING, K_STRING_OR_NULL, K_MODE, K_BOOL, K_UINT, K_U64, K_LIST, K_PATH_LIST, K_APPROVERS } kind;
+typedef enum { K_PATH, K_STRING, K_STRING_OR_NULL, K_MODE, K_BOOL, K_UINT, K_U64, K_LIST, K_PATH_LIST, K_APPROVERS,
+               K_CIDR_LIST } kind;
 
 typedef struct key_spec {
         const char *key;
@@ -124,6 +127,7 @@ static const key_spec keys[] = {
         { "block_interpreters", K_BOOL, F(block_interpreters), 0, 0 },
         { "memory_max_bytes", K_U64, F(memory_max_bytes), 16ull << 20, 1ull << 42 },
         { "secrets_dir", K_PATH, F(secrets_dir), 0, 0 },
+        { "egress_allow_private", K_CIDR_LIST, F(egress_allow_private), 0, EGRESS_PRIVATE_MAX },
 };
 
 static int set_string(char **field, const csc_json *v, bool path, const char *key, csc_error *err) {
@@ -153,6 +157,25 @@ static int set_list(cscd_strlist *l, const csc_json *v, bool paths, const char *
                 if (r < 0)
                         return r;
                 l->n++;
+        }
+        return 0;
+}
+
+/* A list of at most s->max CIDRs ("10.0.0.0/8", "fd00::/8"), each checked
+ * by the parser cscd-egress uses, so what cscd accepts the proxy accepts. */
+static int set_cidr_list(cscd_strlist *l, const csc_json *v, const key_spec *s, csc_error *err) {
+        int r = set_list(l, v, false, s->key, err);
+        if (r < 0)
+                return r;
+        if (l->n > s->max)
+                return csc_error_set(err, -EINVAL, s->key, "at most %llu ranges", (unsigned long long) s->max);
+        for (size_t i = 0; i < l->n; i++) {
+                egress_cidr cidr;
+                char path[64];
+                snprintf(path, sizeof path, "%s[%zu]", s->key, i);
+                if (egress_cidr_parse(l->v[i], &cidr) < 0)
+                        return csc_error_set(err, -EINVAL, path, "must be an address range such as 10.0.0.0/8 "
+                                                                 "(no host bits set)");
         }
         return 0;
 }
@@ -245,6 +268,8 @@ static int apply(cscd_config *c, const key_spec *s, const csc_json *v, csc_error
                 return set_list(field, v, s->k == K_PATH_LIST, s->key, err);
         case K_APPROVERS:
                 return set_approvers(c, v, err);
+        case K_CIDR_LIST:
+                return set_cidr_list(field, v, s, err);
         }
         return -EINVAL;
 }

@@ -50,6 +50,7 @@ typedef struct cscd_config {
         bool block_interpreters;         /* true: advisory blocking of shells/interpreters/wrappers */
         cscd_approver *approvers;        /* none: approvals need no signature */
         size_t n_approvers;
+        cscd_strlist egress_allow_private; /* CIDRs cscd-egress may dial despite being private (docs/egress.md) */
 } cscd_config;
 
 int cscd_config_defaults(cscd_config **ret);

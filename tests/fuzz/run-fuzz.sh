@@ -26,7 +26,7 @@ for n in "${names[@]}"; do
   bin="$out/fuzz_$n"
   extra=()   # daemon modules with a harness of their own
   case $n in
-    config) extra=(-I"$top/daemon" "$top/daemon/config.c") ;;
+    config) extra=(-I"$top/daemon" "$top/daemon/config.c" "$top/daemon/egress/egress_match.c") ;;
     redact) extra=(-I"$top/daemon" "$top/daemon/redact.c") ;;
     egress|egress_proto) extra=(-I"$top/daemon/egress" "$top/daemon/egress/egress_parse.c"
                                 "$top/daemon/egress/egress_match.c" "$top/daemon/egress/egress_proto.c") ;;

@@ -10,6 +10,7 @@
 
 #include "egress_match.h"
 #include "egress_parse.h"
+#include "egress_pipe.h"
 #include "egress_proto.h"
 #include "egress_resolve.h"
 
@@ -72,12 +73,6 @@ typedef enum ConnState {
         CONN_CLOSING,     /* flushing a refusal, then close */
 } ConnState;
 
-typedef struct Pipe {
-        uint8_t *data;
-        size_t off, len;
-        bool eof;      /* the reading side ended */
-        bool shut;     /* the writing side was shut down */
-} Pipe;
 
 struct Conn {
         Conn *next, *prev;

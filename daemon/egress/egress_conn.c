@@ -111,8 +111,8 @@ void conn_end(Conn *c, egress_verdict verdict, const char *reason) {
                 close(c->cfd);
         if (c->ufd >= 0)
                 close(c->ufd);
-        free(c->up.data);
-        free(c->down.data);
+        pipe_free(&c->up);
+        pipe_free(&c->down);
         free(c->in);
         free(c->req);
         free(c);
@@ -132,52 +132,6 @@ static size_t cap_left(const Conn *c) {
                 return SIZE_MAX;
         uint64_t used = e->bytes_up + e->bytes_down;
         return used >= e->byte_cap ? 0 : (size_t) (e->byte_cap - used);
-}
-
-static int pipe_fill(Pipe *p, int fd, size_t cap, size_t limit, size_t *ret_n) {
-        *ret_n = 0;
-        if (p->off > 0) {
-                memmove(p->data, p->data + p->off, p->len - p->off);
-                p->len -= p->off;
-                p->off = 0;
-        }
-        size_t room = cap - p->len < limit ? cap - p->len : limit;
-        if (room == 0 || p->eof)
-                return 0;
-        ssize_t n = read(fd, p->data + p->len, room);
-        if (n < 0)
-                return errno == EAGAIN || errno == EINTR ? 0 : -errno;
-        if (n == 0)
-                p->eof = true;
-        p->len += (size_t) n;
-        *ret_n = (size_t) n;
-        return 0;
-}
-
-static int pipe_flush(Pipe *p, int fd, size_t *ret_n) {
-        *ret_n = 0;
-        if (p->off < p->len) {
-                ssize_t n = send(fd, p->data + p->off, p->len - p->off, MSG_NOSIGNAL | MSG_DONTWAIT);
-                if (n < 0)
-                        return errno == EAGAIN || errno == EINTR ? 0 : -errno;
-                p->off += (size_t) n;
-                *ret_n = (size_t) n;
-                if (p->off == p->len)
-                        p->off = p->len = 0;
-        }
-        if (p->eof && p->off == p->len && !p->shut) {
-                p->shut = true;
-                if (shutdown(fd, SHUT_WR) < 0 && errno != ENOTCONN)
-                        return -errno;
-        }
-        return 0;
-}
-
-static void pipe_put(Pipe *p, size_t cap, const void *data, size_t n) {
-        if (n > cap - p->len)
-                n = cap - p->len; /* replies are far below REPLY_CAP */
-        memcpy(p->data + p->len, data, n);
-        p->len += n;
 }
 
 /* The reply (if any) is in the down pipe: send it, then close. */
@@ -216,7 +170,7 @@ static bool refuse(Conn *c, egress_verdict v, int http, uint8_t socks, const cha
         bool socks5 = c->state == CONN_SOCKS_REQUEST || (c->req && c->req->proto == EGRESS_PROTO_SOCKS5);
         if (socks5) {
                 uint8_t reply[10] = { 5, socks, 0, 1 };
-                pipe_put(&c->down, REPLY_CAP, reply, sizeof reply);
+                pipe_put(&c->down, reply, sizeof reply);
         } else if (http) {
                 char body[EGRESS_REASON_MAX + EGRESS_HOST_MAX + 64], head[160];
                 const char *host = c->req && c->req->host.kind ? c->req->host.name : "request";
@@ -228,8 +182,8 @@ static bool refuse(Conn *c, egress_verdict v, int http, uint8_t socks, const cha
                                   "Connection: close\r\n\r\n",
                                   http, http == 403 ? "Forbidden" : http == 502 ? "Bad Gateway"
                                         : http == 504 ? "Gateway Timeout" : "Bad Request", bn);
-                pipe_put(&c->down, REPLY_CAP, head, (size_t) hn);
-                pipe_put(&c->down, REPLY_CAP, body, (size_t) bn);
+                pipe_put(&c->down, head, (size_t) hn);
+                pipe_put(&c->down, body, (size_t) bn);
         }
         return start_closing(c);
 }
@@ -258,23 +212,19 @@ static bool check_sni(Conn *c);
 
 static bool start_relay(Conn *c) {
         const egress_request *req = c->req;
-        uint8_t *down = realloc(c->down.data, EGRESS_RELAY_BUF);
-        if (down)
-                c->down.data = down;
-        c->up.data = malloc(EGRESS_RELAY_BUF);
-        if (!down || !c->up.data) {
+        if (pipe_reserve(&c->down, EGRESS_RELAY_BUF) < 0 || pipe_reserve(&c->up, EGRESS_RELAY_BUF) < 0) {
                 conn_end(c, EGRESS_VERDICT_FAILED, "out of memory");
                 return false;
         }
         if (req->proto == EGRESS_PROTO_HTTP)
-                pipe_put(&c->up, EGRESS_RELAY_BUF, req->head, req->head_len);
-        pipe_put(&c->up, EGRESS_RELAY_BUF, c->in, c->in_len); /* sent along with the request */
+                pipe_put(&c->up, req->head, req->head_len);
+        pipe_put(&c->up, c->in, c->in_len); /* sent along with the request */
         c->in_len = 0;
         if (req->proto == EGRESS_PROTO_CONNECT)
-                pipe_put(&c->down, EGRESS_RELAY_BUF, http_200, sizeof http_200 - 1);
+                pipe_put(&c->down, http_200, sizeof http_200 - 1);
         else if (req->proto == EGRESS_PROTO_SOCKS5) {
                 static const uint8_t ok[10] = { 5, 0, 0, 1 };
-                pipe_put(&c->down, EGRESS_RELAY_BUF, ok, sizeof ok);
+                pipe_put(&c->down, ok, sizeof ok);
         }
         c->sni_pending = req->proto != EGRESS_PROTO_HTTP;
         set_reason(c, EGRESS_VERDICT_ALLOWED, "closed");
@@ -409,7 +359,7 @@ static bool parse_request(Conn *c) {
                         conn_end(c, EGRESS_VERDICT_DENIED, why);
                         return false;
                 }
-                pipe_put(&c->down, REPLY_CAP, noauth ? "\5\0" : "\5\xff", 2);
+                pipe_put(&c->down, noauth ? "\5\0" : "\5\xff", 2);
                 if (!noauth) {
                         pending_done(c);
                         set_reason(c, EGRESS_VERDICT_DENIED, "SOCKS5 without the no-authentication method");
@@ -463,7 +413,7 @@ static bool check_sni(Conn *c) {
         }
         int r = egress_tls_sni(c->up.data + c->up.off, c->up.len - c->up.off, &sni, &why);
         if (r == EGRESS_PARSE_MORE) {
-                if (!c->up.eof && c->up.len < EGRESS_RELAY_BUF)
+                if (!c->up.eof && pipe_has_room(&c->up))
                         return true;
                 conn_end(c, EGRESS_VERDICT_DENIED, "incomplete TLS ClientHello");
                 return false;
@@ -495,8 +445,11 @@ static bool relay_pass(Conn *c, uint32_t crev, uint32_t urev, bool *progress) {
         size_t n;
         int r;
         *progress = false;
+        if (!c->sni_pending) /* nothing more to look at: bulk data goes through the kernel */
+                pipe_try_splice(&c->up);
+        pipe_try_splice(&c->down);
         if (crev & (EPOLLIN | EPOLLHUP | EPOLLERR)) {
-                if ((r = pipe_fill(&c->up, c->cfd, EGRESS_RELAY_BUF, cap_left(c), &n)) < 0)
+                if ((r = pipe_fill(&c->up, c->cfd, cap_left(c), &n)) < 0)
                         return relay_fail(c, r, "client");
                 *progress |= n > 0;
                 if (c->sni_pending && !check_sni(c))
@@ -510,7 +463,7 @@ static bool relay_pass(Conn *c, uint32_t crev, uint32_t urev, bool *progress) {
                 *progress |= n > 0;
         }
         if (urev & (EPOLLIN | EPOLLHUP | EPOLLERR)) {
-                if ((r = pipe_fill(&c->down, c->ufd, EGRESS_RELAY_BUF, cap_left(c), &n)) < 0)
+                if ((r = pipe_fill(&c->down, c->ufd, cap_left(c), &n)) < 0)
                         return relay_fail(c, r, "upstream");
                 account(c, n, false);
                 *progress |= n > 0;
@@ -582,7 +535,7 @@ static int set_events(sd_event_source *s, uint32_t ev) {
 
 static bool update_events(Conn *c) {
         uint32_t cev = 0, uev = 0;
-        bool down_data = c->down.off < c->down.len || (c->down.eof && !c->down.shut);
+        bool down_data = pipe_pending_shutdown(&c->down);
         if (down_data)
                 cev |= EPOLLOUT;
         switch (c->state) {
@@ -597,11 +550,11 @@ static bool update_events(Conn *c) {
                 uev = EPOLLOUT;
                 break;
         case CONN_RELAY:
-                if (!c->up.eof && c->up.len < EGRESS_RELAY_BUF)
+                if (!c->up.eof && pipe_has_room(&c->up))
                         cev |= EPOLLIN;
-                if (!c->down.eof && c->down.len < EGRESS_RELAY_BUF)
+                if (!c->down.eof && pipe_has_room(&c->down))
                         uev |= EPOLLIN;
-                if (!c->sni_pending && (c->up.off < c->up.len || (c->up.eof && !c->up.shut)))
+                if (!c->sni_pending && pipe_pending_shutdown(&c->up))
                         uev |= EPOLLOUT;
                 break;
         }
@@ -691,10 +644,11 @@ int conn_new(Exec *e, int fd) {
                 e->conns->prev = c;
         e->conns = c;
         e->n_pending++;
+        pipe_init(&c->up);
+        pipe_init(&c->down);
         c->in = malloc(EGRESS_REQUEST_MAX);
         c->req = calloc(1, sizeof *c->req);
-        c->down.data = malloc(REPLY_CAP);
-        if (!c->in || !c->req || !c->down.data) {
+        if (!c->in || !c->req || pipe_reserve(&c->down, REPLY_CAP) < 0) {
                 conn_end(c, EGRESS_VERDICT_FAILED, "out of memory");
                 return -ENOMEM;
         }

@@ -60,7 +60,8 @@
 #define EGRESS_REQUEST_TIMEOUT_MS 10000        /* to send a complete request */
 #define EGRESS_CONNECT_TIMEOUT_MS 30000        /* resolve + connect upstream */
 #define EGRESS_CLIENTHELLO_MAX    16384        /* client bytes held back to read the SNI */
-#define EGRESS_RELAY_BUF          65536        /* per direction per connection */
+#define EGRESS_RELAY_BUF          65536        /* per direction per connection (user buffer or pipe) */
+#define EGRESS_PIPE_SIZE          262144       /* kernel pipe per direction once spliced */
 #define EGRESS_RESOLVERS          4            /* resolver threads */
 #define EGRESS_RESOLVE_QUEUE_MAX  256          /* lookups waiting for a thread */
 #define EGRESS_ADDRS_MAX          16           /* addresses kept per lookup */

@@ -23,6 +23,8 @@ static const char *const allowed[] = {
         /* sockets */
         "connect", "sendto", "recvfrom", "sendmsg", "recvmsg", "sendmmsg", "recvmmsg", "getsockopt",
         "setsockopt", "getsockname", "getpeername", "shutdown", "bind",
+        /* the relay: splice through a pipe of its own */
+        "pipe2", "splice",
         /* the event loop and the resolver's waits */
         "epoll_create1", "epoll_ctl", "epoll_wait", "epoll_pwait", "epoll_pwait2", "timerfd_create",
         "timerfd_settime", "timerfd_gettime", "eventfd2", "signalfd4", "poll", "ppoll", "select", "pselect6",

@@ -368,6 +368,70 @@ def t_sni():
     assert len(fronted) == 1 and fronted[0]["verdict"] == "denied" and "front.test" in fronted[0]["reason"], reps
 
 
+def t_sni_socks():
+    eid, L = execution(["allowed.test:%d" % SP])
+    ctx = ssl.create_default_context(cafile=CA)
+    s, code = socks(L, "allowed.test", SP)
+    assert code == 0, code
+    try:
+        ctx.wrap_socket(s, server_hostname="front.test")
+        raise AssertionError("TLS handshake with a fronted SNI went through SOCKS5")
+    except (ssl.SSLError, OSError):
+        pass
+    done, reps = end(eid, L)
+    assert reps[0]["verdict"] == "denied" and "front.test" in reps[0]["reason"], reps
+
+
+def t_socks_refusals():
+    eid, L = execution(["allowed.test:%d" % SP])
+    s = socket.create_connection(("127.0.0.1", L.port), timeout=10)
+    s.sendall(b"\x05\x01\x02")  # username/password only
+    assert read_all(s) == b"\x05\xff", "a greeting without no-auth must get 0xff and a close"
+    s = socket.create_connection(("127.0.0.1", L.port), timeout=10)
+    s.sendall(b"\x05\x01\x00")
+    assert s.recv(2) == b"\x05\x00"
+    s.sendall(b"\x05\x02\x00\x03\x0callowed.test" + struct.pack(">H", SP))  # BIND
+    assert read_all(s)[:2] == b"\x05\x07", "BIND must get reply 7"
+    s, code = socks(L, "2130706434", SP)
+    assert code == 1, ("odd IPv4 spelling over SOCKS5", code)
+    done, reps = end(eid, L)
+    assert done["allowed"] == 0 and done["denied"] == 3, done
+
+
+def t_pending_limit():
+    eid, L = execution(["allowed.test:%d" % HOLD.port])
+    silent = [socket.create_connection(("127.0.0.1", L.port), timeout=10) for _ in range(64)]
+    extra = socket.create_connection(("127.0.0.1", L.port), timeout=10)
+    assert read_all(extra) == b"", "a 65th connection that has not sent its request yet must be closed"
+    rep = P.wait(lambda m: m["type"] == ec.REPORT and m["exec_id"] == eid)
+    assert rep and "still sending their request" in rep["reason"], rep
+    s, head = connect_raw(L, b"CONNECT allowed.test:%d HTTP/1.1\r\n\r\n" % HOLD.port)
+    assert head == b"", "still at the pending limit"
+    silent[0].sendall(b"CONNECT allowed.test:%d HTTP/1.1\r\n\r\n" % HOLD.port)
+    assert recv_head(silent[0]).startswith(b"HTTP/1.1 200"), "a pending connection that sends its request is served"
+    for x in silent:
+        x.close()
+    end(eid, L)
+
+
+def t_startup_refusals():
+    r = subprocess.run([EGRESS, "--control-fd", "0"], capture_output=True, text=True, timeout=10)
+    assert r.returncode == 64 and "--control-fd" in r.stderr, (r.returncode, r.stderr)
+    a, b = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
+    r = subprocess.run([EGRESS, "--control-fd", str(b.fileno())], pass_fds=[b.fileno()], capture_output=True,
+                       text=True, timeout=10)
+    assert r.returncode == 64 and "SOCK_SEQPACKET" in r.stderr, (r.returncode, r.stderr)
+    a, b = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+    r = subprocess.run([EGRESS, "--control-fd", str(b.fileno())], pass_fds=[b.fileno()], capture_output=True,
+                       text=True, timeout=10)
+    assert r.returncode == 64 and "--user is required" in r.stderr, ("root without --user", r.returncode, r.stderr)
+    r = subprocess.run([EGRESS, "--control-fd", str(b.fileno()), "--user", "root"], pass_fds=[b.fileno()],
+                       capture_output=True, text=True, timeout=10)
+    assert r.returncode == 71 and "must not be root" in r.stderr, (r.returncode, r.stderr)
+    r = subprocess.run([EGRESS, "--help"], capture_output=True, text=True, timeout=10)
+    assert r.returncode == 0 and "--control-fd" in r.stdout
+
+
 def t_http_host_header():
     eid, L = execution(["allowed.test:%d" % HP])
     bad = [

@@ -118,7 +118,9 @@ void conn_end(Conn *c, egress_verdict verdict, const char *reason) {
         free(c);
 }
 
-/* Counts n relayed bytes for the connection and its execution. */
+/* Counts n bytes for the connection and its execution: up when read from
+ * the client (or put in front of its bytes: a rewritten HTTP head), down
+ * when read from upstream. */
 static void account(Conn *c, size_t n, bool up) {
         Exec *e = c->exec;
         *(up ? &c->bytes_up : &c->bytes_down) += n;
@@ -219,6 +221,7 @@ static bool start_relay(Conn *c) {
         if (req->proto == EGRESS_PROTO_HTTP)
                 pipe_put(&c->up, req->head, req->head_len);
         pipe_put(&c->up, c->in, c->in_len); /* sent along with the request */
+        account(c, c->up.len, true);
         c->in_len = 0;
         if (req->proto == EGRESS_PROTO_CONNECT)
                 pipe_put(&c->down, http_200, sizeof http_200 - 1);
@@ -451,6 +454,7 @@ static bool relay_pass(Conn *c, uint32_t crev, uint32_t urev, bool *progress) {
         if (crev & (EPOLLIN | EPOLLHUP | EPOLLERR)) {
                 if ((r = pipe_fill(&c->up, c->cfd, cap_left(c), &n)) < 0)
                         return relay_fail(c, r, "client");
+                account(c, n, true); /* counted as read, so the cap holds however much is buffered */
                 *progress |= n > 0;
                 if (c->sni_pending && !check_sni(c))
                         return false;
@@ -459,7 +463,6 @@ static bool relay_pass(Conn *c, uint32_t crev, uint32_t urev, bool *progress) {
         if ((urev & (EPOLLOUT | EPOLLERR)) && !c->sni_pending) {
                 if ((r = pipe_flush(&c->up, c->ufd, &n)) < 0)
                         return relay_fail(c, r, "upstream");
-                account(c, n, true);
                 *progress |= n > 0;
         }
         if (urev & (EPOLLIN | EPOLLHUP | EPOLLERR)) {

@@ -113,7 +113,8 @@ def serve(addr, tls=False):
 class Hold:
     """A TCP server that keeps every connection open until its client closes."""
 
-    def __init__(self, addr):
+    def __init__(self, addr, drain=True, pause=0.0):
+        self.drain, self.pause = drain, pause
         self.sock = socket.create_server((addr, 0), backlog=512)
         self.port = self.sock.getsockname()[1]
         self.held = []
@@ -123,13 +124,14 @@ class Hold:
         while True:
             c, _ = self.sock.accept()
             self.held.append(c)
-            threading.Thread(target=self._drain, args=(c,), daemon=True).start()
+            if self.drain:
+                threading.Thread(target=self._drain, args=(c,), daemon=True).start()
 
-    @staticmethod
-    def _drain(c):
+    def _drain(self, c):
         try:
-            while c.recv(4096):
-                pass
+            while c.recv(65536):
+                if self.pause:
+                    time.sleep(self.pause)
         except OSError:
             pass
         c.close()
@@ -140,6 +142,7 @@ HP = serve("127.0.0.2")
 SP = serve("127.0.0.2", tls=True)
 OTHER_HP = serve("127.0.0.3")
 HOLD = Hold("127.0.0.2")
+SLOW = Hold("127.0.0.2", pause=0.002)  # reads slowly: the proxy's buffers stay full
 CURL_ENV = {k: v for k, v in os.environ.items() if "proxy" not in k.lower()}
 
 P = None
@@ -490,6 +493,20 @@ def t_limits():
     done, reps = end(eid, L)
     assert reps[0]["reason"].startswith("the execution's byte cap"), reps[0]
     assert reps[0]["bytes_up"] + reps[0]["bytes_down"] == 200000, reps[0]
+    # uploads too, to a server that reads slowly: the cap counts what the proxy
+    # took from the client, however much of it is still buffered
+    cap = 16 << 20
+    eid, L = execution(["allowed.test:%d" % SLOW.port], byte_cap=cap)
+    s, head = connect_raw(L, b"CONNECT allowed.test:%d HTTP/1.1\r\n\r\n" % SLOW.port)
+    assert head.startswith(b"HTTP/1.1 200"), head
+    s.settimeout(30)
+    try:
+        s.sendall(b"u" * (64 << 20))
+    except OSError:
+        pass
+    read_all(s)
+    done, reps = end(eid, L)
+    assert reps[0]["bytes_up"] == cap and reps[0]["reason"].startswith("the execution's byte cap"), reps[0]
     eid, L = execution(["allowed.test:%d" % HOLD.port], idle_ms=1000)
     s, head = connect_raw(L, b"CONNECT allowed.test:%d HTTP/1.1\r\n\r\n" % HOLD.port)
     assert head.startswith(b"HTTP/1.1 200"), head

@@ -28,6 +28,7 @@ HOSTS = """127.0.0.1 localhost
 ::1 localhost
 127.0.0.2 allowed.test sub.allowed.test front.test
 127.0.0.3 other.test
+::1 v6.test
 """
 
 if not os.environ.get("EGRESS_TEST_NS"):
@@ -99,8 +100,12 @@ def make_ca():
     return os.path.join(WORK, "ca.pem")
 
 
+class Server6(ThreadingHTTPServer):
+    address_family = socket.AF_INET6
+
+
 def serve(addr, tls=False):
-    srv = ThreadingHTTPServer((addr, 0), Handler)
+    srv = (Server6 if ":" in addr else ThreadingHTTPServer)((addr, 0), Handler)
     srv.daemon_threads = True
     if tls:
         ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
@@ -141,6 +146,10 @@ CA = make_ca()
 HP = serve("127.0.0.2")
 SP = serve("127.0.0.2", tls=True)
 OTHER_HP = serve("127.0.0.3")
+try:
+    V6_HP = serve("::1")
+except OSError:  # a host without IPv6: t_ipv6 says so and is not counted
+    V6_HP = None
 HOLD = Hold("127.0.0.2")
 SLOW = Hold("127.0.0.2", pause=0.002)  # reads slowly: the proxy's buffers stay full
 CURL_ENV = {k: v for k, v in os.environ.items() if "proxy" not in k.lower()}
@@ -350,6 +359,32 @@ def t_loopback_refused():
         assert reps[0]["address"].startswith("127.0.0.2:") and "loopback" in reps[0]["reason"], reps[0]
     finally:
         P.send(ec.config(PRIVATE))
+
+
+def t_ipv6():
+    if V6_HP is None:
+        print("SKIP ipv6: this host has no ::1")
+        T.passed -= 1
+        return
+    P.send(ec.config(PRIVATE + ["::1/128"]))
+    try:
+        eid, L = execution(["v6.test:%d" % V6_HP, "[::1]:%d" % V6_HP])
+        r = curl("-x", "http://127.0.0.1:%d" % L.port, "http://v6.test:%d/six" % V6_HP)
+        assert r.returncode == 0 and r.stdout == "hello from HTTP /six\n", r.stderr
+        s, head = connect_raw(L, b"CONNECT [::1]:%d HTTP/1.1\r\n\r\n" % V6_HP)
+        assert head.startswith(b"HTTP/1.1 200"), head
+        s.close()
+        s, code = socks(L, "v6.test", V6_HP)
+        assert code == 0, code
+        s.close()
+        done, reps = end(eid, L)
+        assert done["allowed"] == 3 and all(x["address"] == "[::1]:%d" % V6_HP for x in reps), reps
+    finally:
+        P.send(ec.config(PRIVATE))
+    eid, L = execution(["v6.test:%d" % V6_HP])  # 127.0.0.0/8 does not cover ::1
+    body = refusal(L, b"CONNECT v6.test:%d HTTP/1.1\r\n\r\n" % V6_HP)
+    assert body.startswith(b"HTTP/1.1 403") and b"[::1]" in body and b"loopback" in body, body
+    end(eid, L)
 
 
 def t_sni():

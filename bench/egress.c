@@ -3,7 +3,8 @@
  * bytes, measured in the same run (target: the tunnel at least 50 % of
  * direct). The benchmark plays cscd's side of the control protocol: it
  * starts the proxy on a SOCK_SEQPACKET socketpair, registers one execution
- * allowed to reach the sink, and passes each accepted client connection. */
+ * allowed to reach the sink, and passes each accepted client connection,
+ * with egress_client.c, the code cscd uses. */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -19,6 +20,7 @@
 #include <unistd.h>
 
 #include "bench.h"
+#include "egress_client.h"
 #include "egress_proto.h"
 
 #define ROUNDS 9
@@ -93,65 +95,13 @@ static double transfer(int fd, size_t bytes) {
         return (double) bytes / (1 << 20) / (now_s() - t0);
 }
 
-static int send_msg(int ctl, const egress_msg *m, int fd) {
-        static egress_wbuf wb;
-        if (egress_msg_encode(m, &wb) < 0)
-                return -EINVAL;
-        union {
-                struct cmsghdr align;
-                char buf[CMSG_SPACE(sizeof(int))];
-        } control;
-        struct iovec iov = { wb.data, wb.len };
-        struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1 };
-        if (fd >= 0) {
-                mh.msg_control = &control;
-                mh.msg_controllen = sizeof control;
-                struct cmsghdr *cm = CMSG_FIRSTHDR(&mh);
-                cm->cmsg_level = SOL_SOCKET;
-                cm->cmsg_type = SCM_RIGHTS;
-                cm->cmsg_len = CMSG_LEN(sizeof(int));
-                memcpy(CMSG_DATA(cm), &fd, sizeof fd);
-        }
-        return sendmsg(ctl, &mh, MSG_NOSIGNAL) < 0 ? -errno : 0;
-}
-
-static pid_t start_proxy(const char *path, int *ret_ctl) {
-        int sv[2];
-        if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0)
-                return -1;
-        pid_t pid = fork();
-        if (pid == 0) {
-                char fdtext[16];
-                int fd = dup(sv[1]); /* without CLOEXEC */
-                snprintf(fdtext, sizeof fdtext, "%d", fd);
-                int devnull = open("/dev/null", O_WRONLY);
-                if (devnull >= 0)
-                        dup2(devnull, STDERR_FILENO); /* one log line per connection is not the benchmark */
-                if (geteuid() == 0)
-                        execl(path, path, "--control-fd", fdtext, "--user", "nobody", (char *) NULL);
-                else
-                        execl(path, path, "--control-fd", fdtext, (char *) NULL);
-                _exit(127);
-        }
-        close(sv[1]);
-        uint8_t buf[64];
-        egress_msg m;
-        ssize_t n = pid < 0 ? -1 : recv(sv[0], buf, sizeof buf, 0);
-        if (n <= 0 || egress_msg_decode(buf, (size_t) n, &m, NULL) < 0 || m.type != EGRESS_MSG_READY) {
-                close(sv[0]);
-                return -1;
-        }
-        *ret_ctl = sv[0];
-        return pid;
-}
-
 /* One tunnel: connect to the execution's listener, pass the accepted end to
  * the proxy, CONNECT to the sink, move the bytes. */
 static double tunnel(int ctl, int lfd, uint16_t lport, uint16_t sink_port, size_t bytes) {
         int c = dial(lport), a = c >= 0 ? accept(lfd, NULL, NULL) : -1;
         egress_msg m = { .type = EGRESS_MSG_CONN };
         snprintf(m.exec_id, sizeof m.exec_id, "bench");
-        if (a < 0 || send_msg(ctl, &m, a) < 0) {
+        if (a < 0 || egress_client_send(ctl, &m, a) < 0) {
                 if (c >= 0)
                         close(c);
                 return -1;
@@ -190,16 +140,17 @@ int bench_egress(const char *proxy, int mib, FILE *json) {
                 fprintf(stderr, "csc-bench: cannot set up loopback sockets\n");
                 return 1;
         }
-        pid_t pid = start_proxy(proxy, &ctl);
-        if (pid < 0) {
-                fprintf(stderr, "csc-bench: cannot start %s (no READY)\n", proxy);
+        pid_t pid;
+        int r = egress_client_spawn(proxy, geteuid() == 0 ? "nobody" : NULL, 10000, &pid, &ctl);
+        if (r < 0) {
+                fprintf(stderr, "csc-bench: cannot start %s: %s\n", proxy, strerror(-r));
                 return 1;
         }
         egress_msg *m = calloc(1, sizeof *m);
         m->type = EGRESS_MSG_CONFIG;
         m->config.n = 1;
         m->config.cidrs[0] = (egress_cidr) { .family = 4, .prefix = 8, .addr = { 127 } };
-        send_msg(ctl, m, -1);
+        egress_client_send(ctl, m, -1);
         memset(m, 0, sizeof *m);
         m->type = EGRESS_MSG_EXEC_BEGIN;
         snprintf(m->exec_begin.exec_id, sizeof m->exec_begin.exec_id, "bench");
@@ -207,7 +158,7 @@ int bench_egress(const char *proxy, int mib, FILE *json) {
         m->exec_begin.idle_timeout_ms = 60000;
         m->exec_begin.n_hosts = 1;
         snprintf(m->exec_begin.hosts[0], sizeof m->exec_begin.hosts[0], "127.0.0.1:%u", sink_port);
-        send_msg(ctl, m, -1);
+        egress_client_send(ctl, m, -1);
         free(m);
         size_t bytes = (size_t) mib << 20;
         double direct[ROUNDS], tun[ROUNDS];

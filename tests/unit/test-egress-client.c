@@ -103,5 +103,5 @@ int main(int argc, char **argv) {
         signal(SIGPIPE, SIG_IGN);
         test_pair();
         test_spawn(argc > 1 ? argv[1] : NULL);
-        return tap_done("egress-client");
+        return tap_done("egress client");
 }

@@ -218,5 +218,5 @@ int main(void) {
                       egress_addr_class_name(classes[i].cls), egress_addr_class_name(got));
         }
         test_cidrs();
-        return tap_done("egress-match");
+        return tap_done("egress match");
 }

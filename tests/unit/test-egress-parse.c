@@ -225,5 +225,5 @@ int main(void) {
         test_http();
         test_socks();
         test_tls();
-        return tap_done("egress-parse");
+        return tap_done("egress parse");
 }

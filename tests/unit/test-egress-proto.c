@@ -200,5 +200,5 @@ int main(void) {
                 CHECK(egress_msg_decode(wb.data, wb.len - 1, &out, NULL) == -EBADMSG, "header longer than the datagram");
                 CHECK(egress_msg_decode(wb.data, EGRESS_MSG_MAX + 1, &out, NULL) == -EMSGSIZE, "datagram over the limit");
         }
-        return tap_done("egress-proto");
+        return tap_done("egress proto");
 }

@@ -154,6 +154,25 @@ static bool start_closing(Conn *c) {
         return update_events(c);
 }
 
+static const char *status_text(int status) {
+        switch (status) {
+        case 403:
+                return "Forbidden";
+        case 408:
+                return "Request Timeout";
+        case 431:
+                return "Request Header Fields Too Large";
+        case 501:
+                return "Not Implemented";
+        case 502:
+                return "Bad Gateway";
+        case 504:
+                return "Gateway Timeout";
+        default:
+                return "Bad Request";
+        }
+}
+
 static int http_status(int err) {
         return err == -EOPNOTSUPP ? 501 : err == -EMSGSIZE ? 431 : 400;
 }
@@ -182,8 +201,7 @@ static bool refuse(Conn *c, egress_verdict v, int http, uint8_t socks, const cha
                 int hn = snprintf(head, sizeof head,
                                   "HTTP/1.1 %d %s\r\nContent-Type: text/plain\r\nContent-Length: %d\r\n"
                                   "Connection: close\r\n\r\n",
-                                  http, http == 403 ? "Forbidden" : http == 502 ? "Bad Gateway"
-                                        : http == 504 ? "Gateway Timeout" : "Bad Request", bn);
+                                  http, status_text(http), bn);
                 pipe_put(&c->down, head, (size_t) hn);
                 pipe_put(&c->down, body, (size_t) bn);
         }

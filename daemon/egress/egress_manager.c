@@ -258,6 +258,11 @@ static int on_exec_end(Manager *m, egress_msg *msg, int fd) {
         return 0;
 }
 
+static int set_nonblock(int fd) {
+        int fl = fcntl(fd, F_GETFL);
+        return fl < 0 || fcntl(fd, F_SETFL, fl | O_NONBLOCK) < 0 ? -errno : 0;
+}
+
 static int on_conn(Manager *m, egress_msg *msg, int fd) {
         Exec *e = manager_find_exec(m, msg->exec_id);
         if (!e) {
@@ -265,7 +270,7 @@ static int on_conn(Manager *m, egress_msg *msg, int fd) {
                 send_error(m, EGRESS_MSG_CONN, msg->exec_id, "unknown execution: connection closed");
                 return 0;
         }
-        if (sd_is_socket(fd, AF_UNSPEC, SOCK_STREAM, -1) <= 0 || fcntl(fd, F_SETFL, O_RDWR | O_NONBLOCK) < 0) {
+        if (sd_is_socket(fd, AF_UNSPEC, SOCK_STREAM, -1) <= 0 || set_nonblock(fd) < 0) {
                 close(fd);
                 send_error(m, EGRESS_MSG_CONN, msg->exec_id, "the descriptor is not a stream socket");
                 return 0;
@@ -384,7 +389,7 @@ int manager_new(int control_fd, bool journal, Manager **ret) {
 }
 
 int manager_run(Manager *m) {
-        int r = fcntl(m->control_fd, F_SETFL, O_RDWR | O_NONBLOCK) < 0 ? -errno : 0;
+        int r = set_nonblock(m->control_fd);
         if (r == 0)
                 r = sd_event_add_io(m->event, &m->control_src, m->control_fd, EPOLLIN, on_control, m);
         if (r == 0)

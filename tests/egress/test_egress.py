@@ -4,7 +4,9 @@ csc-egress user, seccomp on), this test playing cscd's side of the control
 protocol with real accepted TCP sockets passed by SCM_RIGHTS, real curl and
 Python clients, and real HTTP/HTTPS servers on 127.0.0.x with a test CA made
 by openssl. Names resolve through /etc/hosts bind-mounted in a private mount
-namespace (no test hook in the product).
+namespace (no test hook in the product); everything runs in a private
+network namespace whose lo also carries 203.0.113.9, a public address that
+is one of "this host's own".
 
 usage: test_egress.py PATH/TO/cscd-egress   (EGRESS_TESTS=name,name runs only those)"""
 import os, shutil, signal, socket, ssl, struct, subprocess, sys, tempfile, threading, time
@@ -29,6 +31,7 @@ HOSTS = """127.0.0.1 localhost
 127.0.0.2 allowed.test sub.allowed.test front.test
 127.0.0.3 other.test
 ::1 v6.test
+203.0.113.9 own.test
 """
 
 if not os.environ.get("EGRESS_TEST_NS"):
@@ -38,7 +41,10 @@ if not os.environ.get("EGRESS_TEST_NS"):
         f.write(HOSTS)
     os.chmod(os.path.join(work, "hosts"), 0o644)
     env = dict(os.environ, EGRESS_TEST_NS="1", EGRESS_TEST_WORK=work)
-    rc = subprocess.run(["unshare", "-m", "--propagation", "private", "sh", "-c",
+    # a private mount namespace for /etc/hosts, and a private network namespace
+    # (lo only, plus HOST_ADDR as one of "this host's own addresses")
+    rc = subprocess.run(["unshare", "-m", "-n", "--propagation", "private", "sh", "-c",
+                         'ip link set lo up && ip addr add 203.0.113.9/32 dev lo && '
                          'mount --bind "$1" /etc/hosts && exec "$2" "$3" "$4"', "sh",
                          os.path.join(work, "hosts"), sys.executable, os.path.abspath(__file__), EGRESS],
                         env=env).returncode
@@ -146,6 +152,7 @@ CA = make_ca()
 HP = serve("127.0.0.2")
 SP = serve("127.0.0.2", tls=True)
 OTHER_HP = serve("127.0.0.3")
+OWN_HP = serve("203.0.113.9")
 try:
     V6_HP = serve("::1")
 except OSError:  # a host without IPv6: t_ipv6 says so and is not counted
@@ -387,6 +394,22 @@ def t_ipv6():
     end(eid, L)
 
 
+def t_host_address():
+    eid, L = execution(["own.test:%d" % OWN_HP, "203.0.113.9:%d" % OWN_HP])
+    for host in (b"own.test", b"203.0.113.9"):
+        body = refusal(L, b"CONNECT " + host + b":%d HTTP/1.1\r\n\r\n" % OWN_HP)
+        assert body.startswith(b"HTTP/1.1 403") and b"an address of this host" in body, (host, body)
+    end(eid, L)
+    P.send(ec.config(PRIVATE + ["203.0.113.0/24"]))  # the admin's exception covers it
+    try:
+        eid, L = execution(["own.test:%d" % OWN_HP])
+        r = curl("-x", "http://127.0.0.1:%d" % L.port, "http://own.test:%d/own" % OWN_HP)
+        assert r.returncode == 0 and r.stdout == "hello from HTTP /own\n", r.stderr
+        end(eid, L)
+    finally:
+        P.send(ec.config(PRIVATE))
+
+
 def t_sni():
     eid, L = execution(["allowed.test:%d" % SP])
     ctx = ssl.create_default_context(cafile=CA)
@@ -551,6 +574,16 @@ def t_limits():
     assert read_all(s) == b"", "idle tunnel not closed"
     done, reps = end(eid, L)
     assert reps[0]["reason"] == "idle timeout", reps
+
+
+def t_request_timeout():
+    eid, L = execution(["allowed.test:%d" % HP])
+    s = socket.create_connection(("127.0.0.1", L.port), timeout=30)  # well past the 10 s deadline
+    s.sendall(b"CONNECT allowed.test:%d HTTP/1.1\r\n" % HP)  # never finished
+    body = read_all(s)
+    assert body.startswith(b"HTTP/1.1 408") and b"no complete request" in body, body
+    done, reps = end(eid, L)
+    assert reps[0]["verdict"] == "denied", reps
 
 
 def t_exec_end():

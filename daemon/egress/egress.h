@@ -24,7 +24,6 @@ typedef struct OutMsg {
         uint8_t data[];
 } OutMsg;
 
-#define EGRESS_OWN_ADDRS_MAX 64
 
 struct Manager {
         sd_event *event;
@@ -47,7 +46,7 @@ struct Manager {
         egress_msg *msg;   /* the decoded datagram */
         /* this host's own addresses, refreshed at most every second */
         size_t n_own;
-        egress_cidr own[EGRESS_OWN_ADDRS_MAX];
+        egress_cidr *own; /* as many as the host has: a list cut short would let some through */
         uint64_t own_at_usec;
 };
 

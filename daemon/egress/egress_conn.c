@@ -26,8 +26,6 @@
 
 #include "egress.h"
 
-#define CLOSING_LINGER_MS 2000 /* drain the client after a refusal, at most */
-#define REPLY_CAP 1024         /* the down pipe before the relay: replies only */
 
 static const char http_200[] = "HTTP/1.1 200 Connection established\r\n\r\n";
 
@@ -150,7 +148,7 @@ static bool start_closing(Conn *c) {
         }
         c->state = CONN_CLOSING;
         c->down.eof = true; /* shut the write side once the reply is out */
-        arm_timer(c, CLOSING_LINGER_MS);
+        arm_timer(c, EGRESS_CLOSING_LINGER_MS);
         return update_events(c);
 }
 
@@ -498,13 +496,12 @@ static bool relay_pass(Conn *c, uint32_t crev, uint32_t urev, bool *progress) {
         return true;
 }
 
-/* Relays until nothing moves (at most RELAY_PASSES passes, so one busy
- * connection cannot starve the others), then waits for readiness again.
+/* Relays until nothing moves (at most EGRESS_RELAY_PASSES passes, so one
+ * busy connection cannot starve the others), then waits for readiness again.
  * Looping saves an epoll round trip per buffer on a bulk transfer. */
-#define RELAY_PASSES 8
 static bool relay(Conn *c, uint32_t crev, uint32_t urev) {
         bool progress = false, any = false;
-        for (int pass = 0; pass < RELAY_PASSES; pass++) {
+        for (int pass = 0; pass < EGRESS_RELAY_PASSES; pass++) {
                 if (!relay_pass(c, crev, urev, &progress))
                         return false;
                 any |= progress;
@@ -669,7 +666,7 @@ int conn_new(Exec *e, int fd) {
         pipe_init(&c->down);
         c->in = malloc(EGRESS_REQUEST_MAX);
         c->req = calloc(1, sizeof *c->req);
-        if (!c->in || !c->req || pipe_reserve(&c->down, REPLY_CAP) < 0) {
+        if (!c->in || !c->req || pipe_reserve(&c->down, EGRESS_REPLY_MAX) < 0) {
                 conn_end(c, EGRESS_VERDICT_FAILED, "out of memory");
                 return -ENOMEM;
         }

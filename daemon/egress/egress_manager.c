@@ -20,7 +20,6 @@
 
 #include "egress.h"
 
-#define MAX_FDS_PER_MSG 4 /* room to notice (and close) descriptors nobody asked for */
 
 static void log_line(Manager *m, int prio, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 static void log_line(Manager *m, int prio, const char *fmt, ...) {
@@ -130,18 +129,26 @@ Exec *manager_find_exec(Manager *m, const char *id) {
         return NULL;
 }
 
-static void refresh_own_addresses(Manager *m) {
+/* 0, or -errno when the list could not be read (the last one is kept). */
+static int refresh_own_addresses(Manager *m) {
         uint64_t now = 0;
         struct ifaddrs *ifa = NULL;
+        size_t n = 0;
         sd_event_now(m->event, CLOCK_MONOTONIC, &now);
         if (m->own_at_usec && now - m->own_at_usec < 1000 * 1000)
-                return;
+                return 0;
         if (getifaddrs(&ifa) < 0)
-                return; /* keep the last list: loopback and private ranges are refused regardless */
-        m->n_own = 0;
-        for (struct ifaddrs *i = ifa; i && m->n_own < EGRESS_OWN_ADDRS_MAX; i = i->ifa_next) {
-                egress_cidr *c = &m->own[m->n_own];
-                memset(c, 0, sizeof *c);
+                return -errno;
+        for (struct ifaddrs *i = ifa; i; i = i->ifa_next)
+                n++;
+        egress_cidr *own = calloc(n ? n : 1, sizeof *own);
+        if (!own) {
+                freeifaddrs(ifa);
+                return -ENOMEM;
+        }
+        n = 0;
+        for (struct ifaddrs *i = ifa; i; i = i->ifa_next) {
+                egress_cidr *c = &own[n];
                 if (!i->ifa_addr)
                         continue;
                 if (i->ifa_addr->sa_family == AF_INET) {
@@ -154,10 +161,14 @@ static void refresh_own_addresses(Manager *m) {
                         c->prefix = 128;
                 } else
                         continue;
-                m->n_own++;
+                n++;
         }
         freeifaddrs(ifa);
+        free(m->own);
+        m->own = own;
+        m->n_own = n;
         m->own_at_usec = now;
+        return 0;
 }
 
 const char *manager_address_refusal(Manager *m, const struct sockaddr_storage *ss) {
@@ -172,7 +183,8 @@ const char *manager_address_refusal(Manager *m, const struct sockaddr_storage *s
         egress_addr_class cls = egress_addr_classify(family, a);
         if (cls != EGRESS_ADDR_PUBLIC)
                 return egress_addr_class_name(cls);
-        refresh_own_addresses(m);
+        if (refresh_own_addresses(m) < 0 && !m->own_at_usec)
+                return "not checkable: this host's addresses cannot be listed"; /* fail closed */
         for (size_t i = 0; i < m->n_own; i++)
                 if (egress_cidr_contains(&m->own[i], family, a))
                         return egress_addr_class_name(EGRESS_ADDR_HOST);
@@ -300,11 +312,11 @@ static void close_fds(int *fds, size_t n) {
 static int read_control(Manager *m) {
         union {
                 struct cmsghdr align;
-                char buf[CMSG_SPACE(sizeof(int) * MAX_FDS_PER_MSG)];
+                char buf[CMSG_SPACE(sizeof(int) * EGRESS_CONTROL_FDS_MAX)];
         } control;
         struct iovec iov = { m->rbuf, EGRESS_MSG_MAX };
         struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = &control, .msg_controllen = sizeof control };
-        int fds[MAX_FDS_PER_MSG];
+        int fds[EGRESS_CONTROL_FDS_MAX];
         size_t n_fds = 0;
         ssize_t n = recvmsg(m->control_fd, &mh, MSG_DONTWAIT | MSG_CMSG_CLOEXEC);
         if (n < 0)
@@ -313,7 +325,7 @@ static int read_control(Manager *m) {
                 return -ECONNRESET;
         for (struct cmsghdr *cm = CMSG_FIRSTHDR(&mh); cm; cm = CMSG_NXTHDR(&mh, cm))
                 if (cm->cmsg_level == SOL_SOCKET && cm->cmsg_type == SCM_RIGHTS)
-                        for (size_t i = 0; i < (cm->cmsg_len - CMSG_LEN(0)) / sizeof(int) && n_fds < MAX_FDS_PER_MSG; i++)
+                        for (size_t i = 0; i < (cm->cmsg_len - CMSG_LEN(0)) / sizeof(int) && n_fds < EGRESS_CONTROL_FDS_MAX; i++)
                                 memcpy(&fds[n_fds++], CMSG_DATA(cm) + i * sizeof(int), sizeof(int));
         const char *what = NULL;
         int r = (mh.msg_flags & (MSG_TRUNC | MSG_CTRUNC)) ? -EMSGSIZE : egress_msg_decode(m->rbuf, (size_t) n, m->msg, &what);
@@ -423,6 +435,7 @@ Manager *manager_free(Manager *m) {
         sd_event_source_disable_unref(m->resolver_src);
         m->resolver = egress_resolver_free(m->resolver);
         sd_event_unref(m->event);
+        free(m->own);
         free(m->wbuf);
         free(m->rbuf);
         free(m->msg);

@@ -66,6 +66,10 @@
 #define EGRESS_RESOLVE_QUEUE_MAX  256          /* lookups waiting for a thread */
 #define EGRESS_ADDRS_MAX          16           /* addresses kept per lookup */
 #define EGRESS_CONTROL_QUEUE_MAX  4096         /* messages waiting for the daemon */
+#define EGRESS_CONTROL_FDS_MAX    4            /* descriptors read per message: room to notice extras */
+#define EGRESS_CLOSING_LINGER_MS  2000         /* drain the client after a refusal, at most */
+#define EGRESS_REPLY_MAX          1024         /* the client's buffer before the relay: replies only */
+#define EGRESS_RELAY_PASSES       8            /* relay passes per wakeup, so one connection cannot starve others */
 
 typedef enum egress_msg_type {
         EGRESS_MSG_CONFIG = 1,

@@ -618,6 +618,21 @@ def t_control_hostile():
     c, d = socket.socketpair()
     P.send(ec.conn("no-such-execution"), [c.fileno(), d.fileno()])
     assert P.wait(lambda m: m["type"] == ec.ERROR and "descriptors" in m["message"])
+    # a datagram over EGRESS_MSG_MAX (96 KiB)
+    P.send(ec.frame(ec.EXEC_END, b"\0" * (100 * 1024)))
+    assert P.wait(lambda m: m["type"] == ec.ERROR and "datagram" in m["message"]), "oversized datagram"
+    # EGRESS_EXECS_MAX (4096) executions at once, and one more; a duplicate id
+    before = len([m for m in P.msgs if m["type"] == ec.ERROR])
+    for i in range(4096):
+        P.send(ec.exec_begin("many-%d" % i, []))
+    P.send(ec.exec_begin("many-0", []))
+    P.send(ec.exec_begin("one-too-many", []))
+    assert P.wait(lambda m: m["type"] == ec.ERROR and m["exec_id"] == "one-too-many" and "too many executions" in m["message"])
+    assert P.wait(lambda m: m["type"] == ec.ERROR and m["exec_id"] == "many-0" and "already registered" in m["message"])
+    assert len([m for m in P.msgs if m["type"] == ec.ERROR]) == before + 2, "an execution under the limit was refused"
+    for i in range(4096):
+        P.send(ec.exec_end("many-%d" % i))
+    assert P.wait(lambda m: m["type"] == ec.EXEC_DONE and m["exec_id"] == "many-4095", 30)
     # still serving
     eid, L = execution(["allowed.test:%d" % HP])
     r = curl("-x", "http://127.0.0.1:%d" % L.port, "http://allowed.test:%d/still" % HP)

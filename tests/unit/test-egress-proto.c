@@ -109,6 +109,23 @@ int main(void) {
                 CHECK(r == ranges[i].want && (!ranges[i].what || (what && strcmp(what, ranges[i].what) == 0)),
                       "exec_begin %u/%u -> %d (%s)", ranges[i].max_conns, ranges[i].idle, r, what ? what : "");
         }
+        /* one host rule one byte past EGRESS_RULE_MAX */
+        {
+                char rule[EGRESS_RULE_MAX + 1];
+                memset(rule, 'r', sizeof rule);
+                egress_wbuf_begin(&wb, EGRESS_MSG_EXEC_BEGIN);
+                egress_wbuf_str(&wb, "e", EGRESS_EXEC_ID_MAX);
+                egress_wbuf_u32(&wb, 1);
+                egress_wbuf_u32(&wb, 60000);
+                egress_wbuf_u64(&wb, 0);
+                egress_wbuf_u16(&wb, 1);
+                egress_wbuf_u16(&wb, EGRESS_RULE_MAX + 1);
+                egress_wbuf_bytes(&wb, rule, sizeof rule);
+                egress_wbuf_finish(&wb);
+                const char *what = NULL;
+                CHECK(egress_msg_decode(wb.data, wb.len, &out, &what) == -EMSGSIZE && what && strcmp(what, "hosts[]") == 0,
+                      "a rule one past its limit");
+        }
         /* too many hosts announced, the exec id at and past its limit */
         {
                 egress_wbuf_begin(&wb, EGRESS_MSG_EXEC_BEGIN);

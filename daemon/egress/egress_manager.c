@@ -191,10 +191,19 @@ const char *manager_address_refusal(Manager *m, const struct sockaddr_storage *s
         return NULL;
 }
 
+/* The execution ended: a connection still being served ends with that
+ * reason; one already refused (closing) keeps its verdict and reason. */
+static void conn_end_execution(Conn *c) {
+        if (c->state == CONN_CLOSING)
+                conn_end(c, 0, NULL);
+        else
+                conn_end(c, c->state == CONN_RELAY ? EGRESS_VERDICT_ALLOWED : EGRESS_VERDICT_DENIED,
+                         "execution ended");
+}
+
 static Exec *exec_free(Manager *m, Exec *e) {
         while (e->conns)
-                conn_end(e->conns, e->conns->state == CONN_RELAY ? EGRESS_VERDICT_ALLOWED : EGRESS_VERDICT_DENIED,
-                         "execution ended");
+                conn_end_execution(e->conns);
         if (e->next)
                 e->next->prev = e->prev;
         if (e->prev)
@@ -258,8 +267,7 @@ static int on_exec_end(Manager *m, egress_msg *msg, int fd) {
         }
         egress_msg done = { .type = EGRESS_MSG_EXEC_DONE };
         while (e->conns) /* their reports go out before EXEC_DONE */
-                conn_end(e->conns, e->conns->state == CONN_RELAY ? EGRESS_VERDICT_ALLOWED : EGRESS_VERDICT_DENIED,
-                         "execution ended");
+                conn_end_execution(e->conns);
         snprintf(done.exec_done.exec_id, sizeof done.exec_done.exec_id, "%s", e->id);
         done.exec_done.allowed = e->allowed;
         done.exec_done.denied = e->denied;

@@ -586,6 +586,31 @@ def t_request_timeout():
     assert reps[0]["verdict"] == "denied", reps
 
 
+def t_connect_timeout():
+    # a listener whose accept queue is full drops further SYNs: connect() hangs
+    full = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    full.bind(("127.0.0.2", 0))
+    full.listen(0)
+    port = full.getsockname()[1]
+    fillers = []
+    for _ in range(3):
+        f = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        f.setblocking(False)
+        f.connect_ex(("127.0.0.2", port))
+        fillers.append(f)
+    time.sleep(0.5)
+    eid, L = execution(["allowed.test:%d" % port])
+    s = socket.create_connection(("127.0.0.1", L.port), timeout=60)  # past the 30 s connect deadline
+    s.sendall(b"CONNECT allowed.test:%d HTTP/1.1\r\n\r\n" % port)
+    body = read_all(s)
+    assert body.startswith(b"HTTP/1.1 504") and b"no connection within" in body, body
+    done, reps = end(eid, L)
+    assert reps[0]["verdict"] == "failed" and reps[0]["address"] == "127.0.0.2:%d" % port, reps
+    for f in fillers:
+        f.close()
+    full.close()
+
+
 def t_exec_end():
     eid, L = execution(["allowed.test:%d" % HOLD.port])
     s, head = connect_raw(L, b"CONNECT allowed.test:%d HTTP/1.1\r\n\r\n" % HOLD.port)

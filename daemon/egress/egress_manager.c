@@ -196,9 +196,12 @@ const char *manager_address_refusal(Manager *m, const struct sockaddr_storage *s
 static void conn_end_execution(Conn *c) {
         if (c->state == CONN_CLOSING)
                 conn_end(c, 0, NULL);
+        else if (c->state == CONN_RELAY)
+                conn_end(c, EGRESS_VERDICT_ALLOWED, "execution ended");
+        else if (c->state == CONN_RESOLVING || c->state == CONN_CONNECTING)
+                conn_end(c, EGRESS_VERDICT_FAILED, "execution ended before the connection was made");
         else
-                conn_end(c, c->state == CONN_RELAY ? EGRESS_VERDICT_ALLOWED : EGRESS_VERDICT_DENIED,
-                         "execution ended");
+                conn_end(c, EGRESS_VERDICT_DENIED, "execution ended before a complete request");
 }
 
 static Exec *exec_free(Manager *m, Exec *e) {

@@ -23,3 +23,6 @@ typedef struct bench_mcp_figures {
 int bench_mcp(const char *cscctl, const char *sock, uid_t uid, gid_t gid, int n, bench_submit_fn submit,
               bench_mcp_figures *ret);
 void bench_mcp_print(const bench_mcp_figures *f, int n);
+/* Starts the egress proxy (path) and compares a CONNECT tunnel through it
+ * with a direct loopback copy of mib MiB per round. */
+int bench_egress(const char *proxy, int mib, FILE *json);

@@ -1,7 +1,9 @@
 /* csc-bench.c — cscd's benchmark: (a) decision cost by phase; with --cscd,
  * (b) submit→receipt latency, (c) throughput at 1/8/32 clients, (d) daemon
- * RSS, (e) what the MCP bridge adds; every figure beside a baseline measured
- * in the same run and the design's target. --json FILE writes all figures. */
+ * RSS, (e) what the MCP bridge adds; with --egress (a mode of its own), the
+ * (f) the egress proxy's CONNECT tunnel throughput against a direct loopback copy;
+ * every figure beside a baseline measured in the same run and the design's
+ * target. --json FILE writes all figures. */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -10,7 +12,7 @@
 #include "bench.h"
 
 static const char usage[] =
-        "usage: csc-bench [--cscd PATH [--cscctl PATH] [--n N]] [--json FILE]\n"
+        "usage: csc-bench [--cscd PATH [--cscctl PATH] [--n N]] [--egress PATH [--egress-mib N]] [--json FILE]\n"
         "  (a) the cost of one policy decision (parse, validate, hash, evaluate)\n"
         "  --cscd PATH  also start PATH (root needed) and measure (b) submit->signed\n"
         "               receipt latency p50/p90/p99, (c) throughput at 1, 8, 32\n"
@@ -19,11 +21,14 @@ static const char usage[] =
         "  --cscctl PATH  with --cscd: also measure (e) what `cscctl mcp` adds to a\n"
         "               csc_run of /bin/true (default: client/cscctl beside cscd's build dir)\n"
         "  --n N        submits per latency measurement (default 300)\n"
-        "  --json FILE  write every figure as JSON\n";
+        "  --json FILE  write every figure as JSON\n"
+        "  --egress PATH  only (f): start the egress proxy PATH (cscd-egress) and compare\n"
+        "               a CONNECT tunnel's throughput with a direct loopback copy (target >= 50 %)\n"
+        "  --egress-mib N  MiB per egress round (default 256)\n";
 
 int main(int argc, char **argv) {
-        const char *json_out = NULL, *cscd = NULL, *cscctl = NULL;
-        int n = 300;
+        const char *json_out = NULL, *cscd = NULL, *cscctl = NULL, *egress = NULL;
+        int n = 300, egress_mib = 256;
         for (int i = 1; i < argc; i++) {
                 if (strcmp(argv[i], "--json") == 0 && i + 1 < argc)
                         json_out = argv[++i];
@@ -31,6 +36,10 @@ int main(int argc, char **argv) {
                         cscd = argv[++i];
                 else if (strcmp(argv[i], "--cscctl") == 0 && i + 1 < argc)
                         cscctl = argv[++i];
+                else if (strcmp(argv[i], "--egress") == 0 && i + 1 < argc)
+                        egress = argv[++i];
+                else if (strcmp(argv[i], "--egress-mib") == 0 && i + 1 < argc)
+                        egress_mib = atoi(argv[++i]);
                 else if (strcmp(argv[i], "--n") == 0 && i + 1 < argc)
                         n = atoi(argv[++i]);
                 else if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
@@ -50,10 +59,14 @@ int main(int argc, char **argv) {
                 fprintf(stderr, "csc-bench: cannot write %s: %s\n", json_out, strerror(errno));
                 return 73;
         }
+        if (egress_mib < 1 || egress_mib > 65536) {
+                fprintf(stderr, "csc-bench: --egress-mib must be 1..65536\n");
+                return 64;
+        }
         if (json)
                 fputc('{', json);
-        int r = bench_decision(json);
-        if (r == 0 && cscd) {
+        int r = egress ? bench_egress(egress, egress_mib, json) : bench_decision(json);
+        if (r == 0 && cscd && !egress) {
                 if (json)
                         fputc(',', json);
                 /* BUILD/daemon/cscd → BUILD/client/cscctl, the client built with it */

@@ -10,6 +10,7 @@
 #include "buf.h"
 #include "env_names.h"
 #include "canon.h"
+#include "egress/egress_match.h"
 #include "json.h"
 #include "keys.h"
 #include "limits.h"
@@ -46,6 +47,7 @@ cscd_config *cscd_config_free(cscd_config *c) {
         strlist_free(&c->admin_groups);
         strlist_free(&c->mask_paths);
         strlist_free(&c->allow_env_names);
+        strlist_free(&c->egress_allow_private);
         for (size_t i = 0; i < c->n_approvers; i++) {
                 free(c->approvers[i].identity);
                 free(c->approvers[i].key_id);
@@ -96,7 +98,8 @@ int cscd_config_defaults(cscd_config **ret) {
         return 0;
 }
 
-typedef enum { K_PATH, K_STRING, K_STRING_OR_NULL, K_MODE, K_BOOL, K_UINT, K_U64, K_LIST, K_PATH_LIST, K_APPROVERS, K_SIGNING_KEYS } kind;
+typedef enum { K_PATH, K_STRING, K_STRING_OR_NULL, K_MODE, K_BOOL, K_UINT, K_U64, K_LIST, K_PATH_LIST, K_APPROVERS,
+               K_SIGNING_KEYS, K_CIDR_LIST } kind;
 
 typedef struct key_spec {
         const char *key;
@@ -141,6 +144,7 @@ static const key_spec keys[] = {
         { "allow_env_names", K_LIST, F(allow_env_names), 0, 0 },
         { "approval_requires_initiating_user", K_BOOL, F(approval_requires_initiating_user), 0, 0 },
         { "signing_keys", K_SIGNING_KEYS, 0, 0, 0 },
+        { "egress_allow_private", K_CIDR_LIST, F(egress_allow_private), 0, EGRESS_PRIVATE_MAX },
 };
 
 static int set_string(char **field, const csc_json *v, bool path, const char *key, csc_error *err) {
@@ -170,6 +174,25 @@ static int set_list(cscd_strlist *l, const csc_json *v, bool paths, const char *
                 if (r < 0)
                         return r;
                 l->n++;
+        }
+        return 0;
+}
+
+/* A list of at most s->max CIDRs ("10.0.0.0/8", "fd00::/8"), each checked
+ * by the parser cscd-egress uses, so what cscd accepts the proxy accepts. */
+static int set_cidr_list(cscd_strlist *l, const csc_json *v, const key_spec *s, csc_error *err) {
+        int r = set_list(l, v, false, s->key, err);
+        if (r < 0)
+                return r;
+        if (l->n > s->max)
+                return csc_error_set(err, -EINVAL, s->key, "at most %llu ranges", (unsigned long long) s->max);
+        for (size_t i = 0; i < l->n; i++) {
+                egress_cidr cidr;
+                char path[64];
+                snprintf(path, sizeof path, "%s[%zu]", s->key, i);
+                if (egress_cidr_parse(l->v[i], &cidr) < 0)
+                        return csc_error_set(err, -EINVAL, path, "must be an address range such as 10.0.0.0/8 "
+                                                                 "(no host bits set)");
         }
         return 0;
 }
@@ -342,6 +365,8 @@ static int apply(cscd_config *c, const key_spec *s, const csc_json *v, csc_error
                 return set_approvers(c, v, err);
         case K_SIGNING_KEYS:
                 return set_signing_keys(c, v, err);
+        case K_CIDR_LIST:
+                return set_cidr_list(field, v, s, err);
         }
         return -EINVAL;
 }
@@ -502,7 +527,8 @@ void cscd_config_dump(const cscd_config *c, FILE *out) {
                 case K_UINT: fprintf(out, "%s: %u\n", s->key, *(const unsigned *)field); break;
                 case K_U64: fprintf(out, "%s: %llu\n", s->key, (unsigned long long)*(const uint64_t *)field); break;
                 case K_LIST:
-                case K_PATH_LIST: dump_list(out, s->key, field); break;
+                case K_PATH_LIST:
+                case K_CIDR_LIST: dump_list(out, s->key, field); break;
                 case K_APPROVERS:
                         fprintf(out, "approvers:%s\n", c->n_approvers ? "" : " []");
                         for (size_t a = 0; a < c->n_approvers; a++)

@@ -77,6 +77,7 @@ typedef struct cscd_config {
          * key_id are filled from the active entry. */
         cscd_signing_key_spec *signing_keys;
         size_t n_signing_keys;
+        cscd_strlist egress_allow_private; /* CIDRs cscd-egress may dial despite being private (docs/egress.md) */
 } cscd_config;
 
 int cscd_config_defaults(cscd_config **ret);

@@ -10,7 +10,7 @@ secs=${1:-60}
 out=${2:-$top/build-fuzz}
 shift 2 2>/dev/null || shift $#
 names=("$@")
-[ ${#names[@]} -gt 0 ] || names=(frame contract policy approval receipt config redact jsonrpc)
+[ ${#names[@]} -gt 0 ] || names=(frame contract policy approval receipt config redact jsonrpc egress egress_proto)
 cc=${CLANG:-clang}
 if ! command -v "$cc" >/dev/null; then
   echo "SKIP: clang not found (install clang and libclang-rt-14-dev)"; exit 77
@@ -26,9 +26,11 @@ for n in "${names[@]}"; do
   bin="$out/fuzz_$n"
   extra=()   # daemon modules with a harness of their own
   case $n in
-    config) extra=(-I"$top/daemon" "$top/daemon/config.c" "$top/daemon/env_names.c") ;;
+    config) extra=(-I"$top/daemon" "$top/daemon/config.c" "$top/daemon/env_names.c" "$top/daemon/egress/egress_match.c") ;;
     redact) extra=(-I"$top/daemon" "$top/daemon/redact.c") ;;
     jsonrpc) extra=(-I"$top/client" "$top/client/mcp_rpc.c" "$top/client/mcp_args.c" "$top/client/mcp_result.c") ;;
+    egress|egress_proto) extra=(-I"$top/daemon/egress" "$top/daemon/egress/egress_parse.c"
+                                "$top/daemon/egress/egress_match.c" "$top/daemon/egress/egress_proto.c") ;;
   esac
   if ! "$cc" "${flags[@]}" "$here/fuzz_$n.c" "${extra[@]}" "${srcs[@]}" "${libs[@]}" -o "$bin" 2>"$out/build-$n.log"; then
     echo "not ok - fuzz_$n does not build:"; cat "$out/build-$n.log"; failed=1; continue

@@ -139,5 +139,23 @@ int main(void) {
         CHECK(n == 3 && n_seen == 3 && c && c->stop_grace_sec == 3, "check_each: 3 errors (%d, %u), partial config", n,
               n_seen);
         cscd_config_free(c);
+        /* egress_allow_private: CIDRs as cscd-egress reads them, at most 64 */
+        {
+                const char t[] = "egress_allow_private: [127.0.0.0/8, 10.1.0.0/16, \"fd00::/8\", 192.0.2.7]\n";
+                cscd_config *e = NULL;
+                CHECK(cscd_config_load_text(t, sizeof t - 1, &e, NULL) == 0 && e->egress_allow_private.n == 4 &&
+                              strcmp(e->egress_allow_private.v[2], "fd00::/8") == 0,
+                      "egress_allow_private");
+                cscd_config_free(e);
+                char many[64 * 16 + 64] = "egress_allow_private: [";
+                for (int i = 0; i < 65; i++)
+                        snprintf(many + strlen(many), sizeof many - strlen(many), "%s10.0.%d.0/24", i ? "," : "", i);
+                strcat(many, "]\n");
+                fails(many, "at most 64 ranges");
+                fails("egress_allow_private: [10.0.0.1/8]\n", "egress_allow_private[0]: must be an address range");
+                fails("egress_allow_private: [127.0.0.0/8, 127.1/8]\n", "egress_allow_private[1]");
+                fails("egress_allow_private: [example.com]\n", "egress_allow_private[0]");
+                fails("egress_allow_private: 10.0.0.0/8\n", "must be a list");
+        }
         return tap_done("config");
 }

@@ -26,3 +26,7 @@ void bench_mcp_print(const bench_mcp_figures *f, int n);
 /* Starts the egress proxy (path) and compares a CONNECT tunnel through it
  * with a direct loopback copy of mib MiB per round. */
 int bench_egress(const char *proxy, int mib, FILE *json);
+
+/* CLOCK_MONOTONIC in nanoseconds, and a qsort comparison of doubles (bench_util.c). */
+double bench_now_ns(void);
+int bench_cmp_double(const void *a, const void *b);

@@ -42,17 +42,6 @@ static const char policy_text[] =
         "allowed_cwd_prefixes: [/workspace, /home, /srv]\n"
         "allowed_read_prefixes: [/workspace, /home, /srv]\n";
 
-static double now_ns(void) {
-        struct timespec ts;
-        clock_gettime(CLOCK_MONOTONIC, &ts);
-        return (double) ts.tv_sec * 1e9 + (double) ts.tv_nsec;
-}
-
-static int cmp_double(const void *a, const void *b) {
-        double x = *(const double *) a, y = *(const double *) b;
-        return (x > y) - (x < y);
-}
-
 #define ROUNDS 15
 #define ITERS 4000
 
@@ -63,7 +52,7 @@ typedef struct phase {
 } phase;
 
 static void finish_phase(phase *p) {
-        qsort(p->ns, ROUNDS, sizeof p->ns[0], cmp_double);
+        qsort(p->ns, ROUNDS, sizeof p->ns[0], bench_cmp_double);
         p->median = p->ns[ROUNDS / 2];
 }
 
@@ -83,43 +72,43 @@ int bench_decision(FILE *json) {
                          { .name = "baseline: SHA-256 of the raw bytes" } };
         volatile int sink = 0;
         for (int round = 0; round < ROUNDS; round++) {
-                double t0 = now_ns();
+                double t0 = bench_now_ns();
                 for (int i = 0; i < ITERS; i++) {
                         csc_json_doc *doc = NULL;
                         sink += csc_json_parse(contract_text, sizeof contract_text - 1, &doc, NULL);
                         csc_json_doc_free(doc);
                 }
-                double t1 = now_ns();
+                double t1 = bench_now_ns();
                 csc_json_doc *doc = NULL;
                 csc_json_parse(contract_text, sizeof contract_text - 1, &doc, NULL);
                 const csc_json *root = csc_json_doc_root(doc);
-                double t2 = now_ns();
+                double t2 = bench_now_ns();
                 for (int i = 0; i < ITERS; i++)
                         sink += csc_validate_contract(root, NULL);
-                double t3 = now_ns();
+                double t3 = bench_now_ns();
                 char hex[65];
                 for (int i = 0; i < ITERS; i++)
                         sink += csc_contract_sha256(root, hex);
-                double t4 = now_ns();
+                double t4 = bench_now_ns();
                 csc_decision d;
                 for (int i = 0; i < ITERS; i++) {
                         csc_decide(contract, policy, &d);
                         sink += (int) d.verdict;
                 }
-                double t5 = now_ns();
+                double t5 = bench_now_ns();
                 for (int i = 0; i < ITERS; i++) {
                         csc_contract *c = NULL;
                         sink += csc_contract_parse(contract_text, sizeof contract_text - 1, &c, NULL);
                         csc_decide(c, policy, &d);
                         csc_contract_free(c);
                 }
-                double t6 = now_ns();
+                double t6 = bench_now_ns();
                 unsigned char digest[crypto_hash_sha256_BYTES];
                 for (int i = 0; i < ITERS; i++) {
                         crypto_hash_sha256(digest, (const unsigned char *) contract_text, sizeof contract_text - 1);
                         sink += digest[0];
                 }
-                double t7 = now_ns();
+                double t7 = bench_now_ns();
                 ph[5].ns[round] = (t7 - t6) / ITERS;
                 csc_json_doc_free(doc);
                 ph[0].ns[round] = (t1 - t0) / ITERS;

@@ -26,17 +26,6 @@
 #define ROUNDS 9
 #define CHUNK (256 * 1024)
 
-static double now_s(void) {
-        struct timespec ts;
-        clock_gettime(CLOCK_MONOTONIC, &ts);
-        return (double) ts.tv_sec + (double) ts.tv_nsec / 1e9;
-}
-
-static int cmp_double(const void *a, const void *b) {
-        double x = *(const double *) a, y = *(const double *) b;
-        return (x > y) - (x < y);
-}
-
 static int listen_loopback(uint16_t *ret_port) {
         struct sockaddr_in a = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
         socklen_t len = sizeof a;
@@ -81,7 +70,7 @@ static void *sink(void *arg) {
 /* Sends bytes over fd, half-closes, waits for the sink's answer: MiB/s. */
 static double transfer(int fd, size_t bytes) {
         static char buf[CHUNK];
-        double t0 = now_s();
+        double t0 = (bench_now_ns() / 1e9);
         for (size_t sent = 0; sent < bytes;) {
                 ssize_t n = write(fd, buf, bytes - sent < CHUNK ? bytes - sent : CHUNK);
                 if (n <= 0)
@@ -92,7 +81,7 @@ static double transfer(int fd, size_t bytes) {
         char k;
         if (read(fd, &k, 1) != 1)
                 return -1;
-        return (double) bytes / (1 << 20) / (now_s() - t0);
+        return (double) bytes / (1 << 20) / ((bench_now_ns() / 1e9) - t0);
 }
 
 /* One tunnel: connect to the execution's listener, pass the accepted end to
@@ -199,8 +188,8 @@ int bench_egress(const char *proxy, int mib, FILE *json) {
                 fprintf(stderr, "csc-bench: %d of %d egress rounds failed\n", bad, ROUNDS);
                 return 1;
         }
-        qsort(direct, ROUNDS, sizeof *direct, cmp_double);
-        qsort(tun, ROUNDS, sizeof *tun, cmp_double);
+        qsort(direct, ROUNDS, sizeof *direct, bench_cmp_double);
+        qsort(tun, ROUNDS, sizeof *tun, bench_cmp_double);
         double ratio = tun[ROUNDS / 2] / direct[ROUNDS / 2];
         printf("(f) egress: CONNECT tunnel through cscd-egress vs direct loopback TCP, %d MiB x %d rounds (median)\n",
                mib, ROUNDS);

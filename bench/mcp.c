@@ -19,19 +19,8 @@
 
 #include "bench.h"
 
-static double now_us(void) {
-        struct timespec ts;
-        clock_gettime(CLOCK_MONOTONIC, &ts);
-        return (double) ts.tv_sec * 1e6 + (double) ts.tv_nsec / 1e3;
-}
-
-static int cmp_double(const void *a, const void *b) {
-        double x = *(const double *) a, y = *(const double *) b;
-        return (x > y) - (x < y);
-}
-
 static double median(double *v, int n) {
-        qsort(v, (size_t) n, sizeof *v, cmp_double);
+        qsort(v, (size_t) n, sizeof *v, bench_cmp_double);
         return v[n / 2];
 }
 
@@ -186,12 +175,12 @@ int bench_mcp(const char *cscctl, const char *sock, uid_t uid, gid_t gid, int n,
                  * would otherwise always slow the second request of a pair. */
                 for (int k = 0; k < 4; k++) {
                         int which = (i & 1) ? k ^ 1 : k;   /* 0 run via, 1 run direct, 2 check via, 3 check direct */
-                        double t0 = now_us();
+                        double t0 = (bench_now_ns() / 1e3);
                         errors += (which == 0   ? bridge_call(&b, run_line, "\"status\":\"success\"")
                                    : which == 1 ? submit(sock, uid, gid)
                                    : which == 2 ? bridge_call(&b, check_line, "\"decision\":\"allow\"")
                                                 : check_once(sock, uid, gid)) < 0;
-                        s[which][i] = now_us() - t0;
+                        s[which][i] = (bench_now_ns() / 1e3) - t0;
                 }
         }
         bridge_stop(&b);

@@ -27,21 +27,10 @@
 #include "json.h"
 #include "keys.h"
 
-static double now_us(void) {
-        struct timespec ts;
-        clock_gettime(CLOCK_MONOTONIC, &ts);
-        return (double)ts.tv_sec * 1e6 + (double)ts.tv_nsec / 1e3;
-}
-
-static int cmp_double(const void *a, const void *b) {
-        double x = *(const double *)a, y = *(const double *)b;
-        return (x > y) - (x < y);
-}
-
 static int submit_once(const char *sock, uid_t uid, gid_t gid, char status[32]);
 
 static double pct(double *v, int n, double p) {
-        qsort(v, (size_t)n, sizeof *v, cmp_double);
+        qsort(v, (size_t)n, sizeof *v, bench_cmp_double);
         int i = (int)(p * (n - 1) + 0.5);
         return v[i < 0 ? 0 : i >= n ? n - 1 : i];
 }
@@ -64,7 +53,7 @@ static long rss_kib(pid_t pid) {
 static double throughput(const char *sock, uid_t uid, gid_t gid, int k, int per_client, int *errors) {
         int pipes[64][2];
         pid_t kids[64];
-        double t0 = now_us();
+        double t0 = (bench_now_ns() / 1e3);
         for (int i = 0; i < k; i++) {
                 if (pipe(pipes[i]) < 0)
                         return -1;
@@ -88,7 +77,7 @@ static double throughput(const char *sock, uid_t uid, gid_t gid, int k, int per_
                 close(pipes[i][0]);
                 waitpid(kids[i], NULL, 0);
         }
-        double secs = (now_us() - t0) / 1e6;
+        double secs = ((bench_now_ns() / 1e3) - t0) / 1e6;
         return (double)(k * per_client) / secs;
 }
 
@@ -179,7 +168,7 @@ static int submit_ok(const char *sock, uid_t uid, gid_t gid) {
 
 /* fork+exec+wait of argv, in microseconds; -1 on failure. */
 static double run_us(char *const argv[]) {
-        double t0 = now_us();
+        double t0 = (bench_now_ns() / 1e3);
         pid_t pid = fork();
         if (pid == 0) {
                 int null = open("/dev/null", O_RDWR);
@@ -191,7 +180,7 @@ static double run_us(char *const argv[]) {
         int st;
         if (pid < 0 || waitpid(pid, &st, 0) < 0 || !WIFEXITED(st) || WEXITSTATUS(st) != 0)
                 return -1;
-        return now_us() - t0;
+        return (bench_now_ns() / 1e3) - t0;
 }
 
 static bool have(const char *prog) {
@@ -252,10 +241,10 @@ int bench_submit(const char *cscd, const char *cscctl, int n, FILE *json) {
         for (int i = 0; i < 20; i++)   /* warm up */
                 submit_once(sock, pw->pw_uid, pw->pw_gid, status);
         for (int i = 0; i < n; i++) {
-                double t0 = now_us();
+                double t0 = (bench_now_ns() / 1e3);
                 if (submit_once(sock, pw->pw_uid, pw->pw_gid, status) < 0 || strcmp(status, "success") != 0)
                         errors++;
-                sub[i] = now_us() - t0;
+                sub[i] = (bench_now_ns() / 1e3) - t0;
         }
         static const int conc[3] = { 1, 8, 32 };
         double tput[3];

@@ -89,13 +89,23 @@ static const char contract_json[] =
         "\"proposed_effect_type\":\"observe\"}],\"risk_class\":\"low\",\"approval_mode\":\"policy_only\","
         "\"justification\":\"benchmark\"}}";
 
+/* The same with one declared read path, which the sandbox resolves as the
+ * peer and binds from the descriptor: the cost of sandbox rule 1. */
+static const char contract_path_json[] =
+        "{\"type\":\"submit\",\"contract\":{\"version\":\"csc.v0.1\",\"contract_id\":\"bench-true-0002\","
+        "\"intent\":\"benchmark\",\"actor\":{\"agent_id\":\"bench\",\"session_id\":\"bench\",\"initiating_user\":\"bench\","
+        "\"delegation_scope\":\"bench\"},\"commands\":[{\"id\":\"t\",\"exec\":{\"argv\":[\"/bin/true\"]},\"cwd\":\"/tmp\","
+        "\"read_paths\":[\"/usr/share\"],\"write_paths\":[],\"network\":\"deny\",\"env_allow\":[],\"secret_refs\":[],"
+        "\"timeout_sec\":10,\"proposed_effect_type\":\"observe\"}],\"risk_class\":\"low\",\"approval_mode\":\"policy_only\","
+        "\"justification\":\"benchmark\"}}";
+
 static const char policy_yaml[] =
         "policy_schema_version: csc.policy.v0.1\nname: bench\nallow_commands: [/bin/true]\n"
         "allowed_effect_types: [observe]\nallowed_risk_classes: [low]\nmax_timeout_sec: 60\nnetwork: deny\n"
-        "allow_secret_refs: false\nallowed_cwd_prefixes: [/tmp]\nallowed_read_prefixes: [/tmp]\n";
+        "allow_secret_refs: false\nallowed_cwd_prefixes: [/tmp]\nallowed_read_prefixes: [/tmp, /usr/share]\n";
 
-/* One submit as uid: returns the receipt's status in status (or "error"). */
-static int submit_once(const char *sock, uid_t uid, gid_t gid, char status[32]) {
+/* One submit frame as uid: returns the receipt's status in status (or "error"). */
+static int submit_frame(const char *sock, uid_t uid, gid_t gid, const char *frame, size_t n, char status[32]) {
         struct sockaddr_un sa = { .sun_family = AF_UNIX };
         snprintf(sa.sun_path, sizeof sa.sun_path, "%s", sock);
         int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
@@ -113,10 +123,9 @@ static int submit_once(const char *sock, uid_t uid, gid_t gid, char status[32]) 
                 close(fd);
                 return r;
         }
-        size_t n = sizeof contract_json - 1;
         unsigned char hdr[4] = { (unsigned char)(n >> 24), (unsigned char)(n >> 16), (unsigned char)(n >> 8),
                                  (unsigned char)n };
-        if (write(fd, hdr, 4) != 4 || write(fd, contract_json, n) != (ssize_t)n) {
+        if (write(fd, hdr, 4) != 4 || write(fd, frame, n) != (ssize_t)n) {
                 close(fd);
                 return -EIO;
         }
@@ -159,6 +168,10 @@ static int submit_once(const char *sock, uid_t uid, gid_t gid, char status[32]) 
         csc_frame_reader_reset(&rd);
         close(fd);
         return done ? 0 : -EPROTO;
+}
+
+static int submit_once(const char *sock, uid_t uid, gid_t gid, char status[32]) {
+        return submit_frame(sock, uid, gid, contract_json, sizeof contract_json - 1, status);
 }
 
 static int submit_ok(const char *sock, uid_t uid, gid_t gid) {
@@ -233,18 +246,25 @@ int bench_submit(const char *cscd, const char *cscctl, int n, FILE *json) {
         for (int i = 0; i < 100 && stat(sock, &st) < 0; i++)
                 usleep(20000);
         char status[32];
-        double *sub = calloc((size_t)n, sizeof *sub), *base[3];
+        double *sub = calloc((size_t)n, sizeof *sub), *sub_path = calloc((size_t)n, sizeof *sub_path), *base[3];
         for (int b = 0; b < 3; b++)
                 base[b] = calloc((size_t)n, sizeof *base[b]);
         int errors = 0;
         long rss_idle = rss_kib(daemon);
         for (int i = 0; i < 20; i++)   /* warm up */
                 submit_once(sock, pw->pw_uid, pw->pw_gid, status);
-        for (int i = 0; i < n; i++) {
+        int errors_path = 0;
+        for (int i = 0; i < n; i++) {   /* (b) and (b') interleaved */
                 double t0 = (bench_now_ns() / 1e3);
                 if (submit_once(sock, pw->pw_uid, pw->pw_gid, status) < 0 || strcmp(status, "success") != 0)
                         errors++;
                 sub[i] = (bench_now_ns() / 1e3) - t0;
+                t0 = bench_now_ns() / 1e3;
+                if (submit_frame(sock, pw->pw_uid, pw->pw_gid, contract_path_json, sizeof contract_path_json - 1,
+                                 status) < 0 ||
+                    strcmp(status, "success") != 0)
+                        errors_path++;
+                sub_path[i] = bench_now_ns() / 1e3 - t0;
         }
         static const int conc[3] = { 1, 8, 32 };
         double tput[3];
@@ -291,6 +311,10 @@ int bench_submit(const char *cscd, const char *cscctl, int n, FILE *json) {
                 else
                         printf("%-52s %9s\n", base_name[b], "not available");
         }
+        double pp50 = pct(sub_path, n, 0.5);
+        printf("(b') the same with one declared read path (/usr/share, resolved as the peer, bound by descriptor):\n"
+               "%-52s %9.0f  %9.0f  %9.0f   = %.2fx (b) p50, errors %d\n",
+               "cscd p50 / p90 / p99", pp50, pct(sub_path, n, 0.9), pct(sub_path, n, 0.99), pp50 / p50, errors_path);
         printf("\n(c) throughput (contracts/s, every one a full sandbox)\n");
         for (int c = 0; c < 3; c++)
                 printf("%2d concurrent clients: %8.0f/s, errors %d%s\n", conc[c], tput[c], tput_err[c],
@@ -306,9 +330,10 @@ int bench_submit(const char *cscd, const char *cscctl, int n, FILE *json) {
                               "\"baselines_us\":{\"fork_exec_true\":%.0f,\"unshare_true\":%.0f,\"reference_chain_true\":%.0f},"
                               "\"throughput_per_s\":{\"1\":%.0f,\"8\":%.0f,\"32\":%.0f},"
                               "\"throughput_errors\":{\"1\":%d,\"8\":%d,\"32\":%d},"
-                              "\"rss_kib\":{\"idle\":%ld,\"after\":%ld}",
+                              "\"rss_kib\":{\"idle\":%ld,\"after\":%ld},"
+                              "\"submit_declared_path_us\":{\"p50\":%.0f,\"errors\":%d}",
                         n, p50, p90, p99, errors, bm[0], bm[1], bm[2], tput[0], tput[1], tput[2], tput_err[0],
-                        tput_err[1], tput_err[2], rss_idle, rss_after);
+                        tput_err[1], tput_err[2], rss_idle, rss_after, pp50, errors_path);
                 if (mcp_r != 77)
                         fprintf(json, ",\"mcp_bridge_us\":{\"n\":%d,\"run\":{\"direct_p50\":%.0f,\"bridge_p50\":%.0f,"
                                       "\"added\":%.0f},\"check\":{\"direct_p50\":%.0f,\"bridge_p50\":%.0f,\"added\":%.0f},"
@@ -317,7 +342,8 @@ int bench_submit(const char *cscd, const char *cscctl, int n, FILE *json) {
                                 mcp.check_added, mcp.errors);
         }
         free(sub);
+        free(sub_path);
         for (int b = 0; b < 3; b++)
                 free(base[b]);
-        return errors || tput_err[0] || tput_err[1] || tput_err[2] || mcp_r == 1 ? 1 : 0;
+        return errors || errors_path || tput_err[0] || tput_err[1] || tput_err[2] || mcp_r == 1 ? 1 : 0;
 }

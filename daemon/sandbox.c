@@ -419,7 +419,8 @@ _Noreturn void sandbox_main(const executor_request *req, int ctl, bool own_netns
         sigaddset(&mask, SIGCHLD);
         sigprocmask(SIG_SETMASK, &mask, NULL);   /* SIGCHLD only through sigtimedwait */
         prctl(PR_SET_NAME, "cscd-executor");
-        (void)sethostname("csc-sandbox", strlen("csc-sandbox"));
+        if (sethostname("csc-sandbox", strlen("csc-sandbox")) < 0)
+                sandbox_die_error("sandbox: cannot set the hostname: %s", strerror(errno));
 
         if (req->cgroup_procs) {
                 /* Join the execution's pids cgroup before anything else runs. */

@@ -187,12 +187,7 @@ int csc_canon_write(const csc_json *v, csc_buf *out) {
 }
 
 void csc_hex32(const unsigned char digest[32], char ret_hex[65]) {
-        static const char hex[] = "0123456789abcdef";
-        for (size_t i = 0; i < 32; i++) {
-                ret_hex[2 * i] = hex[digest[i] >> 4];
-                ret_hex[2 * i + 1] = hex[digest[i] & 0xF];
-        }
-        ret_hex[64] = 0;
+        sodium_bin2hex(ret_hex, 65, digest, 32);
 }
 
 void csc_sha256_hex(const void *data, size_t len, char ret_hex[65]) {

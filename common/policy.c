@@ -112,17 +112,6 @@ int csc_policy_load_file(const char *path, csc_policy **ret, csc_error *err) {
         return r;
 }
 
-int csc_policy_from_json(const csc_json *v, const char *source, csc_policy **ret, csc_error *err) {
-        csc_json_doc *doc = csc_json_doc_new();
-        csc_json *copy = doc ? csc_json_copy(doc, v) : NULL;
-        if (!copy) {
-                csc_json_doc_free(doc);
-                return csc_error_set(err, -ENOMEM, "", "out of memory");
-        }
-        csc_json_doc_set_root(doc, copy);
-        return from_doc(doc, source, ret, err);
-}
-
 csc_policy *csc_policy_free(csc_policy *p) {
         if (p) {
                 csc_json_doc_free(p->doc);

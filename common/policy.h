@@ -43,6 +43,4 @@ typedef struct csc_policy {
 int csc_policy_load_file(const char *path, csc_policy **ret, csc_error *err);
 /* From text in memory (same rules, minus the file read). */
 int csc_policy_load_text(const char *text, size_t len, const char *source, csc_policy **ret, csc_error *err);
-/* From an already parsed JSON value (validated, deep-copied). */
-int csc_policy_from_json(const csc_json *v, const char *source, csc_policy **ret, csc_error *err);
 csc_policy *csc_policy_free(csc_policy *p);

@@ -9,13 +9,13 @@ void csc_uuid4(char out[CSC_UUID_BUF]) {
         randombytes_buf(b, sizeof b);
         b[6] = (unsigned char)((b[6] & 0x0F) | 0x40);
         b[8] = (unsigned char)((b[8] & 0x3F) | 0x80);
-        static const char hex[] = "0123456789abcdef";
+        char hex[33];
+        sodium_bin2hex(hex, sizeof hex, b, sizeof b);
         size_t o = 0;
-        for (size_t i = 0; i < 16; i++) {
-                if (i == 4 || i == 6 || i == 8 || i == 10)
+        for (size_t i = 0; i < 32; i++) {
+                if (i == 8 || i == 12 || i == 16 || i == 20)
                         out[o++] = '-';
-                out[o++] = hex[b[i] >> 4];
-                out[o++] = hex[b[i] & 0xF];
+                out[o++] = hex[i];
         }
         out[o] = 0;
 }

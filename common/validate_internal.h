@@ -69,7 +69,6 @@ const char *v_quote(char *out, size_t size, const char *s, size_t len);
 /* Checkers (arg in parentheses). */
 int v_object_check(vctx *c, const csc_json *v, const void *arg);   /* (const v_object *) */
 int v_array_check(vctx *c, const csc_json *v, const void *arg);    /* (const v_array *) */
-int v_string(vctx *c, const csc_json *v, const void *arg);         /* any string (NULL) */
 int v_text(vctx *c, const csc_json *v, const void *arg);           /* code point length (const v_len *) */
 int v_nonempty(vctx *c, const csc_json *v, const void *arg);       /* non-empty string (NULL) */
 int v_token(vctx *c, const csc_json *v, const void *arg);          /* non-empty, no NUL (NULL) */

@@ -191,11 +191,6 @@ int v_array_check(vctx *c, const csc_json *v, const void *arg) {
         return 0;
 }
 
-int v_string(vctx *c, const csc_json *v, const void *arg) {
-        (void)arg;
-        return want(c, v, CSC_JSON_STRING, "a string");
-}
-
 int v_text(vctx *c, const csc_json *v, const void *arg) {
         const v_len *l = arg;
         int r = want(c, v, CSC_JSON_STRING, "a string");

@@ -29,6 +29,7 @@
 
 #include <sodium.h>
 
+#include "canon.h"
 #include "env_policy.h"
 #include "executor.h"
 #include "limits.h"
@@ -355,12 +356,7 @@ static void report_artifacts(const executor_request *req) {
                 waitpid(pid, &st, 0);
                 if (got == (ssize_t)sizeof d && WIFEXITED(st) && WEXITSTATUS(st) == 0) {
                         char hex[65];
-                        static const char digits[] = "0123456789abcdef";
-                        for (int k = 0; k < 32; k++) {
-                                hex[2 * k] = digits[d[k] >> 4];
-                                hex[2 * k + 1] = digits[d[k] & 15];
-                        }
-                        hex[64] = 0;
+                        csc_hex32(d, hex);
                         sandbox_report(EXECUTOR_MSG_ARTIFACT, (uint32_t)i, 0, NULL, "%s", hex);
                 }
         }

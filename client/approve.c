@@ -13,7 +13,7 @@
 #include "contract.h"
 #include "cscctl.h"
 #include "keys.h"
-#include "limits.h"
+#include "csc_limits.h"
 #include "sign.h"
 #include "timefmt.h"
 #include "uuid.h"

@@ -6,7 +6,7 @@
 #include <stdint.h>
 
 #include "json.h"
-#include "limits.h"
+#include "csc_limits.h"
 #include "mcp_args.h"
 #include "mcp_run.h"
 

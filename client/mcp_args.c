@@ -12,7 +12,7 @@
 
 #include "buf.h"
 #include "contract.h"
-#include "limits.h"
+#include "csc_limits.h"
 #include "uuid.h"
 
 static const struct {

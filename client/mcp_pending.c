@@ -16,7 +16,7 @@
 #include "buf.h"
 #include "canon.h"
 #include "contract.h"
-#include "limits.h"
+#include "csc_limits.h"
 #include "mcp_args.h"
 
 static int mkdir_if_missing(const char *path) {

@@ -14,7 +14,7 @@
 
 #include "canon.h"
 #include "frame.h"
-#include "limits.h"
+#include "csc_limits.h"
 #include "mcp_run.h"
 
 #define MCP_REQUEST_WAIT_S 30   /* policy/check replies come at once; do not hang forever */

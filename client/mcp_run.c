@@ -15,7 +15,7 @@
 #include "base64.h"
 #include "canon.h"
 #include "frame.h"
-#include "limits.h"
+#include "csc_limits.h"
 
 #define MCP_REPLY_FRAME_MAX (16u << 20)   /* cscd's frames: receipts ≤ 1 MiB, output chunks small */
 #define MCP_LAST_BYTES      240           /* tail of the output shown in a progress message */

@@ -14,7 +14,7 @@
 #include "cscctl.h"
 #include "decide.h"
 #include "keys.h"
-#include "limits.h"
+#include "csc_limits.h"
 #include "policy.h"
 #include "sign.h"
 #include "timefmt.h"

@@ -17,7 +17,7 @@
 #include "cscctl.h"
 #include "frame.h"
 #include "json.h"
-#include "limits.h"
+#include "csc_limits.h"
 
 typedef struct session {
         int fd;

@@ -6,7 +6,7 @@
 #include <string.h>
 
 #include "canon.h"
-#include "limits.h"
+#include "csc_limits.h"
 #include "validate.h"
 
 const char *csc_network_name(csc_network n) {

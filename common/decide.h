@@ -9,7 +9,7 @@
 
 #include "contract.h"
 #include "json.h"
-#include "limits.h"
+#include "csc_limits.h"
 #include "policy.h"
 
 typedef enum csc_verdict { CSC_VERDICT_ALLOW, CSC_VERDICT_DENY, CSC_VERDICT_NEEDS_APPROVAL } csc_verdict;

@@ -13,7 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "limits.h"
+#include "csc_limits.h"
 
 /* ---- arena ---------------------------------------------------------------- */
 

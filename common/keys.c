@@ -13,7 +13,7 @@
 
 #include "base64.h"
 #include "buf.h"
-#include "limits.h"
+#include "csc_limits.h"
 
 struct csc_signing_key {
         unsigned char sk[crypto_sign_SECRETKEYBYTES];   /* seed ‖ public */

@@ -7,7 +7,7 @@
 
 #include "buf.h"
 #include "canon.h"
-#include "limits.h"
+#include "csc_limits.h"
 #include "validate.h"
 #include "yaml.h"
 

@@ -4,7 +4,7 @@
 #include <errno.h>
 #include <string.h>
 
-#include "limits.h"
+#include "csc_limits.h"
 
 const char *csc_text_cut(csc_json_doc *doc, const char *text, size_t max) {
         static const char tail[] = "... [truncated]";

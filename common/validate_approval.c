@@ -1,5 +1,5 @@
 /* validate_approval.c — ApprovalArtifact v0.1 (spec §7). */
-#include "limits.h"
+#include "csc_limits.h"
 #include "validate.h"
 #include "validate_internal.h"
 

@@ -1,7 +1,7 @@
 /* validate_contract.c — CommandContract v0.1 (spec §1, limits §8). */
 #include <string.h>
 
-#include "limits.h"
+#include "csc_limits.h"
 #include "validate.h"
 #include "validate_internal.h"
 

@@ -2,7 +2,7 @@
 #include <stdint.h>
 #include <string.h>
 
-#include "limits.h"
+#include "csc_limits.h"
 #include "validate.h"
 #include "validate_internal.h"
 

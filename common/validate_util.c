@@ -5,7 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "limits.h"
+#include "csc_limits.h"
 #include "timefmt.h"
 #include "validate.h"
 #include "validate_internal.h"

@@ -14,7 +14,7 @@
 #include <string.h>
 
 #include "buf.h"
-#include "limits.h"
+#include "csc_limits.h"
 
 typedef struct frame {
         csc_json *container;

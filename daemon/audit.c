@@ -17,7 +17,7 @@
 
 #include "buf.h"
 #include "canon.h"
-#include "limits.h"
+#include "csc_limits.h"
 
 typedef struct refusal_slot {
         uid_t uid;

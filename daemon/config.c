@@ -13,7 +13,7 @@
 #include "egress/egress_match.h"
 #include "json.h"
 #include "keys.h"
-#include "limits.h"
+#include "csc_limits.h"
 #include "validate.h"
 #include "yaml.h"
 

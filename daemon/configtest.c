@@ -17,7 +17,7 @@
 #include "buf.h"
 #include "config.h"
 #include "keyring.h"
-#include "limits.h"
+#include "csc_limits.h"
 #include "policy.h"
 
 typedef struct test_ctx {

@@ -14,7 +14,7 @@
 #include "canon.h"
 #include "contract.h"
 #include "decide.h"
-#include "limits.h"
+#include "csc_limits.h"
 #include "log.h"
 #include "manager.h"
 #include "keyring.h"

@@ -286,7 +286,7 @@ int manager_load(manager *m) {
                 weakened(m, "seccomp", "the sandbox's seccomp filter could not be compiled: no command runs");
         }
         char missing[256], optional[128];
-        r = cscd_drop_privileges(missing, sizeof missing, optional, sizeof optional);
+        r = cscd_trim_capabilities(missing, sizeof missing, optional, sizeof optional);
         if (r == -EPERM && missing[0]) {
                 m->config_error = true;   /* the unit or container took them away: a restart cannot help */
                 return log_error("cscd needs these capabilities and was started without them: %s "

@@ -46,7 +46,7 @@ static void append_name(char *out, size_t size, cap_value_t c) {
         cap_free(name);
 }
 
-int cscd_drop_privileges(char *missing, size_t missing_size, char *optional_missing, size_t optional_size) {
+int cscd_trim_capabilities(char *missing, size_t missing_size, char *optional_missing, size_t optional_size) {
         missing[0] = optional_missing[0] = 0;
         if (geteuid() != 0)
                 return 0;

@@ -13,4 +13,4 @@ uint64_t cscd_kept_capabilities(void);
  * A required capability cscd was started without: -EPERM with their names in
  * missing ("CAP_SYS_ADMIN CAP_SETUID"). An optional one (CAP_IPC_LOCK: the
  * signing key's mlock) is only named in ret_optional_missing. */
-int cscd_drop_privileges(char *missing, size_t missing_size, char *ret_optional_missing, size_t optional_size);
+int cscd_trim_capabilities(char *missing, size_t missing_size, char *ret_optional_missing, size_t optional_size);

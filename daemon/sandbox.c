@@ -32,7 +32,7 @@
 #include "canon.h"
 #include "env_policy.h"
 #include "executor.h"
-#include "limits.h"
+#include "csc_limits.h"
 #include "sandbox_fs.h"
 #include "sandbox_report.h"
 #include "sandbox_landlock.h"
@@ -97,9 +97,24 @@ static int drop_privileges(const executor_request *req) {
         return 0;
 }
 
+/* Where a segment failed before its program ran; names index stage_what[]. */
+typedef enum exec_stage {
+        STAGE_EXEC,          /* execve() itself */
+        STAGE_CWD,           /* entering the working directory */
+        STAGE_CONFINE,       /* becoming the peer, Landlock, seccomp, rlimits */
+        STAGE_NETWORK,       /* the per-command empty network namespace */
+} exec_stage;
+
+static const char *const stage_what[] = {
+        [STAGE_EXEC] = "cannot execute",
+        [STAGE_CWD] = "cannot enter the working directory",
+        [STAGE_CONFINE] = "cannot confine the command",
+        [STAGE_NETWORK] = "cannot isolate the network",
+};
+
 typedef struct exec_report {
-        int err;          /* errno */
-        int stage;        /* 0 exec, 1 cwd, 2 privileges, 3 network */
+        int err;             /* errno */
+        int stage;           /* exec_stage */
 } exec_report;
 
 /* The segment process: never returns. status_fd reports why exec failed. */
@@ -114,20 +129,20 @@ _Noreturn static void run_segment(const executor_request *req, const csc_command
                 _exit(126);
         fcntl(3, F_SETFD, FD_CLOEXEC);
         close_range(4, ~0U, 0);
-        exec_report rep = { 0, 3 };
+        exec_report rep = { 0, STAGE_NETWORK };
         if (!own_netns && cmd->network == CSC_NET_DENY && unshare(CLONE_NEWNET) < 0)
                 goto fail;
-        rep.stage = 2;
+        rep.stage = STAGE_CONFINE;
         int r = drop_privileges(req);
         if (r < 0) {
                 errno = -r;
                 goto fail;
         }
-        rep.stage = 1;
+        rep.stage = STAGE_CWD;
         if (chdir(cmd->cwd) < 0)
                 goto fail;
         set_env(req, cmd);
-        rep.stage = 2;
+        rep.stage = STAGE_CONFINE;
         if ((r = sandbox_landlock_apply(cmd, landlock_abi)) < 0) {
                 errno = -r;
                 goto fail;
@@ -152,7 +167,7 @@ _Noreturn static void run_segment(const executor_request *req, const csc_command
                         goto fail;
         }
 
-        rep.stage = 0;
+        rep.stage = STAGE_EXEC;
         if (!exe) {
                 errno = ENOENT;   /* on no directory of the fixed PATH */
                 goto fail;
@@ -161,7 +176,7 @@ _Noreturn static void run_segment(const executor_request *req, const csc_command
 fail:
         rep.err = errno;
         (void)!write(3, &rep, sizeof rep);
-        _exit(rep.stage == 0 && (rep.err == ENOENT || rep.err == ENOTDIR) ? 127 : 126);
+        _exit(rep.stage == STAGE_EXEC && (rep.err == ENOENT || rep.err == ENOTDIR) ? 127 : 126);
 }
 
 static int64_t now_ms(void) {
@@ -296,12 +311,11 @@ static int run_command(const executor_request *req, size_t index, bool own_netns
                         int c = WIFEXITED(st) ? WEXITSTATUS(st) : WIFSIGNALED(st) ? 128 + WTERMSIG(st) : 1;
                         if (WIFSIGNALED(st) && WTERMSIG(st) == SIGPIPE && s + 1 < n)
                                 c = 0;   /* `yes | head -1` succeeds */
-                        if (got == (ssize_t)sizeof rep) {
-                                static const char *const what[] = { "cannot execute", "cannot enter the working directory",
-                                                                    "cannot drop privileges", "cannot isolate the network" };
-                                const char *arg = rep.stage == 1 ? cmd->cwd : cmd->argvs[s].v[0];
-                                snprintf(message, sizeof message, "%s %.120s: %s", what[rep.stage & 3], arg,
-                                         rep.stage == 0 && rep.err == ENOENT ? "executable not found" : strerror(rep.err));
+                        if (got == (ssize_t)sizeof rep && rep.stage >= STAGE_EXEC && rep.stage <= STAGE_NETWORK) {
+                                const char *arg = rep.stage == STAGE_CWD ? cmd->cwd : cmd->argvs[s].v[0];
+                                snprintf(message, sizeof message, "%s %.120s: %s", stage_what[rep.stage], arg,
+                                         rep.stage == STAGE_EXEC && rep.err == ENOENT ? "executable not found"
+                                                                                    : strerror(rep.err));
                         }
                         code = c;
                 }

@@ -23,7 +23,7 @@
 #include "env_policy.h"
 #include "exec_path.h"
 #include "executor.h"
-#include "limits.h"
+#include "csc_limits.h"
 #include "log.h"
 #include "manager.h"
 #include "private_paths.h"

@@ -6,7 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "limits.h"
+#include "csc_limits.h"
 #include "mcp_rpc.h"
 #include "../unit/tap.h"
 

@@ -5,7 +5,7 @@
 #include <string.h>
 
 #include "frame.h"
-#include "limits.h"
+#include "csc_limits.h"
 #include "tap.h"
 
 static int feed_all(csc_frame_reader *r, const char *data, size_t n, size_t step, char **payload, size_t *len) {

@@ -1,4 +1,4 @@
-/* limits.h — every size, count and depth limit of libcsc and cscd, in one place.
+/* csc_limits.h — every size, count and depth limit of libcsc and cscd, in one place.
  * A value exactly at a limit passes; one past it is rejected (spec §8). */
 #pragma once
 

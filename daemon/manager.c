@@ -2,6 +2,8 @@
  * (socket activation or our own bind), signals, reload and graceful stop. */
 #include "manager.h"
 
+#include "cleanup.h"
+
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
@@ -338,6 +340,10 @@ static int keep_restart_only(const cscd_config *cur, cscd_config *nc) {
         return 0;
 }
 
+DEFINE_TRIVIAL_CLEANUP_FUNC(policy_ref *, policy_ref_put);
+DEFINE_TRIVIAL_CLEANUP_FUNC(cscd_keyring *, cscd_keyring_free);
+DEFINE_TRIVIAL_CLEANUP_FUNC(cscd_config *, cscd_config_free);
+
 int manager_reload(manager *m, char *err, size_t err_size) {
         uint64_t mono = now_mono();
         char msg[128];
@@ -349,9 +355,9 @@ int manager_reload(manager *m, char *err, size_t err_size) {
         if (a < 0)
                 log_error_errno(a, "cannot reopen receipts.jsonl in %s; still writing to the open file",
                                 m->config->state_dir);
-        policy_ref *np = NULL;
-        cscd_keyring *nk = NULL;
-        cscd_config *nc = NULL;
+        _cleanup_(policy_ref_putp) policy_ref *np = NULL;
+        _cleanup_(cscd_keyring_freep) cscd_keyring *nk = NULL;
+        _cleanup_(cscd_config_freep) cscd_config *nc = NULL;
         int r = manager_load_config(m, &nc, err, err_size);
         if (r >= 0)
                 r = load_policy(nc->policy_path, &np, err, err_size);
@@ -361,21 +367,18 @@ int manager_reload(manager *m, char *err, size_t err_size) {
                 snprintf(err, err_size, "out of memory");
         if (r < 0) {
                 log_error("reload refused, keeping the current policy '%s': %s", m->policy->policy->name, err);
-                policy_ref_put(np);
-                cscd_keyring_free(nk);
-                cscd_config_free(nc);
                 sd_notify(0, "READY=1");
                 return r;
         }
         policy_ref_put(m->policy);
-        m->policy = np;
+        m->policy = TAKE_PTR(np);
         cscd_keyring_free(m->keyring);
-        m->keyring = nk;
-        m->key = nk->active;
+        m->keyring = TAKE_PTR(nk);
+        m->key = m->keyring->active;
         cscd_config_free(m->config);
-        m->config = nc;
-        log_info("reloaded: policy '%s' (sha256 %s), signing key '%s' (%zu key(s) published)", np->policy->name,
-                 np->policy->sha256, csc_signing_key_id(m->key), nk->n_published);
+        m->config = TAKE_PTR(nc);
+        log_info("reloaded: policy '%s' (sha256 %s), signing key '%s' (%zu key(s) published)", m->policy->policy->name,
+                 m->policy->policy->sha256, csc_signing_key_id(m->key), m->keyring->n_published);
         sd_notify(0, "READY=1");
         return 0;
 }

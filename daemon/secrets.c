@@ -1,6 +1,8 @@
 /* secrets.c — reading secret files safely. */
 #include "secrets.h"
 
+#include "safe_open.h"
+
 #include <errno.h>
 #include <fcntl.h>
 #include <sodium.h>
@@ -10,7 +12,6 @@
 #include <string.h>
 #include <linux/openat2.h>
 #include <sys/stat.h>
-#include <sys/syscall.h>
 #include <unistd.h>
 
 static bool name_ok(const char *s) {
@@ -44,9 +45,7 @@ int cscd_secrets_load(const char *dir, const csc_contract *c, cscd_secret **ret,
                 total += c->commands[i].secret_refs.n;
         if (total == 0)
                 return 0;
-        struct open_how how = { .flags = O_RDONLY | O_DIRECTORY | O_CLOEXEC,
-                                .resolve = RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS };
-        int dfd = (int)syscall(SYS_openat2, AT_FDCWD, dir, &how, sizeof how);
+        int dfd = safe_openat2(AT_FDCWD, dir, O_RDONLY | O_DIRECTORY, RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS);
         struct stat st;
         if (dfd < 0 || fstat(dfd, &st) < 0 || st.st_uid != 0 || (st.st_mode & 077)) {
                 snprintf(why, why_size, "secrets are unavailable: secrets_dir %.200s %s", dir,

@@ -169,10 +169,11 @@ typedef struct walker {
         char last_chain[SANDBOX_PATH_MAX];   /* parent of the last object whose ancestors were pinned */
 } walker;
 
+/* Beneath dirfd; an absolute path (dirfd AT_FDCWD) from the peer's root. */
 static int open_beneath(int dirfd, const char *rel, int flags) {
         struct open_how how = {
                 .flags = (uint64_t)flags | O_CLOEXEC,
-                .resolve = RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS,
+                .resolve = (dirfd == AT_FDCWD ? 0 : RESOLVE_BENEATH) | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS,
         };
         int fd = (int)syscall(SYS_openat2, dirfd, rel, &how, sizeof how);
         return fd < 0 ? -errno : fd;

@@ -352,7 +352,8 @@ size_t sandbox_protected_note(const csc_command *cmd, char *buf, size_t size) {
         for (size_t i = 0; i < kept.n && size; i++) {
                 bool in = false;
                 for (size_t k = 0; k < cmd->write_paths.n && !in; k++)
-                        in = csc_path_under(kept.v[i].path, cmd->write_paths.v[k]);
+                        in = csc_path_under(kept.v[i].path, cmd->write_paths.v[k]) ||
+                             csc_path_under(cmd->write_paths.v[k], kept.v[i].path);
                 if (!in)
                         continue;
                 int w = snprintf(buf + len, size - len, "%s%s", listed ? ", " : "", kept.v[i].path);

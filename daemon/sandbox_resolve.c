@@ -355,14 +355,18 @@ static void check_time(walker *w) {
 }
 
 /* One directory: its protected names, then its subdirectories. */
+/* Does entry's first component equal name? */
+static bool first_component_is(const char *entry, const char *name) {
+        size_t n = strlen(name);
+        return strncmp(entry, name, n) == 0 && (entry[n] == 0 || entry[n] == '/');
+}
+
+/* One directory, from its listing: the protected entries whose first
+ * component is listed, git's files, then the subdirectories. Names are
+ * matched from the listing so that a directory costs one getdents plus an
+ * open per match, not an open per configured entry. */
 static void walk_dir(walker *w, const char *root, int dirfd, const char *dir, unsigned depth) {
-        for (size_t i = 0; i < w->n_entries; i++)
-                protect_at(w, root, dirfd, dir, w->entries[i]);
-        if (looks_like_git_dir(dirfd)) {
-                protect_at(w, root, dirfd, dir, "hooks");
-                protect_at(w, root, dirfd, dir, "config");
-        }
-        follow_gitfile(w, dirfd, dir);
+        bool head = false;
         int lfd = open_beneath(dirfd, ".", O_RDONLY | O_DIRECTORY);
         DIR *d = lfd >= 0 ? fdopendir(lfd) : NULL;
         if (!d)
@@ -375,8 +379,15 @@ static void walk_dir(walker *w, const char *root, int dirfd, const char *dir, un
                                        "declare narrower write paths", w->lim->max_entries);
                 if ((w->seen & 255) == 0)
                         check_time(w);
-                if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0 ||
-                    (de->d_type != DT_DIR && de->d_type != DT_UNKNOWN))
+                if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
+                        continue;
+                for (size_t i = 0; i < w->n_entries; i++)
+                        if (first_component_is(w->entries[i], de->d_name))
+                                protect_at(w, root, dirfd, dir, w->entries[i]);
+                head = head || strcmp(de->d_name, "HEAD") == 0;
+                if (strcmp(de->d_name, ".git") == 0 && de->d_type != DT_DIR)
+                        follow_gitfile(w, dirfd, dir);
+                if (de->d_type != DT_DIR && de->d_type != DT_UNKNOWN)
                         continue;
                 int c = open_beneath(dirfd, de->d_name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW);
                 if (c == -ENOTDIR || c == -ELOOP || c == -ENOENT)
@@ -399,6 +410,10 @@ static void walk_dir(walker *w, const char *root, int dirfd, const char *dir, un
                 close(c);
         }
         closedir(d);
+        if (head && looks_like_git_dir(dirfd)) {
+                protect_at(w, root, dirfd, dir, "hooks");
+                protect_at(w, root, dirfd, dir, "config");
+        }
 }
 
 /* The root itself may lie inside a protected name (a write path ".config"

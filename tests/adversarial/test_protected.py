@@ -250,8 +250,23 @@ def explicit_policy_and_contract_unlock_exactly_one_path(d):
             assert k + "=" in out and k + "=0" not in out, (k, out, err)
         assert os.path.exists(os.path.join(hooks, "pre-commit")) and read(cfg) == before
         assert read(os.path.join(repo, ".bashrc")) == "# rc\n"
+        # a path inside the protected one, named by both: only that file opens
+        r, out, err = run(d2, "echo '# mine' >> .git/hooks/pre-commit; echo F=$?; "
+                              "echo x > .git/hooks/pre-push; echo N=$?", [repo, os.path.join(hooks, "pre-commit")])
+        assert "F=0" in out and "N=" in out and "N=0" not in out, (out, err)
+        assert not os.path.exists(os.path.join(hooks, "pre-push"))
     finally:
         d2.stop()
+    d3 = unlock_daemon([os.path.join(hooks, "pre-commit")])
+    try:
+        # the policy names the file, the contract declares the whole hooks dir: only the file would
+        # qualify, and the contract did not declare it, so nothing opens
+        r, out, err = run(d3, "echo x >> .git/hooks/pre-commit; echo F=$?; echo x > .git/hooks/post-merge; "
+                              "echo N=$?", [repo, hooks])
+        for k in ("F", "N"):
+            assert k + "=" in out and k + "=0" not in out, (k, out, err)
+    finally:
+        d3.stop()
 
 
 @case
@@ -296,7 +311,7 @@ def walk_races_make_root_bind_or_create_nothing_elsewhere(d):
     assert read(os.path.join(target, ".bashrc")) == "root's\n"
     assert read("/proc/self/mountinfo").count("\n") == mounts_before
     assert swaps.count("swapped") == 2, swaps
-    assert n >= 10 and any(k.startswith("blocked") for k in outcomes) and outcomes.get("success"), (n, outcomes)
+    assert n >= 10 and any(k.startswith("blocked") for k in outcomes), (n, outcomes)
     print("  race outcomes over %d submits: %s (%s)" % (n, outcomes, swaps))
 
 
@@ -355,6 +370,9 @@ def main():
                 break
     finally:
         d.stop()
+    if d.returncode != 0:   # a sanitizer report (leak, UB) makes the clean stop fail
+        failed += 1
+        print("FAIL cscd did not stop cleanly (%s)\n%s" % (d.returncode, d.final_log[-3000:]))
     shutil.rmtree(WORK, ignore_errors=True)
     print("protected paths: %d passed, %d failed" % (passed, failed))
     sys.exit(1 if failed else 0)

@@ -241,13 +241,13 @@ static void pin_chain(walker *w, const char *root, const char *path) {
         }
 }
 
-/* dir/rel is protected: report it if it exists. */
-static void protect_at(walker *w, const char *root, int dirfd, const char *dir, const char *rel) {
+/* dir/rel is protected: report it if it exists (then true). */
+static bool protect_at(walker *w, const char *root, int dirfd, const char *dir, const char *rel) {
         char path[SANDBOX_PATH_MAX];
         join(w, path, dir, rel);
         int fd = open_beneath(dirfd, rel, O_PATH);
         if (fd == -ENOENT || fd == -ENOTDIR)
-                return;
+                return false;
         if (fd == -ELOOP)
                 walk_refuse(w, "protected path %s is, or passes through, a symlink; cscd cannot keep what it "
                                "points to read-only", path);
@@ -262,6 +262,7 @@ static void protect_at(walker *w, const char *root, int dirfd, const char *dir, 
         pin_chain(w, root, path);
         walk_emit(w, WALK_PROTECT, path, fd);
         close(fd);
+        return true;
 }
 
 static bool is_type(int dirfd, const char *name, mode_t type) {
@@ -410,8 +411,12 @@ static void walk_dir(walker *w, const char *root, int dirfd, const char *dir, un
                 close(c);
         }
         closedir(d);
+        /* A repository without a hooks directory is refused: a new one could
+         * not be kept from being created (docs/sandbox.md). */
         if (head && looks_like_git_dir(dirfd)) {
-                protect_at(w, root, dirfd, dir, "hooks");
+                if (!protect_at(w, root, dirfd, dir, "hooks"))
+                        walk_refuse(w, "git directory %s has no hooks directory, and cscd cannot keep one from "
+                                       "being created; create it (mkdir %s/hooks)", dir, dir);
                 protect_at(w, root, dirfd, dir, "config");
         }
 }

@@ -270,6 +270,20 @@ def explicit_policy_and_contract_unlock_exactly_one_path(d):
 
 
 @case
+def repository_without_hooks_dir_is_blocked(d):
+    """A missing .git/hooks could be created and filled: such a repository is
+    refused with what to do, and runs once the directory exists."""
+    repo = make_repo("repo-nohooks")
+    shutil.rmtree(os.path.join(repo, ".git", "hooks"))
+    r, out, err = run(d, "mkdir .git/hooks && echo x > .git/hooks/pre-commit; echo RAN", [repo])
+    assert r["status"] == "blocked" and "no hooks directory" in r["error"] and "RAN" not in out, r
+    assert not os.path.exists(os.path.join(repo, ".git", "hooks"))
+    as_user(lambda: os.mkdir(os.path.join(repo, ".git", "hooks")))
+    r, out, err = run(d, "echo x > .git/hooks/pre-commit; echo P=$?", [repo])
+    assert "P=" in out and "P=0" not in out, (out, err)
+
+
+@case
 def symlinked_protected_name_is_blocked(d):
     home = user_dir("home-link")
     write_as_user(os.path.join(home, "dotfiles", "bashrc"), "# rc\n")

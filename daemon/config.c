@@ -173,7 +173,8 @@ static const key_spec keys[] = {
         { "protected_paths_extra", K_LIST, F(protected_paths_extra), 0, 0 },
         { "protected_walk_max_entries", K_U64, F(protected_walk_max_entries), 1, 100000000 },
         { "protected_walk_max_depth", K_UINT, F(protected_walk_max_depth), 1, 256 },
-        { "protected_walk_timeout_ms", K_UINT, F(protected_walk_timeout_ms), 10, 600000 },
+        /* at most 20 s: the executor's own watchdog allows it 30 s (CSC_EXECUTOR_GRACE_SEC) */
+        { "protected_walk_timeout_ms", K_UINT, F(protected_walk_timeout_ms), 10, 20000 },
         { "protected_walk_max_found", K_UINT, F(protected_walk_max_found), 1, 65536 },
 };
 

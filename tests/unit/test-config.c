@@ -139,5 +139,6 @@ int main(void) {
         fails("protected_paths: .bashrc\n", "protected_paths");
         fails("protected_walk_max_depth: 0\n", "protected_walk_max_depth");
         fails("protected_walk_timeout_ms: 1\n", "protected_walk_timeout_ms");
+        fails("protected_walk_timeout_ms: 20001\n", "protected_walk_timeout_ms");
         return tap_done("config");
 }

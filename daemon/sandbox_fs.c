@@ -152,7 +152,8 @@ static void collect_binds(const csc_contract *c, bind_set *s) {
                         add_bind(s, norm, false);
         }
         expand_root(s);
-        qsort(s->v, s->n, sizeof *s->v, bind_cmp);
+        if (s->n > 1)
+                qsort(s->v, s->n, sizeof *s->v, bind_cmp);
 }
 
 /* Step 1: the peer resolves every path; nothing of ours is mounted yet. */
@@ -291,7 +292,8 @@ static void find_protected(const executor_request *req, bind_set *s, protect_set
                 sandbox_die_blocked("%s", why);
         if (r < 0)
                 sandbox_die_error("sandbox: cannot look for protected paths as the peer: %s", strerror(-r));
-        qsort(ops->v, ops->n, sizeof *ops->v, op_cmp);
+        if (ops->n > 1)
+                qsort(ops->v, ops->n, sizeof *ops->v, op_cmp);
         size_t out = 0;
         for (size_t i = 0; i < ops->n; i++) {
                 if (out > 0 && strcmp(ops->v[out - 1].path, ops->v[i].path) == 0) {

@@ -14,6 +14,7 @@
 #include "json.h"
 #include "keys.h"
 #include "csc_limits.h"
+#include "protected_paths.h"
 #include "validate.h"
 #include "yaml.h"
 
@@ -48,6 +49,8 @@ cscd_config *cscd_config_free(cscd_config *c) {
         strlist_free(&c->mask_paths);
         strlist_free(&c->allow_env_names);
         strlist_free(&c->egress_allow_private);
+        strlist_free(&c->protected_paths);
+        strlist_free(&c->protected_paths_extra);
         for (size_t i = 0; i < c->n_approvers; i++) {
                 free(c->approvers[i].identity);
                 free(c->approvers[i].key_id);
@@ -61,6 +64,31 @@ cscd_config *cscd_config_free(cscd_config *c) {
         free(c->signing_keys);
         free(c);
         return NULL;
+}
+
+static int default_protected_paths(cscd_strlist *l) {
+        size_t n = 0;
+        while (pp_default_entries[n])
+                n++;
+        l->v = calloc(n + 1, sizeof *l->v);
+        if (!l->v)
+                return -ENOMEM;
+        for (; l->n < n; l->n++)
+                if (!(l->v[l->n] = strdup(pp_default_entries[l->n])))
+                        return -ENOMEM;
+        return 0;
+}
+
+/* Every protected name must be relative and free of "." and ".." segments. */
+static int check_protected(const cscd_strlist *l, const char *key, csc_error *err) {
+        for (size_t i = 0; i < l->n; i++) {
+                char why[128], where[64];
+                if (pp_entry_check(l->v[i], why, sizeof why) < 0) {
+                        snprintf(where, sizeof where, "%s[%zu]", key, i);
+                        return csc_error_set(err, -EINVAL, where, "\"%.64s\" %s", l->v[i], why);
+                }
+        }
+        return 0;
 }
 
 int cscd_config_defaults(cscd_config **ret) {
@@ -90,6 +118,14 @@ int cscd_config_defaults(cscd_config **ret) {
         c->block_interpreters = true;
         c->approval_requires_initiating_user = true;
         c->secrets_dir = strdup(CSC_CONFDIR "/secrets");
+        c->protected_walk_max_entries = 200000;
+        c->protected_walk_max_depth = 64;
+        c->protected_walk_timeout_ms = 5000;
+        c->protected_walk_max_found = 4096;
+        if (default_protected_paths(&c->protected_paths) < 0) {
+                cscd_config_free(c);
+                return -ENOMEM;
+        }
         if (!c->socket_path || !c->policy_path || !c->state_dir || !c->key_id || !c->secrets_dir) {
                 cscd_config_free(c);
                 return -ENOMEM;
@@ -145,6 +181,13 @@ static const key_spec keys[] = {
         { "approval_requires_initiating_user", K_BOOL, F(approval_requires_initiating_user), 0, 0 },
         { "signing_keys", K_SIGNING_KEYS, 0, 0, 0 },
         { "egress_allow_private", K_CIDR_LIST, F(egress_allow_private), 0, EGRESS_PRIVATE_MAX },
+        { "protected_paths", K_LIST, F(protected_paths), 0, 0 },
+        { "protected_paths_extra", K_LIST, F(protected_paths_extra), 0, 0 },
+        { "protected_walk_max_entries", K_U64, F(protected_walk_max_entries), 1, 100000000 },
+        { "protected_walk_max_depth", K_UINT, F(protected_walk_max_depth), 1, 256 },
+        /* at most 20 s: the executor's own watchdog allows it 30 s (CSC_EXECUTOR_GRACE_SEC) */
+        { "protected_walk_timeout_ms", K_UINT, F(protected_walk_timeout_ms), 10, 20000 },
+        { "protected_walk_max_found", K_UINT, F(protected_walk_max_found), 1, 65536 },
 };
 
 static int set_string(char **field, const csc_json *v, bool path, const char *key, csc_error *err) {
@@ -407,6 +450,10 @@ int cscd_config_load_text(const char *text, size_t len, cscd_config **ret, csc_e
         char why[256];
         if (r >= 0 && env_allowlist_check(&c->allow_env_names, why, sizeof why) < 0)
                 r = csc_error_set(err, -EINVAL, "allow_env_names", "%s", why);
+        if (r >= 0)
+                r = check_protected(&c->protected_paths, "protected_paths", err);
+        if (r >= 0)
+                r = check_protected(&c->protected_paths_extra, "protected_paths_extra", err);
         /* The default share never breaks a small max_connections: it becomes half of it. */
         if (r >= 0 && !csc_json_get(root, "max_connections_no_role") &&
             c->max_connections_no_role >= c->max_connections)

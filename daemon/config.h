@@ -78,6 +78,15 @@ typedef struct cscd_config {
         cscd_signing_key_spec *signing_keys;
         size_t n_signing_keys;
         cscd_strlist egress_allow_private; /* CIDRs cscd-egress may dial despite being private (docs/egress.md) */
+        /* Protected paths (docs/sandbox.md): names kept read-only at any depth
+         * inside every writable root. protected_paths replaces the default
+         * list; protected_paths_extra adds to it. */
+        cscd_strlist protected_paths;            /* default: pp_default_entries */
+        cscd_strlist protected_paths_extra;      /* none */
+        uint64_t protected_walk_max_entries;     /* 200000 directory entries per sandbox */
+        unsigned protected_walk_max_depth;       /* 64 directories below a write path */
+        unsigned protected_walk_timeout_ms;      /* 5000 */
+        unsigned protected_walk_max_found;       /* 4096 protected objects and pinned directories */
 } cscd_config;
 
 int cscd_config_defaults(cscd_config **ret);

@@ -44,6 +44,7 @@ typedef struct executor_request {
         size_t n_secrets;
         char *const *exe_paths;      /* the program of every argv, in contract order; NULL: not found (127) */
         bool await_go;               /* report READY once the sandbox is built, then wait for GO */
+        const csc_strv *write_prefixes;   /* the policy's allowed_write_prefixes: what may unlock a protected path */
 } executor_request;
 
 typedef enum executor_msg_type {

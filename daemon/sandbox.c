@@ -299,7 +299,7 @@ static int run_command(const executor_request *req, size_t index, bool own_netns
                 sandbox_die_error("sandbox: cannot remove /run/secrets: %s", strerror(errno));
 
         int code = 0;
-        char message[200] = "";
+        char message[250] = "";
         if (timed_out) {
                 code = 124;
                 snprintf(message, sizeof message, "command timed out after %lld seconds", (long long)cmd->timeout_sec);
@@ -322,6 +322,14 @@ static int run_command(const executor_request *req, size_t index, bool own_netns
         }
         for (size_t s = 0; s < n; s++)
                 close(status_rd[s]);
+        /* A failing command whose write paths hold read-only protected paths:
+         * the receipt's error names them (the kernel said EROFS to one). */
+        char kept[160];
+        if (code != 0 && sandbox_protected_note(cmd, kept, sizeof kept) > 0) {
+                size_t len = strlen(message);
+                snprintf(message + len, sizeof message - len, "%sread-only protected paths in this command's write "
+                         "paths: %s", len ? "; " : "", kept);
+        }
         sandbox_report(EXECUTOR_MSG_EXIT, (uint32_t)index, code, NULL, "%s", message);
         return code;
 }

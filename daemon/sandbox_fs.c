@@ -8,7 +8,11 @@
  *     which the system binds, /tmp, /dev, /dev/shm, /proc and /run are made,
  *     all before anything of a user's is mounted;
  *  3. the declared paths are mounted from their descriptors onto mount points
- *     created relative to the new root's descriptor (sandbox_mount.c);
+ *     created relative to the new root's descriptor (sandbox_mount.c); then
+ *     the protected paths the peer's walk found inside writable roots
+ *     (sandbox_resolve.c) are re-mounted read-only from the sandbox's own
+ *     view, after their ancestors are pinned, and only then the write paths
+ *     an explicit policy prefix unlocked inside them;
  *  4. the daemon's own files are masked, by descriptor;
  *  5. pivot into the new root. */
 #include <dirent.h>
@@ -26,6 +30,7 @@
 #include "build-config.h"
 #include "executor.h"
 #include "path.h"
+#include "protected_paths.h"
 #include "sandbox_fs.h"
 #include "sandbox_mount.h"
 #include "sandbox_report.h"
@@ -40,6 +45,7 @@ typedef struct bind_spec {
         char path[SANDBOX_PATH_MAX];   /* normalized POSIX path */
         bool writable;
         int fd;                        /* peer-resolved O_PATH descriptor, or -errno */
+        bool deferred;                 /* an unlocked write path inside a protected path: bound after it */
 } bind_spec;
 
 typedef struct bind_set {
@@ -93,6 +99,7 @@ static void add_bind(bind_set *s, const char *path, bool writable) {
         memcpy(b->path, norm, strlen(norm) + 1);
         b->writable = writable;
         b->fd = -1;
+        b->deferred = false;
 }
 
 /* A declared "/" means "everything of the host the user may read": each real
@@ -168,6 +175,199 @@ static void resolve_binds(const executor_request *req, bind_set *s) {
                 s->v[i].fd = fds[i];
         free(paths);
         free(fds);
+}
+
+/* ---- Protected paths inside writable roots (docs/sandbox.md) ---- */
+
+typedef struct protect_op {
+        char *path;
+        int fd;                        /* the peer's O_PATH descriptor: the inode to find there */
+        sandbox_found_kind kind;
+} protect_op;
+
+typedef struct protect_set {
+        protect_op *v;
+        size_t n, cap;
+} protect_set;
+
+/* What this sandbox keeps read-only, for the failure note (the executor is
+ * one process building one sandbox). */
+static protect_set kept;
+
+static int keep(protect_set *s, sandbox_found_kind kind, const char *path, int fd) {
+        if (s->n == s->cap) {
+                size_t cap = s->cap ? s->cap * 2 : 32;
+                protect_op *nv = realloc(s->v, cap * sizeof *nv);
+                if (!nv)
+                        return -ENOMEM;
+                s->v = nv;
+                s->cap = cap;
+        }
+        char *d = strdup(path);
+        if (!d)
+                return -ENOMEM;
+        s->v[s->n++] = (protect_op){ d, fd, kind };
+        return 0;
+}
+
+static int on_found(void *userdata, sandbox_found_kind kind, const char *path, int fd) {
+        int r = keep(userdata, kind, path, fd);
+        if (r < 0)
+                close(fd);
+        return r;
+}
+
+static int op_cmp(const void *a, const void *b) {
+        const protect_op *x = a, *y = b;
+        size_t lx = strlen(x->path), ly = strlen(y->path);
+        if (lx != ly)
+                return lx < ly ? -1 : 1;   /* parents first */
+        int c = strcmp(x->path, y->path);
+        return c ? c : (int)x->kind - (int)y->kind;   /* PROTECT before PIN of the same path */
+}
+
+/* The configured names: protected_paths followed by protected_paths_extra. */
+static const char **protected_entries(const cscd_config *cfg, size_t *n) {
+        *n = cfg->protected_paths.n + cfg->protected_paths_extra.n;
+        const char **v = calloc(*n + 1, sizeof *v);
+        if (!v)
+                sandbox_die_error("sandbox: out of memory");
+        for (size_t i = 0; i < cfg->protected_paths.n; i++)
+                v[i] = cfg->protected_paths.v[i];
+        for (size_t i = 0; i < cfg->protected_paths_extra.n; i++)
+                v[cfg->protected_paths.n + i] = cfg->protected_paths_extra.v[i];
+        return v;
+}
+
+/* A declared write path that is (or lies in) a protected name stays writable
+ * only when the policy unlocks it explicitly; otherwise it is bound
+ * read-only. */
+static void downgrade_named(const executor_request *req, bind_set *s, const char *const *entries, size_t n) {
+        const csc_strv *pre = req->write_prefixes;
+        for (size_t i = 0; i < s->n; i++) {
+                bind_spec *b = &s->v[i];
+                char p[SANDBOX_PATH_MAX];
+                if (!b->writable || !pp_name_match(b->path, entries, n, p, sizeof p))
+                        continue;
+                if (pre && pp_unlocks(p, b->path, pre->v, pre->n))
+                        continue;
+                b->writable = false;
+                if (keep(&kept, SANDBOX_FOUND_PROTECT, b->path, -1) < 0)
+                        sandbox_die_error("sandbox: out of memory");
+        }
+}
+
+/* Step 1b: the peer walks every writable root for protected names. */
+static void find_protected(const executor_request *req, bind_set *s, protect_set *ops) {
+        size_t n_entries;
+        const char **entries = protected_entries(req->config, &n_entries);
+        if (n_entries == 0) {
+                free(entries);
+                return;
+        }
+        downgrade_named(req, s, entries, n_entries);
+        const char **roots = calloc(s->n + 1, sizeof *roots);
+        if (!roots)
+                sandbox_die_error("sandbox: out of memory");
+        size_t n_roots = 0;
+        for (size_t i = 0; i < s->n; i++) {
+                bool inner = false;   /* a writable root inside another is walked with it */
+                for (size_t k = 0; k < s->n && !inner; k++)
+                        inner = k != i && s->v[k].writable && s->v[k].fd >= 0 &&
+                                csc_path_under(s->v[i].path, s->v[k].path) &&
+                                (strcmp(s->v[i].path, s->v[k].path) != 0 || k < i);
+                if (s->v[i].writable && s->v[i].fd >= 0 && !inner)
+                        roots[n_roots++] = s->v[i].path;
+        }
+        const cscd_config *cfg = req->config;
+        sandbox_walk_limits lim = { cfg->protected_walk_max_entries, cfg->protected_walk_max_depth,
+                                    cfg->protected_walk_timeout_ms, cfg->protected_walk_max_found };
+        sandbox_peer who = { req->uid, req->gid, req->groups, req->n_groups };
+        char why[512];
+        int r = n_roots ? sandbox_find_protected_as_peer(&who, roots, n_roots, entries, n_entries, &lim, on_found, ops,
+                                                         why, sizeof why)
+                        : 0;
+        free(roots);
+        free(entries);
+        if (r == 1)
+                sandbox_die_blocked("%s", why);
+        if (r < 0)
+                sandbox_die_error("sandbox: cannot look for protected paths as the peer: %s", strerror(-r));
+        if (ops->n > 1)
+                qsort(ops->v, ops->n, sizeof *ops->v, op_cmp);
+        size_t out = 0;
+        for (size_t i = 0; i < ops->n; i++) {
+                if (out > 0 && strcmp(ops->v[out - 1].path, ops->v[i].path) == 0) {
+                        close(ops->v[i].fd);
+                        free(ops->v[i].path);
+                        continue;
+                }
+                ops->v[out++] = ops->v[i];
+        }
+        ops->n = out;
+        /* An explicit unlock: the write path itself is not re-mounted, and a
+         * write path inside a protected one is bound after it. */
+        const csc_strv *pre = req->write_prefixes;
+        for (size_t i = 0; i < ops->n; i++) {
+                protect_op *op = &ops->v[i];
+                for (size_t k = 0; k < s->n && op->kind == SANDBOX_FOUND_PROTECT; k++) {
+                        bind_spec *b = &s->v[k];
+                        if (!b->writable || !pre || !pp_unlocks(op->path, b->path, pre->v, pre->n))
+                                continue;
+                        if (strcmp(b->path, op->path) == 0)
+                                op->kind = SANDBOX_FOUND_PIN;   /* unlocked: only pinned */
+                        else
+                                b->deferred = true;
+                }
+                if (op->kind == SANDBOX_FOUND_PROTECT && keep(&kept, SANDBOX_FOUND_PROTECT, op->path, -1) < 0)
+                        sandbox_die_error("sandbox: out of memory");
+        }
+}
+
+/* Step 3b: pins (a bind of the sandbox's own view onto itself, so the
+ * directory cannot be renamed away: EBUSY) and read-only re-mounts, each on
+ * the very inode the peer found, never granting more than the view had. */
+static void apply_protected(int rootfd, protect_set *ops) {
+        for (size_t i = 0; i < ops->n; i++) {
+                protect_op *op = &ops->v[i];
+                struct stat st;
+                int target = -1;
+                int r = fstat(op->fd, &st) < 0 ? -errno
+                                               : sandbox_mount_point(rootfd, op->path, S_ISDIR(st.st_mode), &st, &target);
+                if (r == -ESTALE)
+                        sandbox_die_blocked("protected path %s changed while the sandbox was built", op->path);
+                r = r < 0 ? r
+                          : sandbox_bind_fd(target, target, op->kind == SANDBOX_FOUND_PROTECT ? ATTR_RO : 0, true);
+                if (r < 0)
+                        sandbox_die_blocked("protected path %s cannot be made read-only: %s", op->path, strerror(-r));
+                close(target);
+                close(op->fd);
+                free(op->path);
+        }
+        free(ops->v);
+        *ops = (protect_set){ 0 };
+}
+
+size_t sandbox_protected_note(const csc_command *cmd, char *buf, size_t size) {
+        size_t len = 0, listed = 0;
+        if (size)
+                buf[0] = 0;
+        for (size_t i = 0; i < kept.n && size; i++) {
+                bool in = false;
+                for (size_t k = 0; k < cmd->write_paths.n && !in; k++)
+                        in = csc_path_under(kept.v[i].path, cmd->write_paths.v[k]) ||
+                             csc_path_under(cmd->write_paths.v[k], kept.v[i].path);
+                if (!in)
+                        continue;
+                int w = snprintf(buf + len, size - len, "%s%s", listed ? ", " : "", kept.v[i].path);
+                if (w < 0 || (size_t)w >= size - len) {
+                        buf[len] = 0;
+                        break;
+                }
+                len += (size_t)w;
+                listed++;
+        }
+        return listed;
 }
 
 /* Opens a fixed system path below OLDROOT without following any symlink. */
@@ -349,8 +549,10 @@ static void mask_daemon_files(const executor_request *req, int rootfd) {
 
 void sandbox_build_root(const executor_request *req) {
         bind_set binds = { 0 };
+        protect_set ops = { 0 };
         collect_binds(req->contract, &binds);
         resolve_binds(req, &binds);
+        find_protected(req, &binds, &ops);
 
         if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0)
                 sandbox_die_error("sandbox: cannot make mounts private: %s", strerror(errno));
@@ -366,8 +568,13 @@ void sandbox_build_root(const executor_request *req) {
                 sandbox_die_error("sandbox: cannot open the roots: %s", strerror(errno));
 
         make_own(req, oldroot, rootfd);
+        for (size_t i = 0; i < binds.n; i++)
+                if (!binds.v[i].deferred)
+                        bind_declared(rootfd, &binds.v[i]);
+        apply_protected(rootfd, &ops);
         for (size_t i = 0; i < binds.n; i++) {
-                bind_declared(rootfd, &binds.v[i]);
+                if (binds.v[i].deferred)
+                        bind_declared(rootfd, &binds.v[i]);
                 if (binds.v[i].fd >= 0)
                         close(binds.v[i].fd);
         }

@@ -9,20 +9,28 @@
  * descriptor: the privileged side mounts from it and never walks the path. */
 #include "sandbox_resolve.h"
 
+#include "path.h"
+#include "sandbox_mount.h"
 #include "sandbox_report.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
 #include <linux/capability.h>
 #include <linux/openat2.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 /* One reply per path: the errno of the lookup (0 on success) and, on success,
@@ -127,5 +135,404 @@ int sandbox_resolve_as_peer(const sandbox_peer *who, const char *const *paths, s
         int status;
         while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
                 ;
+        return r;
+}
+
+/* ---- The protected-path walk (cscd.conf protected_paths) ----
+ *
+ * Runs as the peer, like the resolution above: every open is openat2()
+ * beneath a directory descriptor with RESOLVE_NO_SYMLINKS, directories are
+ * entered with O_NOFOLLOW, so a symlink or rename swapped in during the walk
+ * can only make an open fail, never lead elsewhere. What is found goes back
+ * as O_PATH descriptors; the privileged side only checks that the object
+ * at that path in the sandbox is the same inode, then re-mounts the
+ * sandbox's own view of it read-only. Every bound, when hit, refuses. */
+
+enum { WALK_PROTECT = SANDBOX_FOUND_PROTECT, WALK_PIN = SANDBOX_FOUND_PIN, WALK_REFUSE, WALK_END };
+
+typedef struct walk_msg {
+        int32_t kind;
+        char text[SANDBOX_PATH_MAX];   /* the path, or the reason of a refusal */
+} walk_msg;
+
+typedef struct walker {
+        int sock;
+        uid_t uid;
+        const char *const *roots;
+        size_t n_roots;
+        const char *const *entries;
+        size_t n_entries;
+        const sandbox_walk_limits *lim;
+        unsigned long long seen;
+        unsigned found;
+        struct timespec deadline;
+        char last_chain[SANDBOX_PATH_MAX];   /* parent of the last object whose ancestors were pinned */
+} walker;
+
+/* Beneath dirfd; an absolute path (dirfd AT_FDCWD) from the peer's root. */
+static int open_beneath(int dirfd, const char *rel, int flags) {
+        struct open_how how = {
+                .flags = (uint64_t)flags | O_CLOEXEC,
+                .resolve = (dirfd == AT_FDCWD ? 0 : RESOLVE_BENEATH) | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS,
+        };
+        int fd = (int)syscall(SYS_openat2, dirfd, rel, &how, sizeof how);
+        return fd < 0 ? -errno : fd;
+}
+
+static void walk_send(walker *w, int kind, const char *text, int fd) {
+        walk_msg *m = calloc(1, sizeof *m);
+        if (!m)
+                _exit(1);
+        m->kind = kind;
+        snprintf(m->text, sizeof m->text, "%s", text);
+        if (sandbox_send_fds(w->sock, m, sizeof *m, &fd, fd >= 0 ? 1 : 0) < 0)
+                _exit(1);
+        free(m);
+}
+
+_Noreturn __attribute__((format(printf, 2, 3))) static void walk_refuse(walker *w, const char *fmt, ...) {
+        char why[512];
+        va_list ap;
+        va_start(ap, fmt);
+        vsnprintf(why, sizeof why, fmt, ap);
+        va_end(ap);
+        walk_send(w, WALK_REFUSE, why, -1);
+        _exit(0);
+}
+
+static void walk_emit(walker *w, int kind, const char *path, int fd) {
+        if (++w->found > w->lim->max_found)
+                walk_refuse(w, "more than %u protected paths and their directories under the write paths "
+                               "(protected_walk_max_found)", w->lim->max_found);
+        walk_send(w, kind, path, fd);
+}
+
+static void join(walker *w, char *out, const char *dir, const char *name) {
+        if ((size_t)snprintf(out, SANDBOX_PATH_MAX, "%s/%s", strcmp(dir, "/") == 0 ? "" : dir, name) >= SANDBOX_PATH_MAX)
+                walk_refuse(w, "a path under %.200s is longer than %d bytes", dir, SANDBOX_PATH_MAX - 1);
+}
+
+/* Pins every directory strictly between `root` and `path`: renaming one of
+ * them away inside the sandbox (and building a new tree in its place) then
+ * fails with EBUSY. */
+static void pin_chain(walker *w, const char *root, const char *path) {
+        char parent[SANDBOX_PATH_MAX];
+        snprintf(parent, sizeof parent, "%s", path);
+        char *slash = strrchr(parent, '/');
+        if (!slash)
+                return;
+        *slash = 0;
+        if (strcmp(parent, w->last_chain) == 0)
+                return;
+        snprintf(w->last_chain, sizeof w->last_chain, "%s", parent);
+        size_t rl = strlen(root);
+        for (char *p = parent + rl + 1; rl < strlen(parent) && p && *p;) {
+                char *next = strchr(p, '/');
+                if (next)
+                        *next = 0;
+                int fd = open_beneath(AT_FDCWD, parent, O_PATH | O_DIRECTORY);
+                if (fd < 0)
+                        walk_refuse(w, "%s changed while protected paths were looked for: %s", parent, strerror(-fd));
+                walk_emit(w, WALK_PIN, parent, fd);
+                close(fd);
+                if (next)
+                        *next = '/';
+                p = next ? next + 1 : NULL;
+        }
+}
+
+/* dir/rel is protected: report it if it exists (then true). */
+static bool protect_at(walker *w, const char *root, int dirfd, const char *dir, const char *rel) {
+        char path[SANDBOX_PATH_MAX];
+        join(w, path, dir, rel);
+        int fd = open_beneath(dirfd, rel, O_PATH);
+        if (fd == -ENOENT || fd == -ENOTDIR)
+                return false;
+        if (fd == -ELOOP)
+                walk_refuse(w, "protected path %s is, or passes through, a symlink; cscd cannot keep what it "
+                               "points to read-only", path);
+        if (fd < 0)
+                walk_refuse(w, "protected path %s cannot be inspected: %s", path, strerror(-fd));
+        struct stat st;
+        if (fstat(fd, &st) < 0)
+                walk_refuse(w, "protected path %s cannot be inspected: %s", path, strerror(errno));
+        if (!S_ISDIR(st.st_mode) && st.st_nlink > 1)
+                walk_refuse(w, "protected path %s has %ju hard links; another name could change it", path,
+                            (uintmax_t)st.st_nlink);
+        pin_chain(w, root, path);
+        walk_emit(w, WALK_PROTECT, path, fd);
+        close(fd);
+        return true;
+}
+
+static bool is_type(int dirfd, const char *name, mode_t type) {
+        int fd = open_beneath(dirfd, name, O_PATH);
+        struct stat st;
+        bool ok = fd >= 0 && fstat(fd, &st) == 0 && (st.st_mode & S_IFMT) == type;
+        if (fd >= 0)
+                close(fd);
+        return ok;
+}
+
+/* A directory git would use as a repository: HEAD, objects/, refs/. */
+static bool looks_like_git_dir(int dirfd) {
+        return is_type(dirfd, "HEAD", S_IFREG) && is_type(dirfd, "objects", S_IFDIR) && is_type(dirfd, "refs", S_IFDIR);
+}
+
+static const char *root_of(const walker *w, const char *path) {
+        for (size_t i = 0; i < w->n_roots; i++)
+                if (csc_path_under(path, w->roots[i]))
+                        return w->roots[i];
+        return NULL;
+}
+
+/* "base/rel" with "." and ".." removed by text; no symlink is ever followed
+ * when it is opened, so the text is what the kernel will walk. */
+static bool lexical_join(const char *base, const char *rel, char *out, size_t size) {
+        char tmp[SANDBOX_PATH_MAX * 2];
+        if ((size_t)snprintf(tmp, sizeof tmp, rel[0] == '/' ? "%s" : "%s/%s", rel[0] == '/' ? rel : base, rel) >=
+            sizeof tmp)
+                return false;
+        size_t n = 0;
+        out[0] = 0;
+        for (char *save = NULL, *c = strtok_r(tmp, "/", &save); c; c = strtok_r(NULL, "/", &save)) {
+                if (strcmp(c, ".") == 0)
+                        continue;
+                if (strcmp(c, "..") == 0) {
+                        while (n > 0 && out[--n] != '/')
+                                ;
+                        out[n] = 0;
+                        continue;
+                }
+                if (n + 1 + strlen(c) + 1 > size)
+                        return false;
+                n += (size_t)sprintf(out + n, "/%s", c);
+        }
+        if (n == 0)
+                snprintf(out, size, "/");
+        return true;
+}
+
+/* dir/.git is a file naming the real git directory ("gitdir: PATH", as git
+ * reads it): when that lies in a writable root, its hooks and config are
+ * protected as well. */
+static void follow_gitfile(walker *w, int dirfd, const char *dir) {
+        int fd = open_beneath(dirfd, ".git", O_RDONLY | O_NOFOLLOW | O_NONBLOCK);
+        struct stat st;
+        if (fd < 0 || fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
+                if (fd >= 0)
+                        close(fd);
+                return;
+        }
+        char buf[SANDBOX_PATH_MAX];
+        ssize_t n = read(fd, buf, sizeof buf - 1);
+        close(fd);
+        if (n <= 8 || strncmp(buf, "gitdir: ", 8) != 0)
+                return;   /* git refuses it as well */
+        buf[n] = 0;
+        while (n > 8 && (buf[n - 1] == '\n' || buf[n - 1] == '\r' || buf[n - 1] == ' ' || buf[n - 1] == '\t'))
+                buf[--n] = 0;
+        char target[SANDBOX_PATH_MAX];
+        if (!lexical_join(dir, buf + 8, target, sizeof target))
+                walk_refuse(w, "the gitdir in %s/.git is too long", dir);
+        int tfd = open_beneath(AT_FDCWD, target, O_PATH | O_DIRECTORY);
+        if (tfd == -ELOOP)
+                walk_refuse(w, "the gitdir %s named by %s/.git passes through a symlink", target, dir);
+        const char *root = root_of(w, target);
+        if (tfd >= 0 && root) {
+                protect_at(w, root, tfd, target, "hooks");
+                protect_at(w, root, tfd, target, "config");
+        }
+        if (tfd >= 0)
+                close(tfd);
+}
+
+static void check_time(walker *w) {
+        struct timespec now;
+        clock_gettime(CLOCK_MONOTONIC, &now);
+        if (now.tv_sec > w->deadline.tv_sec || (now.tv_sec == w->deadline.tv_sec && now.tv_nsec > w->deadline.tv_nsec))
+                walk_refuse(w, "looking for protected paths under the write paths took longer than %u ms "
+                               "(protected_walk_timeout_ms); declare narrower write paths", w->lim->timeout_ms);
+}
+
+/* One directory: its protected names, then its subdirectories. */
+/* Does entry's first component equal name? */
+static bool first_component_is(const char *entry, const char *name) {
+        size_t n = strlen(name);
+        return strncmp(entry, name, n) == 0 && (entry[n] == 0 || entry[n] == '/');
+}
+
+/* One directory, from its listing: the protected entries whose first
+ * component is listed, git's files, then the subdirectories. Names are
+ * matched from the listing so that a directory costs one getdents plus an
+ * open per match, not an open per configured entry. */
+static void walk_dir(walker *w, const char *root, int dirfd, const char *dir, unsigned depth) {
+        bool head = false;
+        int lfd = open_beneath(dirfd, ".", O_RDONLY | O_DIRECTORY);
+        DIR *d = lfd >= 0 ? fdopendir(lfd) : NULL;
+        if (!d)
+                walk_refuse(w, "%s cannot be listed while looking for protected paths: %s", dir,
+                            strerror(lfd < 0 ? -lfd : errno));
+        struct dirent *de;
+        while ((de = readdir(d))) {
+                if (++w->seen > w->lim->max_entries)
+                        walk_refuse(w, "more than %llu entries under the write paths (protected_walk_max_entries); "
+                                       "declare narrower write paths", w->lim->max_entries);
+                if ((w->seen & 255) == 0)
+                        check_time(w);
+                if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
+                        continue;
+                for (size_t i = 0; i < w->n_entries; i++)
+                        if (first_component_is(w->entries[i], de->d_name))
+                                protect_at(w, root, dirfd, dir, w->entries[i]);
+                head = head || strcmp(de->d_name, "HEAD") == 0;
+                if (strcmp(de->d_name, ".git") == 0 && de->d_type != DT_DIR)
+                        follow_gitfile(w, dirfd, dir);
+                if (de->d_type != DT_DIR && de->d_type != DT_UNKNOWN)
+                        continue;
+                int c = open_beneath(dirfd, de->d_name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW);
+                if (c == -ENOTDIR || c == -ELOOP || c == -ENOENT)
+                        continue;   /* not a directory (any more): nothing below it to walk */
+                char sub[SANDBOX_PATH_MAX];
+                join(w, sub, dir, de->d_name);
+                if (c == -EACCES) {
+                        struct stat st;
+                        if (fstatat(dirfd, de->d_name, &st, AT_SYMLINK_NOFOLLOW) == 0 && st.st_uid != w->uid)
+                                continue;   /* not the peer's: it cannot open it up inside either */
+                        walk_refuse(w, "%s cannot be searched for protected paths (permission denied), and the "
+                                       "submitting user could open it up", sub);
+                }
+                if (c < 0)
+                        walk_refuse(w, "%s cannot be opened while looking for protected paths: %s", sub, strerror(-c));
+                if (depth + 1 > w->lim->max_depth)
+                        walk_refuse(w, "%s is more than %u directories below its write path "
+                                       "(protected_walk_max_depth)", sub, w->lim->max_depth);
+                walk_dir(w, root, c, sub, depth + 1);
+                close(c);
+        }
+        closedir(d);
+        /* A repository without a hooks directory is refused: a new one could
+         * not be kept from being created (docs/sandbox.md). */
+        if (head && looks_like_git_dir(dirfd)) {
+                if (!protect_at(w, root, dirfd, dir, "hooks"))
+                        walk_refuse(w, "git directory %s has no hooks directory, and cscd cannot keep one from "
+                                       "being created; create it (mkdir %s/hooks)", dir, dir);
+                protect_at(w, root, dirfd, dir, "config");
+        }
+}
+
+/* The root itself may lie inside a protected name (a write path ".config"
+ * and the entry ".config/git"): the rest of such entries, relative to it. */
+static void walk_root_partial(walker *w, const char *root, int rootfd) {
+        for (size_t i = 0; i < w->n_entries; i++)
+                for (const char *s = strchr(w->entries[i], '/'); s; s = strchr(s + 1, '/')) {
+                        size_t head = (size_t)(s - w->entries[i]), rl = strlen(root);
+                        if (rl > head && root[rl - head - 1] == '/' &&
+                            strncmp(root + rl - head, w->entries[i], head) == 0)
+                                protect_at(w, root, rootfd, root, s + 1);
+                }
+}
+
+_Noreturn static void walker_main(const sandbox_peer *who, walker *w) {
+        int r = become_peer(who);
+        if (r < 0)
+                walk_refuse(w, "cannot become the submitting user: %s", strerror(-r));
+        clock_gettime(CLOCK_MONOTONIC, &w->deadline);
+        w->deadline.tv_sec += w->lim->timeout_ms / 1000;
+        w->deadline.tv_nsec += (long)(w->lim->timeout_ms % 1000) * 1000000L;
+        if (w->deadline.tv_nsec >= 1000000000L) {
+                w->deadline.tv_sec++;
+                w->deadline.tv_nsec -= 1000000000L;
+        }
+        for (size_t i = 0; i < w->n_roots; i++) {
+                int fd = open_beneath(AT_FDCWD, w->roots[i], O_RDONLY | O_DIRECTORY | O_NOFOLLOW);
+                if (fd == -ENOTDIR || fd == -ENOENT)
+                        continue;   /* a file or nothing: no names below it */
+                if (fd < 0)
+                        walk_refuse(w, "write path %s cannot be searched for protected paths: %s", w->roots[i],
+                                    strerror(-fd));
+                w->last_chain[0] = 0;
+                walk_root_partial(w, w->roots[i], fd);
+                walk_dir(w, w->roots[i], fd, w->roots[i], 0);
+                close(fd);
+                check_time(w);
+        }
+        walk_send(w, WALK_END, "", -1);
+        _exit(0);
+}
+
+static int walk_recv(int sock, walk_msg *m, int *ret_fd) {
+        struct iovec iov = { m, sizeof *m };
+        union {
+                char buf[CMSG_SPACE(sizeof(int))];
+                struct cmsghdr align;
+        } cm;
+        struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = cm.buf, .msg_controllen = sizeof cm.buf };
+        ssize_t n;
+        do
+                n = recvmsg(sock, &mh, MSG_CMSG_CLOEXEC);
+        while (n < 0 && errno == EINTR);
+        int fd = -1;
+        for (struct cmsghdr *c = n > 0 ? CMSG_FIRSTHDR(&mh) : NULL; c; c = CMSG_NXTHDR(&mh, c))
+                if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_RIGHTS && c->cmsg_len == CMSG_LEN(sizeof(int)))
+                        memcpy(&fd, CMSG_DATA(c), sizeof fd);
+        bool with_fd = m->kind == WALK_PROTECT || m->kind == WALK_PIN;
+        if (n != (ssize_t)sizeof *m || (mh.msg_flags & (MSG_TRUNC | MSG_CTRUNC)) || with_fd != (fd >= 0) ||
+            m->kind < WALK_PROTECT || m->kind > WALK_END || memchr(m->text, 0, sizeof m->text) == NULL) {
+                if (fd >= 0)
+                        close(fd);
+                return -EPROTO;
+        }
+        *ret_fd = fd;
+        return 0;
+}
+
+int sandbox_find_protected_as_peer(const sandbox_peer *who, const char *const *roots, size_t n_roots,
+                                   const char *const *entries, size_t n_entries, const sandbox_walk_limits *lim,
+                                   sandbox_found_fn fn, void *userdata, char *why, size_t why_size) {
+        int sp[2];
+        if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sp) < 0)
+                return -errno;
+        walk_msg *m = malloc(sizeof *m);
+        walker *w = calloc(1, sizeof *w);
+        pid_t pid = m && w ? fork() : -1;
+        if (pid < 0) {
+                int r = m && w ? -errno : -ENOMEM;
+                free(m);
+                free(w);
+                close(sp[0]);
+                close(sp[1]);
+                return r;
+        }
+        if (pid == 0) {
+                close(sp[0]);
+                *w = (walker){ .sock = sp[1], .uid = who->uid, .roots = roots, .n_roots = n_roots,
+                               .entries = entries, .n_entries = n_entries, .lim = lim };
+                walker_main(who, w);
+        }
+        close(sp[1]);
+        int r = 0;
+        for (;;) {
+                int fd = -1;
+                r = walk_recv(sp[0], m, &fd);
+                if (r < 0 || m->kind == WALK_END)
+                        break;
+                if (m->kind == WALK_REFUSE) {
+                        snprintf(why, why_size, "%s", m->text);
+                        r = 1;
+                        break;
+                }
+                r = fn(userdata, (sandbox_found_kind)m->kind, m->text, fd);
+                if (r < 0)
+                        break;
+        }
+        close(sp[0]);
+        if (r != 0)
+                kill(pid, SIGKILL);
+        int status;
+        while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+                ;
+        free(m);
+        free(w);
         return r;
 }

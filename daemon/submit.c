@@ -699,6 +699,7 @@ int execution_start(manager *m, conn *c, const csc_json *req) {
                 .n_secrets = e->n_secrets,
                 .exe_paths = e->exe_paths,
                 .await_go = approval.n > 0,
+                .write_prefixes = &e->policy->policy->allowed_write_prefixes,
         };
         if (approval.n > 0 && approval_plan_dup(&approval, &e->approval) < 0) {
                 snprintf(e->error, sizeof e->error, "internal error: out of memory");

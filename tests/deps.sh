@@ -7,7 +7,7 @@ pkgs=(
   libfyaml-dev libsodium-dev libsystemd-dev libseccomp-dev libcap-dev libsqlite3-dev
   python3 python3-jsonschema python3-yaml python3-pip python3-setuptools
   passwd util-linux iproute2 procps groff-base systemd clang libclang-rt-14-dev valgrind
-  logrotate systemd-container curl openssl
+  logrotate systemd-container curl openssl git
 )
 missing=()
 for p in "${pkgs[@]}"; do

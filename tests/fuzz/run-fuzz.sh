@@ -26,7 +26,7 @@ for n in "${names[@]}"; do
   bin="$out/fuzz_$n"
   extra=()   # daemon modules with a harness of their own
   case $n in
-    config) extra=(-I"$top/daemon" "$top/daemon/config.c" "$top/daemon/env_names.c" "$top/daemon/egress/egress_match.c") ;;
+    config) extra=(-I"$top/daemon" "$top/daemon/config.c" "$top/daemon/env_names.c" "$top/daemon/egress/egress_match.c" "$top/daemon/protected_paths.c") ;;
     redact) extra=(-I"$top/daemon" "$top/daemon/redact.c") ;;
     jsonrpc) extra=(-I"$top/client" "$top/client/mcp_rpc.c" "$top/client/mcp_args.c" "$top/client/mcp_result.c") ;;
     egress|egress_proto) extra=(-I"$top/daemon/egress" "$top/daemon/egress/egress_parse.c"

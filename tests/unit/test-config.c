@@ -157,5 +157,44 @@ int main(void) {
                 fails("egress_allow_private: [example.com]\n", "egress_allow_private[0]");
                 fails("egress_allow_private: 10.0.0.0/8\n", "must be a list");
         }
+        /* protected_paths: the default list; protected_paths replaces it,
+         * protected_paths_extra adds to it; every entry relative, no '..'. */
+        c = NULL;
+        CHECK(cscd_config_defaults(&c) == 0 && c->protected_paths.n == 18 &&
+                      cscd_strlist_has(&c->protected_paths, ".git/hooks") &&
+                      cscd_strlist_has(&c->protected_paths, ".bashrc") && cscd_strlist_has(&c->protected_paths, ".idea") &&
+                      c->protected_paths_extra.n == 0 && c->protected_walk_max_entries == 200000 &&
+                      c->protected_walk_max_depth == 64 && c->protected_walk_timeout_ms == 5000,
+              "protected_paths defaults");
+        cscd_config_free(c);
+        c = NULL;
+        const char repl[] = "protected_paths: [.bashrc, .config/fish]\nprotected_paths_extra: [.cargo/config.toml]\n"
+                            "protected_walk_max_entries: 50\nprotected_walk_max_depth: 3\n";
+        CHECK(cscd_config_load_text(repl, sizeof repl - 1, &c, &err) == 0 && c && c->protected_paths.n == 2 &&
+                      !cscd_strlist_has(&c->protected_paths, ".git/hooks") &&
+                      cscd_strlist_has(&c->protected_paths_extra, ".cargo/config.toml") &&
+                      c->protected_walk_max_entries == 50 && c->protected_walk_max_depth == 3,
+              "protected_paths replaces, protected_paths_extra extends: %s %s", err.path, err.message);
+        cscd_config_free(c);
+        c = NULL;
+        const char extra[] = "protected_paths_extra: [.cargo]\n";
+        CHECK(cscd_config_load_text(extra, sizeof extra - 1, &c, &err) == 0 && c && c->protected_paths.n == 18 &&
+                      c->protected_paths_extra.n == 1,
+              "protected_paths_extra alone keeps the default list: %s %s", err.path, err.message);
+        cscd_config_free(c);
+        c = NULL;
+        CHECK(cscd_config_load_text("protected_paths: []\n", 20, &c, &err) == 0 && c && c->protected_paths.n == 0,
+              "an empty protected_paths turns protection off: %s %s", err.path, err.message);
+        cscd_config_free(c);
+        fails("protected_paths: [/etc/passwd]\n", "protected_paths[0]");
+        fails("protected_paths: [.bashrc, ../x]\n", "protected_paths[1]");
+        fails("protected_paths_extra: [a/../b]\n", "protected_paths_extra[0]");
+        fails("protected_paths_extra: [a//b]\n", "empty segment");
+        fails("protected_paths_extra: [./a]\n", "'.' or '..'");
+        fails("protected_paths_extra: [a/]\n", "must not end with '/'");
+        fails("protected_paths: .bashrc\n", "protected_paths");
+        fails("protected_walk_max_depth: 0\n", "protected_walk_max_depth");
+        fails("protected_walk_timeout_ms: 1\n", "protected_walk_timeout_ms");
+        fails("protected_walk_timeout_ms: 20001\n", "protected_walk_timeout_ms");
         return tap_done("config");
 }

@@ -31,6 +31,7 @@
 #include "executor.h"
 #include "path.h"
 #include "protected_paths.h"
+#include "safe_open.h"
 #include "sandbox_fs.h"
 #include "sandbox_mount.h"
 #include "sandbox_report.h"
@@ -372,12 +373,8 @@ size_t sandbox_protected_note(const csc_command *cmd, char *buf, size_t size) {
 
 /* Opens a fixed system path below OLDROOT without following any symlink. */
 static int open_host(int oldroot, const char *path) {
-        struct open_how how = {
-                .flags = O_PATH | O_CLOEXEC,
-                .resolve = RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS | RESOLVE_BENEATH,
-        };
-        int fd = (int)syscall(SYS_openat2, oldroot, path[1] ? path + 1 : ".", &how, sizeof how);
-        return fd < 0 ? -errno : fd;
+        return safe_openat2(oldroot, path[1] ? path + 1 : ".", O_PATH,
+                            RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS | RESOLVE_BENEATH);
 }
 
 static void bind_system(int oldroot, int rootfd, const char *path) {

@@ -10,6 +10,8 @@
  * (open_tree, fsmount, move_mount), never by path. */
 #include "sandbox_mount.h"
 
+#include "safe_open.h"
+
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/openat2.h>
@@ -22,9 +24,7 @@
 #include <unistd.h>
 
 static int openat2_fd(int dirfd, const char *path, int flags, uint64_t resolve) {
-        struct open_how how = { .flags = (uint64_t)flags | O_CLOEXEC, .resolve = resolve };
-        int fd = (int)syscall(SYS_openat2, dirfd, path, &how, sizeof how);
-        return fd < 0 ? -errno : fd;
+        return safe_openat2(dirfd, path, flags, resolve);
 }
 
 #define RESOLVE_OURS (RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS | RESOLVE_NO_XDEV)

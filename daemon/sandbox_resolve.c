@@ -11,6 +11,7 @@
 
 #include "path.h"
 #include "sandbox_mount.h"
+#include "safe_open.h"
 #include "sandbox_report.h"
 
 #include <dirent.h>
@@ -90,12 +91,8 @@ _Noreturn static void resolver_main(const sandbox_peer *who, const char *const *
         for (size_t i = 0; i < n; i++) {
                 int fd = -1, err = -r;
                 if (r == 0) {
-                        struct open_how how = {
-                                .flags = O_PATH | O_CLOEXEC,
-                                .resolve = RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS,
-                        };
-                        fd = (int)syscall(SYS_openat2, AT_FDCWD, paths[i], &how, sizeof how);
-                        err = fd < 0 ? errno : 0;
+                        fd = safe_openat2(AT_FDCWD, paths[i], O_PATH, RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS);
+                        err = fd < 0 ? -fd : 0;
                 }
                 if (send_reply(sock, err, fd) < 0)
                         _exit(1);
@@ -171,12 +168,8 @@ typedef struct walker {
 
 /* Beneath dirfd; an absolute path (dirfd AT_FDCWD) from the peer's root. */
 static int open_beneath(int dirfd, const char *rel, int flags) {
-        struct open_how how = {
-                .flags = (uint64_t)flags | O_CLOEXEC,
-                .resolve = (dirfd == AT_FDCWD ? 0 : RESOLVE_BENEATH) | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS,
-        };
-        int fd = (int)syscall(SYS_openat2, dirfd, rel, &how, sizeof how);
-        return fd < 0 ? -errno : fd;
+        return safe_openat2(dirfd, rel, flags,
+                            (dirfd == AT_FDCWD ? 0 : RESOLVE_BENEATH) | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS);
 }
 
 static void walk_send(walker *w, int kind, const char *text, int fd) {

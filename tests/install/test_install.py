@@ -23,7 +23,7 @@ if os.geteuid() != 0:
     print("SKIP: needs root (overlay mounts in a private mount namespace, a real user for the sandbox)")
     sys.exit(77)
 sys.path.insert(0, os.path.join(src, "tests", "integration"))
-from cscproto import TEST_POLICY, Conn, _cred_lock, contract, ensure_user, output_of  # noqa: E402
+from cscproto import TEST_POLICY, Conn, _cred_lock, contract, ensure_user, mkwork, output_of  # noqa: E402
 
 CSCD = os.environ.get("CSCD", os.path.join(build, "daemon", "cscd"))
 CSCCTL = os.environ.get("CSCCTL", os.path.join(build, "client", "cscctl"))
@@ -440,6 +440,37 @@ try:
     err = stop(d)
     check(status == "success", "clone3 answered with ENOSYS: the clone() fallback runs the contract (%s: %s)"
           % (status, err.strip()[-300:]))
+    # openat2 answered with ENOSYS too (nspawn 252, older Docker profiles): the
+    # sandbox walks declared paths one component at a time, with the same
+    # refusals (a symlink on the way is still a blocked receipt).
+    work = mkwork("csc-enosys.")
+    os.mkdir(os.path.join(work, "real"), 0o755)
+    os.symlink("real", os.path.join(work, "link"))
+    env = dict(os.environ, ENOSYS_SYSCALLS="clone3,openat2")
+    d = subprocess.Popen([ENOSYS, CSCD, "--config", "/dev/null", "--socket", os.path.join(tmp, "noopenat2.sock"),
+                          "--state-dir", os.path.join(tmp, "noopenat2.state"), "--policy", policy, "--signing-key",
+                          os.path.join(keys, "k.key"), "--key-id", "k"], env=env,
+                         stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    sock = os.path.join(tmp, "noopenat2.sock")
+    for _ in range(200):
+        if os.path.exists(sock) or d.poll() is not None:
+            break
+        time.sleep(0.05)
+    seen = {}
+    if d.poll() is None:
+        for name in ("real", "link"):
+            conn = Conn(sock, uid, gid)
+            conn.send({"type": "submit", "contract": contract([{"argv": ["ls", os.path.join(work, name)],
+                                                                "read": [os.path.join(work, name)]}])})
+            r = conn.recv_until_receipt()[-1].get("receipt", {})
+            conn.close()
+            seen[name] = (r.get("status"), r.get("error", ""))
+    err = stop(d)
+    shutil.rmtree(work, ignore_errors=True)
+    check(seen.get("real", ("",))[0] == "success" and seen.get("link", ("",))[0] == "blocked" and
+          "symlink" in seen["link"][1],
+          "openat2 answered with ENOSYS: declared paths still resolve, symlinks still refused (%s: %s)"
+          % (seen, err.strip()[-300:]))
 finally:
     if daemon is not None:
         daemon.kill()

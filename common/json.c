@@ -138,6 +138,11 @@ bool csc_utf8_valid(const char *s, size_t len) {
         return true;
 }
 
+size_t csc_utf8_sequence(const char *s, size_t len) {
+        uint32_t cp;
+        return len ? utf8_decode((const unsigned char *) s, len, &cp) : 0;
+}
+
 size_t csc_utf8_codepoints(const char *s, size_t len) {
         size_t n = 0;
         for (size_t i = 0; i < len; i++)

@@ -104,3 +104,5 @@ const char *csc_json_type_name(csc_json_type t);   /* "string", "integer", ... *
 /* UTF-8 helpers shared by parser, YAML loader and validators. */
 bool csc_utf8_valid(const char *s, size_t len);               /* rejects surrogates, overlongs */
 size_t csc_utf8_codepoints(const char *s, size_t len);        /* assumes valid UTF-8 */
+/* Length of the valid UTF-8 sequence that starts s (1 to 4), 0 when invalid. */
+size_t csc_utf8_sequence(const char *s, size_t len);

@@ -39,7 +39,7 @@ static void flush(sink *s) {
         s->n = 0;
 }
 
-static void put(sink *s, const char *p, size_t n) {
+static inline void put(sink *s, const char *p, size_t n) {
         if (n > CANON_STAGE - s->n) {
                 flush(s);
                 if (n >= CANON_STAGE) {
@@ -51,7 +51,7 @@ static void put(sink *s, const char *p, size_t n) {
         s->n += n;
 }
 
-static void putch(sink *s, char c) {
+static inline void putch(sink *s, char c) {
         if (s->n == CANON_STAGE)
                 flush(s);
         s->stage[s->n++] = c;
@@ -65,16 +65,28 @@ static void puts_(sink *s, const char *str) {
  * (validated in the same scan that looks for bytes to escape). */
 static int write_string(sink *s, const char *str, size_t len, bool check) {
         static const char hex[] = "0123456789abcdef";
+        /* 0: copied as-is (printable ASCII but '"' and '\\'), 1: escaped, 2: UTF-8 lead or continuation. */
+#define R16(x) x, x, x, x, x, x, x, x, x, x, x, x, x, x, x, x
+        static const unsigned char cls[256] = {
+                R16(1), R16(1),
+                0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,   /* 0x20: '"' */
+                R16(0), R16(0),
+                0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0,   /* 0x50: '\\' */
+                R16(0), R16(0),
+                R16(2), R16(2), R16(2), R16(2), R16(2), R16(2), R16(2), R16(2),
+        };
+#undef R16
+        const unsigned char *p = (const unsigned char *) str;
         putch(s, '"');
         size_t run = 0;  /* start of the pending run of bytes copied as-is */
         size_t i = 0;
-        while (i < len) {
-                unsigned char c = (unsigned char) str[i];
-                if (c >= 0x20 && c < 0x80 && c != '"' && c != '\\') {
+        for (;;) {
+                while (i < len && cls[p[i]] == 0)
                         i++;
-                        continue;
-                }
-                if (c >= 0x80) {
+                if (i == len)
+                        break;
+                unsigned char c = p[i];
+                if (cls[c] == 2) {
                         size_t l = check ? csc_utf8_sequence(str + i, len - i) : 1;
                         if (l == 0)
                                 return -EINVAL;

@@ -214,12 +214,17 @@ static int canon_object(const csc_json *v, sink *s, const csc_json_member *extra
         if (extra)
                 order[n - 1] = extra;
         if (n <= 32) {
-                for (size_t i = 1; i < n; i++) /* insertion sort: objects are small */
-                        for (size_t j = i; j > 0 && key_cmp(order[j - 1], order[j]) > 0; j--) {
-                                const csc_json_member *t = order[j];
+                /* Insertion sort (objects are small), shifting rather than swapping
+                 * pairs: swapped pairs compile to overlapping 16-byte stores and
+                 * loads that stall store forwarding, which cost more than the rest
+                 * of the canonical walk. */
+                for (size_t i = 1; i < n; i++) {
+                        const csc_json_member *cur = order[i];
+                        size_t j = i;
+                        for (; j > 0 && key_cmp(order[j - 1], cur) > 0; j--)
                                 order[j] = order[j - 1];
-                                order[j - 1] = t;
-                        }
+                        order[j] = cur;
+                }
         } else
                 qsort(order, n, sizeof *order, member_ptr_cmp);
         int r = 0;

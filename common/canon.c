@@ -81,6 +81,8 @@ static int write_string(sink *s, const char *str, size_t len, bool check) {
         size_t run = 0;  /* start of the pending run of bytes copied as-is */
         size_t i = 0;
         for (;;) {
+                while (i + 8 <= len && csc_json_plain8(str + i))
+                        i += 8;
                 while (i < len && cls[p[i]] == 0)
                         i++;
                 if (i == len)

@@ -435,6 +435,8 @@ static int parse_string(parser *ps, const char **ret, size_t *ret_len) {
 #undef R16
         const unsigned char *s = (const unsigned char *) ps->p, *end = (const unsigned char *) ps->end;
         unsigned high = 0;
+        while (end - s >= 8 && csc_json_plain8((const char *) s))
+                s += 8;
         while (s < end && !stop[*s])
                 high |= *s++;
         if (s < end && *s == '"') {
@@ -630,7 +632,8 @@ static int check_duplicates(parser *ps, const csc_json *o, const char *obj_start
         const csc_json_member *m = o->object.members;
         for (size_t i = 1; i < n; i++)
                 for (size_t j = 0; j < i; j++)
-                        if (m[i].key_len == m[j].key_len && memcmp(m[i].key, m[j].key, m[i].key_len) == 0) {
+                        if (m[i].key_len == m[j].key_len && m[i].key[0] == m[j].key[0] &&
+                            memcmp(m[i].key, m[j].key, m[i].key_len) == 0) {
                                 const char *save = ps->p;
                                 ps->p = obj_start;
                                 char what[CSC_ERROR_MSG_MAX / 2];

@@ -131,7 +131,7 @@ static int want(vctx *c, const csc_json *v, csc_json_type t, const char *what) {
 
 static const v_field *find_field(const v_field *f, const char *key, size_t len) {
         for (; f->key; f++)
-                if (f->key_len == len && memcmp(f->key, key, len) == 0)
+                if (f->key_len == len && f->key[0] == key[0] && memcmp(f->key, key, len) == 0)
                         return f;
         return NULL;
 }

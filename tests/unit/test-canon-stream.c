@@ -234,6 +234,84 @@ static void check_paths(void) {
                 "commands[1].id", "duplicate command id");
 }
 
+/* The word-at-a-time scans (canonical writer and parser) find a byte that needs
+ * attention at every position of a word, and let everything else through. */
+static void reference_escape(const char *in, size_t len, csc_buf *out) {
+        csc_buf_putc(out, '"');
+        for (size_t i = 0; i < len; i++) {
+                unsigned char c = (unsigned char) in[i];
+                const char *e = c == '"' ? "\\\"" : c == '\\' ? "\\\\" : c == '\n' ? "\\n" : c == '\r' ? "\\r"
+                              : c == '\t' ? "\\t" : c == '\b' ? "\\b" : c == '\f' ? "\\f" : NULL;
+                if (e)
+                        csc_buf_puts(out, e);
+                else if (c < 0x20)
+                        csc_buf_printf(out, "\\u%04x", c);
+                else
+                        csc_buf_putc(out, (char) c);
+        }
+        csc_buf_putc(out, '"');
+}
+
+static void check_word_scans(void) {
+        static const char *const specials[] = { "\x01", "\x1f", "\"", "\\", "\n", " ", "\x7f", "~",
+                                                "\xc3\xa9", "\xe6\x97\xa5", "\xf0\x9f\x98\x80" };
+        csc_json_doc *doc = csc_json_doc_new();
+        for (size_t sp = 0; sp < sizeof specials / sizeof specials[0]; sp++)
+                for (size_t len = 1; len <= 24; len++)
+                        for (size_t at = 0; at < len; at++) {
+                                char in[40];
+                                size_t n = 0;
+                                for (size_t i = 0; i < len; i++) {
+                                        const char *p = i == at ? specials[sp] : "a";
+                                        memcpy(in + n, p, strlen(p));
+                                        n += strlen(p);
+                                }
+                                csc_buf want = CSC_BUF_INIT, got = CSC_BUF_INIT;
+                                reference_escape(in, n, &want);
+                                int r = csc_canon_write(csc_json_new_stringn(doc, in, n), &got);
+                                CHECK(r == 0 && got.len == want.len && memcmp(got.data, want.data, want.len) == 0,
+                                      "special %zu at %zu of %zu: %s, want %s", sp, at, len, got.data, want.data);
+                                /* The parser: raw control bytes refused, the rest read back. */
+                                csc_json_doc *pd = NULL;
+                                r = csc_json_parse(want.data, want.len, &pd, NULL);
+                                const csc_json *v = csc_json_doc_root(pd);
+                                CHECK(r == 0 && v && v->string.len == n && memcmp(v->string.ptr, in, n) == 0,
+                                      "parse back special %zu at %zu of %zu", sp, at, len);
+                                pd = csc_json_doc_free(pd);
+                                if ((unsigned char) specials[sp][0] < 0x20) {
+                                        csc_buf raw = CSC_BUF_INIT;
+                                        csc_buf_putc(&raw, '"');
+                                        csc_buf_append(&raw, in, n);
+                                        csc_buf_putc(&raw, '"');
+                                        CHECK(csc_json_parse(raw.data, raw.len, &pd, NULL) == -EINVAL,
+                                              "raw control byte at %zu of %zu accepted", at, len);
+                                        csc_json_doc_free(pd);
+                                        csc_buf_free(&raw);
+                                }
+                                csc_buf_free(&want);
+                                csc_buf_free(&got);
+                        }
+        /* A broken UTF-8 sequence anywhere in a word is refused by both. */
+        for (size_t len = 1; len <= 24; len++)
+                for (size_t at = 0; at < len; at++) {
+                        char in[40];
+                        memset(in, 'a', len);
+                        in[at] = (char) 0x80;
+                        char hex[65];
+                        CHECK(csc_canon_sha256_hex(csc_json_new_stringn(doc, in, len), hex) == -EINVAL,
+                              "lone continuation byte at %zu of %zu hashed", at, len);
+                        char text[44];
+                        text[0] = '"';
+                        memcpy(text + 1, in, len);
+                        text[len + 1] = '"';
+                        csc_json_doc *pd = NULL;
+                        CHECK(csc_json_parse(text, len + 2, &pd, NULL) == -EINVAL,
+                              "lone continuation byte at %zu of %zu parsed", at, len);
+                        csc_json_doc_free(pd);
+                }
+        csc_json_doc_free(doc);
+}
+
 int main(void) {
         if (sodium_init() < 0)
                 return 1;
@@ -246,5 +324,6 @@ int main(void) {
         check_errors();
         check_depth_limit();
         check_paths();
+        check_word_scans();
         return tap_done("canon-stream");
 }

@@ -12,8 +12,13 @@
 /* Appends the canonical form of v. 0, -ENOMEM, or -EINVAL (invalid UTF-8 in a
  * built string, non-finite float, duplicate keys in a built object). */
 int csc_canon_write(const csc_json *v, csc_buf *out);
-/* Lower-case hex SHA-256 of the canonical form. */
+/* Lower-case hex SHA-256 of the canonical form, streamed into the hash (no
+ * copy of the canonical string is built). Errors as csc_canon_write. */
 int csc_canon_sha256_hex(const csc_json *v, char ret_hex[65]);
+/* The same for object v with the member extra added (its key must not be in v:
+ * -EINVAL otherwise), without copying v: contract_sha256 adds
+ * "expected_outputs": [] this way. */
+int csc_canon_sha256_hex_with(const csc_json *v, const csc_json_member *extra, char ret_hex[65]);
 /* Human output: 2-space indented, keys in document order, literal UTF-8. */
 int csc_json_write_pretty(const csc_json *v, csc_buf *out);
 /* Lower-case hex of a 32-byte digest. */

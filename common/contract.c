@@ -23,21 +23,11 @@ int csc_contract_sha256(const csc_json *contract, char ret_hex[65]) {
                 return -EINVAL;
         if (csc_json_get(contract, "expected_outputs"))
                 return csc_canon_sha256_hex(contract, ret_hex);
-        /* The reference hashes its parsed model, which fills expected_outputs: []. A
-         * shallow copy of the top-level object with the member added is enough. */
-        size_t n = contract->object.count;
-        csc_json_member *m = malloc((n + 1) * sizeof *m);
-        if (!m)
-                return -ENOMEM;
-        memcpy(m, contract->object.members, n * sizeof *m);
-        csc_json empty = { .type = CSC_JSON_ARRAY };
-        m[n] = (csc_json_member) { "expected_outputs", strlen("expected_outputs"), &empty };
-        csc_json copy = { .type = CSC_JSON_OBJECT };
-        copy.object.members = m;
-        copy.object.count = copy.object.cap = n + 1;
-        int r = csc_canon_sha256_hex(&copy, ret_hex);
-        free(m);
-        return r;
+        /* The reference hashes its parsed model, which fills expected_outputs: [].
+         * The member is merged into the canonical stream at its sorted place. */
+        static const csc_json empty = { .type = CSC_JSON_ARRAY };
+        const csc_json_member m = { "expected_outputs", strlen("expected_outputs"), (csc_json *) &empty };
+        return csc_canon_sha256_hex_with(contract, &m, ret_hex);
 }
 
 /* Views of a validated array of strings; the validator guarantees the types. */

@@ -30,7 +30,8 @@ struct csc_json_doc {
 
 #define ARENA_MIN_CHUNK 8192u
 
-void *csc_json_doc_alloc(csc_json_doc *doc, size_t size) {
+/* Not zeroed: for bytes the caller fills at once (strings, grown member and item arrays). */
+static void *arena_alloc(csc_json_doc *doc, size_t size) {
         size = (size + 15u) & ~(size_t) 15u;
         arena_chunk *c = doc->chunks;
         if (!c || c->size - c->used < size) {
@@ -48,12 +49,18 @@ void *csc_json_doc_alloc(csc_json_doc *doc, size_t size) {
         }
         void *p = (char *) c->data + c->used;
         c->used += size;
-        memset(p, 0, size);
+        return p;
+}
+
+void *csc_json_doc_alloc(csc_json_doc *doc, size_t size) {
+        void *p = arena_alloc(doc, size);
+        if (p)
+                memset(p, 0, size);
         return p;
 }
 
 static char *arena_strndup(csc_json_doc *doc, const char *s, size_t len) {
-        char *p = csc_json_doc_alloc(doc, len + 1);
+        char *p = arena_alloc(doc, len + 1);
         if (!p)
                 return NULL;
         memcpy(p, s, len);
@@ -138,6 +145,11 @@ bool csc_utf8_valid(const char *s, size_t len) {
         return true;
 }
 
+size_t csc_utf8_sequence(const char *s, size_t len) {
+        uint32_t cp;
+        return len ? utf8_decode((const unsigned char *) s, len, &cp) : 0;
+}
+
 size_t csc_utf8_codepoints(const char *s, size_t len) {
         size_t n = 0;
         for (size_t i = 0; i < len; i++)
@@ -206,7 +218,7 @@ int csc_json_array_append(csc_json_doc *doc, csc_json *a, csc_json *item) {
                 return -ENOMEM;
         if (a->array.count == a->array.cap) {
                 size_t cap = a->array.cap ? a->array.cap * 2 : 4;
-                csc_json **n = csc_json_doc_alloc(doc, cap * sizeof *n);
+                csc_json **n = arena_alloc(doc, cap * sizeof *n);
                 if (!n)
                         return -ENOMEM;
                 if (a->array.count)
@@ -221,7 +233,7 @@ int csc_json_array_append(csc_json_doc *doc, csc_json *a, csc_json *item) {
 static int object_push(csc_json_doc *doc, csc_json *o, const char *key, size_t key_len, csc_json *value) {
         if (o->object.count == o->object.cap) {
                 size_t cap = o->object.cap ? o->object.cap * 2 : 8;
-                csc_json_member *n = csc_json_doc_alloc(doc, cap * sizeof *n);
+                csc_json_member *n = arena_alloc(doc, cap * sizeof *n);
                 if (!n)
                         return -ENOMEM;
                 if (o->object.count)
@@ -411,18 +423,30 @@ static size_t utf8_encode(uint32_t cp, char *out) {
 /* Parses a string at ps->p (which points at the opening quote) into the arena. */
 static int parse_string(parser *ps, const char **ret, size_t *ret_len) {
         ps->p++; /* opening quote */
-        /* Fast path: no escapes. */
-        const char *s = ps->p;
-        while (s < ps->end && *s != '"' && *s != '\\' && (unsigned char) *s >= 0x20)
-                s++;
-        if (s < ps->end && *s == '"') {
-                size_t len = (size_t) (s - ps->p);
-                if (!csc_utf8_valid(ps->p, len))
+        /* Fast path: no escapes, and UTF-8 checked only when a byte >= 0x80 was seen.
+         * stop[c] is 1 for '"', '\\' and the control characters. */
+#define R16(x) x, x, x, x, x, x, x, x, x, x, x, x, x, x, x, x
+        static const unsigned char stop[256] = {
+                R16(1), R16(1),
+                0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,   /* 0x20: '"' */
+                R16(0), R16(0),
+                0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0,   /* 0x50: '\\' */
+        };
+#undef R16
+        const unsigned char *s = (const unsigned char *) ps->p, *end = (const unsigned char *) ps->end;
+        unsigned high = 0;
+        while (end - s >= 8 && csc_json_plain8((const char *) s))
+                s += 8;
+        while (s < end && !stop[*s])
+                high |= *s++;
+        if (s < end && *s == '"') {
+                size_t len = (size_t) ((const char *) s - ps->p);
+                if ((high & 0x80) && !csc_utf8_valid(ps->p, len))
                         return perr(ps, "invalid UTF-8 in string");
                 char *out = arena_strndup(ps->doc, ps->p, len);
                 if (!out)
                         return -ENOMEM;
-                ps->p = s + 1;
+                ps->p = (const char *) s + 1;
                 *ret = out;
                 *ret_len = len;
                 return 0;
@@ -608,7 +632,8 @@ static int check_duplicates(parser *ps, const csc_json *o, const char *obj_start
         const csc_json_member *m = o->object.members;
         for (size_t i = 1; i < n; i++)
                 for (size_t j = 0; j < i; j++)
-                        if (m[i].key_len == m[j].key_len && memcmp(m[i].key, m[j].key, m[i].key_len) == 0) {
+                        if (m[i].key_len == m[j].key_len && m[i].key[0] == m[j].key[0] &&
+                            memcmp(m[i].key, m[j].key, m[i].key_len) == 0) {
                                 const char *save = ps->p;
                                 ps->p = obj_start;
                                 char what[CSC_ERROR_MSG_MAX / 2];

@@ -104,3 +104,15 @@ const char *csc_json_type_name(csc_json_type t);   /* "string", "integer", ... *
 /* UTF-8 helpers shared by parser, YAML loader and validators. */
 bool csc_utf8_valid(const char *s, size_t len);               /* rejects surrogates, overlongs */
 size_t csc_utf8_codepoints(const char *s, size_t len);        /* assumes valid UTF-8 */
+/* True when none of the 8 bytes at s is a control character, '"', '\\' or >= 0x80:
+ * the bytes a JSON string carries as they are (a word at a time, no alignment needed). */
+static inline bool csc_json_plain8(const char *s) {
+        const uint64_t ones = UINT64_C(0x0101010101010101), high = UINT64_C(0x8080808080808080);
+        uint64_t x, q, b;
+        __builtin_memcpy(&x, s, 8);
+        q = x ^ (ones * '"');
+        b = x ^ (ones * '\\');
+        return ((((x - ones * 0x20) & ~x) | ((q - ones) & ~q) | ((b - ones) & ~b) | x) & high) == 0;
+}
+/* Length of the valid UTF-8 sequence that starts s (1 to 4), 0 when invalid. */
+size_t csc_utf8_sequence(const char *s, size_t len);

@@ -16,10 +16,20 @@
 #include "error.h"
 #include "json.h"
 
+/* The JSON path of the value being checked, kept as a stack of segments and
+ * rendered only when a check fails (building it eagerly with snprintf for every
+ * member was most of the cost of validating a valid contract). Schemas nest far
+ * less than V_PATH_DEPTH; deeper segments are counted but rendered as "...". */
+#define V_PATH_DEPTH 32
+typedef struct v_seg {
+        const char *key;      /* NULL: an array index */
+        size_t index;
+} v_seg;
+
 typedef struct vctx {
         csc_error *err;
-        char path[CSC_ERROR_PATH_MAX];   /* JSON path of the value being checked */
-        size_t len;
+        v_seg seg[V_PATH_DEPTH];
+        size_t depth;
 } vctx;
 
 /* A checker validates one value; arg is its parameter block (or NULL). */
@@ -27,6 +37,7 @@ typedef int (*v_check_fn)(vctx *c, const csc_json *v, const void *arg);
 
 typedef struct v_field {
         const char *key;
+        size_t key_len;       /* strlen(key), from the V_REQ/V_OPT literal */
         bool required;
         v_check_fn check;
         const void *arg;
@@ -47,17 +58,21 @@ typedef struct v_array {
 typedef struct v_int { int64_t min, max; } v_int;     /* INT64_MIN/INT64_MAX = open */
 typedef struct v_len { size_t min, max; } v_len;      /* code points; max 0 = unbounded */
 
-#define V_REQ(k, fn, a) { (k), true, (fn), (a) }
-#define V_OPT(k, fn, a) { (k), false, (fn), (a) }
-#define V_END { NULL, false, NULL, NULL }
+#define V_REQ(k, fn, a) { ("" k), sizeof(k) - 1, true, (fn), (a) }
+#define V_OPT(k, fn, a) { ("" k), sizeof(k) - 1, false, (fn), (a) }
+#define V_END { NULL, 0, false, NULL, NULL }
+/* An object schema has at most this many fields (a bit mask tracks the ones seen). */
+#define V_FIELDS_MAX 64
 
 /* Runs the object schema on root with an empty path, filling err. */
 int v_validate(const csc_json *root, const v_object *schema, csc_error *err);
 
-/* Path building: push returns the old length to pass to v_pop. */
+/* Path building: push returns the old depth to pass to v_pop. */
 size_t v_push_key(vctx *c, const char *key);
 size_t v_push_index(vctx *c, size_t i);
-void v_pop(vctx *c, size_t old_len);
+void v_pop(vctx *c, size_t old_depth);
+/* Renders the current path ("commands[2].cwd", "" for the document) into out. */
+void v_path(const vctx *c, char *out, size_t size);
 
 /* Fails at the current path: sets err, returns -EINVAL. */
 int v_fail(vctx *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));

@@ -58,29 +58,45 @@ bool csc_is_hex64(const char *s) {
 }
 
 size_t v_push_key(vctx *c, const char *key) {
-        size_t old = c->len;
-        int n = snprintf(c->path + c->len, sizeof c->path - c->len, "%s%s", c->len ? "." : "", key);
-        if (n > 0)
-                c->len = c->len + (size_t)n < sizeof c->path ? c->len + (size_t)n : sizeof c->path - 1;
+        size_t old = c->depth;
+        if (c->depth < V_PATH_DEPTH)
+                c->seg[c->depth] = (v_seg) { key, 0 };
+        c->depth++;
         return old;
 }
 
 size_t v_push_index(vctx *c, size_t i) {
-        size_t old = c->len;
-        int n = snprintf(c->path + c->len, sizeof c->path - c->len, "[%zu]", i);
-        if (n > 0)
-                c->len = c->len + (size_t)n < sizeof c->path ? c->len + (size_t)n : sizeof c->path - 1;
+        size_t old = c->depth;
+        if (c->depth < V_PATH_DEPTH)
+                c->seg[c->depth] = (v_seg) { NULL, i };
+        c->depth++;
         return old;
 }
 
-void v_pop(vctx *c, size_t old_len) {
-        c->len = old_len;
-        c->path[old_len] = 0;
+void v_pop(vctx *c, size_t old_depth) {
+        c->depth = old_depth;
+}
+
+void v_path(const vctx *c, char *out, size_t size) {
+        size_t o = 0;
+        out[0] = 0;
+        for (size_t i = 0; i < c->depth && o + 1 < size; i++) {
+                int n;
+                if (i >= V_PATH_DEPTH)
+                        n = snprintf(out + o, size - o, "...");
+                else if (c->seg[i].key)
+                        n = snprintf(out + o, size - o, "%s%s", o ? "." : "", c->seg[i].key);
+                else
+                        n = snprintf(out + o, size - o, "[%zu]", c->seg[i].index);
+                if (n < 0 || i >= V_PATH_DEPTH)
+                        break;
+                o = o + (size_t)n < size ? o + (size_t)n : size - 1;
+        }
 }
 
 int v_fail(vctx *c, const char *fmt, ...) {
         if (c->err) {
-                snprintf(c->err->path, sizeof c->err->path, "%s", c->path);
+                v_path(c, c->err->path, sizeof c->err->path);
                 va_list ap;
                 va_start(ap, fmt);
                 vsnprintf(c->err->message, sizeof c->err->message, fmt, ap);
@@ -115,32 +131,43 @@ static int want(vctx *c, const csc_json *v, csc_json_type t, const char *what) {
 
 static const v_field *find_field(const v_field *f, const char *key, size_t len) {
         for (; f->key; f++)
-                if (strlen(f->key) == len && memcmp(f->key, key, len) == 0)
+                if (f->key_len == len && f->key[0] == key[0] && memcmp(f->key, key, len) == 0)
                         return f;
         return NULL;
 }
 
+/* One pass over the members finds each one's field (unknown keys fail here, so
+ * an object that passes has at most one member per field: the parser rejects
+ * duplicate keys) and marks the fields seen; required fields are then a mask
+ * test instead of a lookup each. */
 int v_object_check(vctx *c, const csc_json *v, const void *arg) {
         const v_object *o = arg;
         int r = want(c, v, CSC_JSON_OBJECT, "an object");
         if (r < 0)
                 return r;
+        const v_field *found[V_FIELDS_MAX];
+        uint64_t seen = 0;
         char q[V_QUOTE_MAX];
         for (size_t i = 0; i < v->object.count; i++) {
                 const csc_json_member *m = &v->object.members[i];
-                if (!find_field(o->fields, m->key, m->key_len))
+                const v_field *f = find_field(o->fields, m->key, m->key_len);
+                if (!f)
                         return v_fail(c, "unknown key \"%s\"", v_quote(q, sizeof q, m->key, m->key_len));
+                size_t k = (size_t)(f - o->fields);
+                if (k >= V_FIELDS_MAX || (seen & (UINT64_C(1) << k)) || i >= V_FIELDS_MAX)
+                        return v_fail(c, "duplicate key \"%s\"", v_quote(q, sizeof q, m->key, m->key_len));
+                seen |= UINT64_C(1) << k;
+                found[i] = f;
         }
-        for (const v_field *f = o->fields; f->key; f++)
-                if (f->required && !csc_json_get(v, f->key))
-                        return v_fail(c, "missing required key \"%s\"", f->key);
+        for (size_t k = 0; o->fields[k].key; k++)
+                if (o->fields[k].required && !(seen & (UINT64_C(1) << k)))
+                        return v_fail(c, "missing required key \"%s\"", o->fields[k].key);
         if (o->rule && (r = o->rule(c, v)) < 0)
                 return r;
         for (size_t i = 0; i < v->object.count; i++) {
-                const csc_json_member *m = &v->object.members[i];
-                const v_field *f = find_field(o->fields, m->key, m->key_len);
+                const v_field *f = found[i];
                 size_t old = v_push_key(c, f->key);
-                r = f->check ? f->check(c, m->value, f->arg) : 0;
+                r = f->check ? f->check(c, v->object.members[i].value, f->arg) : 0;
                 if (r < 0)
                         return r;
                 v_pop(c, old);
@@ -175,8 +202,11 @@ int v_array_check(vctx *c, const csc_json *v, const void *arg) {
         }
         if (a->unique && n > 1) {
                 const csc_json **s = malloc(n * sizeof *s);
-                if (!s)
-                        return csc_error_set(c->err, -ENOMEM, c->path, "out of memory");
+                if (!s) {
+                        char path[CSC_ERROR_PATH_MAX];
+                        v_path(c, path, sizeof path);
+                        return csc_error_set(c->err, -ENOMEM, path, "out of memory");
+                }
                 memcpy(s, v->array.items, n * sizeof *s);
                 qsort(s, n, sizeof *s, cmp_str);
                 for (size_t i = 1; i < n; i++)

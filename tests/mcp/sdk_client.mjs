@@ -35,7 +35,7 @@ function pidsRunning(argv) {
   });
 }
 async function noneLeft(argv) {
-  for (let i = 0; i < 50 && pidsRunning(argv).length; i++) await sleep(100);
+  for (let i = 0; i < 200 && pidsRunning(argv).length; i++) await sleep(100);   // up to 20 s: 16 ASan sandboxes on a loaded 2-core machine
   return pidsRunning(argv).length === 0;
 }
 const asUser = ['--reuid', String(UID), '--regid', String(GID), '--clear-groups'];

@@ -78,6 +78,7 @@ static int on_stop_grace(sd_event_source *s, uint64_t usec, void *userdata) {
 void manager_maybe_finish_stop(manager *m) {
         if (!m->stopping)
                 return;
+        admit_refuse_all(m, "cscd is stopping; the queued submit did not start");
         if (m->n_executions == 0) {
                 sd_event_exit(m->event, 0);
                 return;
@@ -112,6 +113,10 @@ int manager_new(manager **ret) {
                 manager_free(m);
                 return r;
         }
+        if ((r = admit_init(m)) < 0) {
+                manager_free(m);
+                return r;
+        }
         m->started_usec = now_mono();
         *ret = m;
         return 0;
@@ -124,6 +129,7 @@ manager *manager_free(manager *m) {
                 execution_free(m->executions);
         while (m->conns)
                 conn_free(m->conns);
+        admit_free(m);
         sd_event_source_disable_unref(m->listen_source);
         sd_event_source_disable_unref(m->stop_timer);
         if (m->listen_fd >= 0) {
@@ -278,6 +284,9 @@ int manager_load(manager *m) {
                 log_error("cannot open state dir %s: %s", m->config->state_dir, csc_error_str(&e, buf, sizeof buf));
                 return r;
         }
+        /* Group commit of receipts; without it each receipt syncs alone. */
+        if ((r = cscd_audit_set_event(m->audit, m->event)) < 0)
+                log_warning("receipts.jsonl: no group commit, one fdatasync per receipt: %s", strerror(-r));
         if ((r = sandbox_seccomp_build(true, &m->filter_deny_net)) < 0 ||
             (r = sandbox_seccomp_build(false, &m->filter_net)) < 0) {
                 /* Keep serving decisions, status and receipts, but run nothing
@@ -531,6 +540,7 @@ int manager_status_json(manager *m, csc_json_doc *doc, csc_json **ret) {
         r = r ?: csc_json_object_set(doc, cnt, "blocked", csc_json_new_int(doc, (int64_t) m->counters.blocked));
         r = r ?: csc_json_object_set(doc, cnt, "cancelled", csc_json_new_int(doc, (int64_t) m->counters.cancelled));
         r = r ?: csc_json_object_set(doc, cnt, "busy", csc_json_new_int(doc, (int64_t) m->counters.busy));
+        r = r ?: csc_json_object_set(doc, cnt, "queued", csc_json_new_int(doc, (int64_t) m->counters.queued));
         r = r ?: csc_json_object_set(doc, cnt, "errors", csc_json_new_int(doc, (int64_t) m->counters.errors));
         r = r ?: csc_json_object_set(doc, cnt, "requests", csc_json_new_int(doc, (int64_t) m->counters.requests));
         r = r ?: csc_json_object_set(doc, o, "outcomes", cnt);

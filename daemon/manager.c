@@ -388,6 +388,7 @@ int manager_reload(manager *m, char *err, size_t err_size) {
         m->config = TAKE_PTR(nc);
         log_info("reloaded: policy '%s' (sha256 %s), signing key '%s' (%zu key(s) published)", m->policy->policy->name,
                  m->policy->policy->sha256, csc_signing_key_id(m->key), m->keyring->n_published);
+        admit_kick(m);   /* larger caps may let queued submits start */
         sd_notify(0, "READY=1");
         return 0;
 }

@@ -104,8 +104,16 @@ static int on_admit(sd_event_source *s, void *userdata) {
                 csc_contract *ct = q->ct;
                 q->ct = NULL;
                 conn_set_queued(c, NULL);
-                /* A failure to send is the connection's: its io handler sees it. */
-                (void) execution_run(m, c, csc_json_doc_root(q->extra), ct);
+                /* Roles as the config says now: a reload while it waited may
+                 * have revoked the submit role. A failure to send is the
+                 * connection's: its io handler sees it. */
+                if (!(cscd_peer_roles(conn_peer(c), m->config) & CSCD_ROLE_SUBMIT)) {
+                        csc_contract_free(ct);
+                        m->counters.queue_dropped++;
+                        (void) conn_send_error(c, "unauthorized", "this user may no longer submit contracts "
+                                               "(a reload revoked the role while the submit waited)", NULL);
+                } else
+                        (void) execution_run(m, c, csc_json_doc_root(q->extra), ct);
                 queued_free(q);
         }
         return 0;

@@ -248,6 +248,34 @@ def queued_client_that_leaves_is_dropped():
         finish(d)
 
 
+def role_revoked_while_queued_is_refused():
+    """A reload that takes the submit role away while a submit of that user
+    waits: when its turn comes it is refused `unauthorized`, runs nothing
+    and leaves no receipt; the next one in line runs."""
+    d = Daemon(config_extra="max_executions: 1\nsubmit_users: [csc-test, csc-test3]\n")
+    try:
+        run = send_submit(d, "revoke-run", sec="1")
+        wait_running(d, 1)
+        victim = send_submit(d, "revoke-victim", UID3, GID3, sec="0.1")
+        wait_queued(d, 1)
+        nxt = send_submit(d, "revoke-next", sec="0.1")
+        wait_queued(d, 2)
+        with open(d.conf) as f:
+            text = f.read()
+        with open(d.conf, "w") as f:
+            f.write(text.replace("submit_users: [csc-test, csc-test3]", "submit_users: [csc-test]"))
+        d.proc.send_signal(signal.SIGHUP)
+        f = victim.recv()
+        assert f["type"] == "error" and f["code"] == "unauthorized", f
+        frames = collect([run, nxt])
+        assert all(fr[-1]["type"] == "receipt" for fr in frames.values()), frames
+        assert receipt_order(d) == ["revoke-run", "revoke-next"], receipt_order(d)
+        for c in (run, victim, nxt):
+            c.close()
+    finally:
+        finish(d)
+
+
 def stop_refuses_the_queue():
     """SIGTERM while submits wait: the running one finishes and is signed;
     each waiting one gets `busy` (it never started, so no receipt)."""
@@ -334,6 +362,7 @@ def main():
     t.run("per_uid_cap_waits_and_status_shows_depth", per_uid_cap_waits_and_status_shows_depth)
     t.run("full_queue_answers_busy", full_queue_answers_busy)
     t.run("queued_client_that_leaves_is_dropped", queued_client_that_leaves_is_dropped)
+    t.run("role_revoked_while_queued_is_refused", role_revoked_while_queued_is_refused)
     t.run("stop_refuses_the_queue", stop_refuses_the_queue)
     t.run("receipts_are_durable_before_they_are_sent", receipts_are_durable_before_they_are_sent)
     print("admission: %d passed, %d failed" % (t.passed, t.failed))

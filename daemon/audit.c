@@ -36,7 +36,8 @@ struct cscd_audit {
         refusal_slot refused[CSC_AUDIT_REFUSED_UIDS];
         /* group commit: lines written since the last fdatasync wait here */
         sd_event *event;
-        sd_event_source *commit_src;
+        sd_event_source *commit_src;     /* idle-priority defer: the end of the current batch */
+        sd_event_source *commit_timer;   /* the backstop: CSC_AUDIT_COMMIT_MAX_DELAY_USEC */
         struct pending_commit { cscd_audit_durable_fn done; void *userdata; } *pending;
         size_t n_pending, cap_pending;
         int commit_error;         /* a sync that failed before the commit (reopen): reported by it */
@@ -110,6 +111,7 @@ int cscd_audit_open(const char *state_dir, cscd_audit **ret, csc_error *err) {
 cscd_audit *cscd_audit_free(cscd_audit *a) {
         if (a) {
                 sd_event_source_disable_unref(a->commit_src);
+                sd_event_source_disable_unref(a->commit_timer);
                 sd_event_unref(a->event);
                 free(a->pending);
                 if (a->fd >= 0)
@@ -215,6 +217,8 @@ int cscd_audit_append(cscd_audit *a, const csc_json *receipt, const csc_contract
  * the next commit). */
 static int on_commit(sd_event_source *s, void *userdata) {
         cscd_audit *a = userdata;
+        (void) sd_event_source_set_enabled(a->commit_src, SD_EVENT_OFF);
+        (void) sd_event_source_set_enabled(a->commit_timer, SD_EVENT_OFF);
         struct pending_commit *p = a->pending;
         size_t n = a->n_pending;
         a->pending = NULL;
@@ -230,13 +234,24 @@ static int on_commit(sd_event_source *s, void *userdata) {
         return 0;
 }
 
+static int on_commit_timer(sd_event_source *s, uint64_t usec, void *userdata) {
+        return on_commit(s, userdata);
+}
+
 int cscd_audit_set_event(cscd_audit *a, sd_event *event) {
         if (a->event)
                 return -EBUSY;
         int r = sd_event_add_defer(event, &a->commit_src, on_commit, a);
-        if (r < 0)
+        if (r >= 0)
+                r = sd_event_source_set_priority(a->commit_src, SD_EVENT_PRIORITY_IDLE);
+        if (r >= 0)
+                r = sd_event_add_time(event, &a->commit_timer, CLOCK_MONOTONIC, UINT64_MAX, 0, on_commit_timer, a);
+        if (r < 0) {
+                a->commit_src = sd_event_source_disable_unref(a->commit_src);
                 return r;
+        }
         (void) sd_event_source_set_enabled(a->commit_src, SD_EVENT_OFF);
+        (void) sd_event_source_set_enabled(a->commit_timer, SD_EVENT_OFF);
         a->event = sd_event_ref(event);
         return 0;
 }
@@ -262,9 +277,16 @@ int cscd_audit_append_later(cscd_audit *a, const csc_json *receipt, const csc_co
         if (r < 0)
                 return r;
         a->pending[a->n_pending++] = (struct pending_commit) { done, userdata };
-        /* A defer source at normal priority: it runs after the events that
-         * were already pending, so the receipts they finish share this sync. */
-        if (sd_event_source_set_enabled(a->commit_src, SD_EVENT_ONESHOT) < 0)
+        if (a->n_pending > 1)
+                return 0;   /* the commit is scheduled already */
+        /* The first of a batch: commit when the ready events are handled
+         * (idle priority), or after the backstop delay, whichever is first. */
+        int q = sd_event_source_set_enabled(a->commit_src, SD_EVENT_ONESHOT);
+        if (q >= 0)
+                q = sd_event_source_set_time_relative(a->commit_timer, CSC_AUDIT_COMMIT_MAX_DELAY_USEC);
+        if (q >= 0)
+                q = sd_event_source_set_enabled(a->commit_timer, SD_EVENT_ONESHOT);
+        if (q < 0)
                 (void) on_commit(a->commit_src, a);   /* cannot defer: commit now */
         return 0;
 }

@@ -26,12 +26,17 @@ bool cscd_audit_torn_tail(const cscd_audit *a, uint64_t *offset);
  * their signed receipt. ct may be NULL (then no "commands"). */
 int cscd_audit_append(cscd_audit *a, const csc_json *receipt, const csc_contract *ct, const cscd_peer_info *peer);
 /* Group commit. cscd_audit_append_later writes the line as cscd_audit_append
- * does but without the fdatasync; done(userdata, r) runs later, from a
- * deferred event source at normal priority, after ONE fdatasync that covers
- * every line appended since the last (r < 0: that sync failed, the line may
- * not be on disk). Returns < 0, and never calls done, when the line could
+ * does but without the fdatasync; done(userdata, r) runs later, after ONE
+ * fdatasync that covers every line appended since the last (r < 0: that sync
+ * failed, the line may not be on disk). The commit runs from a deferred
+ * source at idle priority, i.e. once the events that were ready together
+ * (executions ending at the same time) have all been handled, and at the
+ * latest after CSC_AUDIT_COMMIT_MAX_DELAY_USEC (a timer at normal priority),
+ * so a stream of other events (a command's busy output) cannot hold a
+ * receipt back. Returns < 0, and never calls done, when the line could
  * not be written. Without an event loop (cscd_audit_set_event not called)
  * it syncs at once and calls done before it returns. */
+#define CSC_AUDIT_COMMIT_MAX_DELAY_USEC 2000u
 typedef void (*cscd_audit_durable_fn)(void *userdata, int r);
 int cscd_audit_set_event(cscd_audit *a, sd_event *event);
 int cscd_audit_append_later(cscd_audit *a, const csc_json *receipt, const csc_contract *ct, const cscd_peer_info *peer,

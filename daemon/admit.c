@@ -69,7 +69,7 @@ int admit_or_queue(manager *m, conn *c, const csc_json *req, csc_contract *ct) {
         /* Start now only when no one who waits could start instead: the
          * queue's order holds even in the pass before admit_kick runs. */
         if (may_start(uid, m) && !admission_can_pop(m->admission, may_start, m))
-                return 1;
+                return ADMIT_START;
         queued_submit *q = calloc(1, sizeof *q);
         int r = q ? copy_extra(req, &q->extra) : -ENOMEM;
         if (r == 0)
@@ -93,7 +93,7 @@ int admit_or_queue(manager *m, conn *c, const csc_json *req, csc_contract *ct) {
         conn_set_queued(c, q);
         m->counters.queued++;
         admit_kick(m);
-        return 0;
+        return ADMIT_HELD;
 }
 
 static int on_admit(sd_event_source *s, void *userdata) {

@@ -111,9 +111,10 @@ size_t conn_request_bytes(const conn *c);
 
 /* admit.c: the admission queue (admission.c) wired to the daemon. */
 int admit_init(manager *m);
-/* 1: the submit may start now (ct stays the caller's). 0: it waits in the
- * queue, which took ct, or the queue is full and it was refused with `busy`
- * (ct freed). < 0: the connection failed. */
+/* ADMIT_START: the submit may start now (ct stays the caller's).
+ * ADMIT_HELD (0): it waits in the queue, which took ct, or the queue is full
+ * and it was refused with `busy` (ct freed). < 0: the connection failed. */
+enum { ADMIT_HELD = 0, ADMIT_START = 1 };
 int admit_or_queue(manager *m, conn *c, const csc_json *req, csc_contract *ct);
 /* A slot may have become free: start queued submits (deferred). */
 void admit_kick(manager *m);

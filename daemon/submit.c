@@ -614,8 +614,8 @@ int execution_start(manager *m, conn *c, const csc_json *req) {
          * waits (admit.c), and nothing is decided, spent or logged for it
          * until it starts, so one dropped while waiting leaves no trace. */
         r = admit_or_queue(m, c, req, ct);
-        if (r <= 0)
-                return r;   /* queued (the queue holds ct), or refused with `busy` */
+        if (r != ADMIT_START)
+                return r;   /* queued (the queue holds ct), refused with `busy`, or a failed send */
         return execution_run(m, c, req, ct);
 }
 

@@ -53,3 +53,10 @@
 #define CSC_AUDIT_REFUSED_BURST  10                 /* refused-request log lines per uid per window */
 #define CSC_AUDIT_REFUSED_WINDOW_SEC 60
 #define CSC_AUDIT_REFUSED_UIDS   64                 /* uids tracked by the refusal rate limiter */
+/* cscd's admission queue: bytes of request frames held at most over all
+ * waiting submits (each frame is at most CSC_FRAME_MAX_BYTES); cscd.conf
+ * max_queued bounds the count, this the memory, whichever comes first. */
+#define CSC_ADMISSION_MAX_BYTES  (64u << 20)
+/* Receipts' group commit: the longest a durable-before-sent receipt waits
+ * for the shared fdatasync (daemon/audit.c). */
+#define CSC_AUDIT_COMMIT_MAX_DELAY_USEC 2000u

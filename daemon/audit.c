@@ -34,6 +34,13 @@ struct cscd_audit {
         bool journal;             /* stderr is journald's stream (else plain stderr lines) */
         uint64_t torn_offset;
         refusal_slot refused[CSC_AUDIT_REFUSED_UIDS];
+        /* group commit: lines written since the last fdatasync wait here */
+        sd_event *event;
+        sd_event_source *commit_src;     /* idle-priority defer: the end of the current batch */
+        sd_event_source *commit_timer;   /* the backstop: CSC_AUDIT_COMMIT_MAX_DELAY_USEC */
+        struct pending_commit { cscd_audit_durable_fn done; void *userdata; } *pending;
+        size_t n_pending, cap_pending;
+        int commit_error;         /* a sync that failed before the commit (reopen): reported by it */
 };
 
 /* systemd's convention: JOURNAL_STREAM=<dev>:<ino> names stderr's stream
@@ -103,6 +110,10 @@ int cscd_audit_open(const char *state_dir, cscd_audit **ret, csc_error *err) {
 
 cscd_audit *cscd_audit_free(cscd_audit *a) {
         if (a) {
+                sd_event_source_disable_unref(a->commit_src);
+                sd_event_source_disable_unref(a->commit_timer);
+                sd_event_unref(a->event);
+                free(a->pending);
                 if (a->fd >= 0)
                         close(a->fd);
                 if (a->dfd >= 0)
@@ -121,6 +132,10 @@ int cscd_audit_reopen(cscd_audit *a) {
         int fd = openat(a->dfd, "receipts.jsonl", O_RDWR | O_APPEND | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
         if (fd < 0)
                 return -errno;
+        /* Lines written to the old file but not synced yet: make them
+         * durable before the descriptor goes; a failure goes to the commit. */
+        if (a->n_pending > 0 && fdatasync(a->fd) < 0 && a->commit_error == 0)
+                a->commit_error = -errno;
         close(a->fd);
         a->fd = fd;
         /* A file that someone else left without a final newline gets one
@@ -156,7 +171,8 @@ static int write_commands(csc_buf *b, const csc_contract *ct) {
         return r;
 }
 
-int cscd_audit_append(cscd_audit *a, const csc_json *receipt, const csc_contract *ct, const cscd_peer_info *peer) {
+/* Writes one line (no sync). */
+static int write_line(cscd_audit *a, const csc_json *receipt, const csc_contract *ct, const cscd_peer_info *peer) {
         csc_buf b = CSC_BUF_INIT;
         int r = a->need_newline ? csc_buf_putc(&b, '\n') : 0;
         r = r ?: csc_buf_putc(&b, '{');
@@ -184,11 +200,101 @@ int cscd_audit_append(cscd_audit *a, const csc_json *receipt, const csc_contract
                 off += (size_t)n;
         }
         csc_buf_free(&b);
-        if (r == 0 && fdatasync(a->fd) < 0)
-                r = -errno;
         if (r == 0)
                 a->need_newline = false;
         return r;
+}
+
+int cscd_audit_append(cscd_audit *a, const csc_json *receipt, const csc_contract *ct, const cscd_peer_info *peer) {
+        int r = write_line(a, receipt, ct, peer);
+        if (r == 0 && fdatasync(a->fd) < 0)
+                r = -errno;
+        return r;
+}
+
+/* One fdatasync for every line written since the last, then each waiter is
+ * told. The list is taken first: a waiter may append again (it is queued for
+ * the next commit). */
+static int on_commit(sd_event_source *s, void *userdata) {
+        cscd_audit *a = userdata;
+        (void) sd_event_source_set_enabled(a->commit_src, SD_EVENT_OFF);
+        (void) sd_event_source_set_enabled(a->commit_timer, SD_EVENT_OFF);
+        struct pending_commit *p = a->pending;
+        size_t n = a->n_pending;
+        a->pending = NULL;
+        a->n_pending = a->cap_pending = 0;
+        int r = a->commit_error;
+        a->commit_error = 0;
+        if (fdatasync(a->fd) < 0 && r == 0)
+                r = -errno;
+        for (size_t i = 0; i < n; i++)
+                if (p[i].done)     /* NULL: forgotten */
+                        p[i].done(p[i].userdata, r);
+        free(p);
+        return 0;
+}
+
+static int on_commit_timer(sd_event_source *s, uint64_t usec, void *userdata) {
+        return on_commit(s, userdata);
+}
+
+int cscd_audit_set_event(cscd_audit *a, sd_event *event) {
+        if (a->event)
+                return -EBUSY;
+        int r = sd_event_add_defer(event, &a->commit_src, on_commit, a);
+        if (r >= 0)
+                r = sd_event_source_set_priority(a->commit_src, SD_EVENT_PRIORITY_IDLE);
+        if (r >= 0)
+                r = sd_event_add_time(event, &a->commit_timer, CLOCK_MONOTONIC, UINT64_MAX, 0, on_commit_timer, a);
+        if (r < 0) {
+                a->commit_src = sd_event_source_disable_unref(a->commit_src);
+                return r;
+        }
+        (void) sd_event_source_set_enabled(a->commit_src, SD_EVENT_OFF);
+        (void) sd_event_source_set_enabled(a->commit_timer, SD_EVENT_OFF);
+        a->event = sd_event_ref(event);
+        return 0;
+}
+
+int cscd_audit_append_later(cscd_audit *a, const csc_json *receipt, const csc_contract *ct, const cscd_peer_info *peer,
+                            cscd_audit_durable_fn done, void *userdata) {
+        if (!a->commit_src) {
+                int r = write_line(a, receipt, ct, peer);
+                if (r < 0)
+                        return r;
+                done(userdata, fdatasync(a->fd) < 0 ? -errno : 0);
+                return 0;
+        }
+        if (a->n_pending == a->cap_pending) {
+                size_t cap = a->cap_pending ? a->cap_pending * 2 : 16;
+                struct pending_commit *p = reallocarray(a->pending, cap, sizeof *p);
+                if (!p)
+                        return -ENOMEM;
+                a->pending = p;
+                a->cap_pending = cap;
+        }
+        int r = write_line(a, receipt, ct, peer);
+        if (r < 0)
+                return r;
+        a->pending[a->n_pending++] = (struct pending_commit) { done, userdata };
+        if (a->n_pending > 1)
+                return 0;   /* the commit is scheduled already */
+        /* The first of a batch: commit when the ready events are handled
+         * (idle priority), or after the backstop delay, whichever is first. */
+        int q = sd_event_source_set_enabled(a->commit_src, SD_EVENT_ONESHOT);
+        if (q >= 0)
+                q = sd_event_source_set_time_relative(a->commit_timer, CSC_AUDIT_COMMIT_MAX_DELAY_USEC);
+        if (q >= 0)
+                q = sd_event_source_set_enabled(a->commit_timer, SD_EVENT_ONESHOT);
+        if (q < 0)
+                (void) on_commit(a->commit_src, a);   /* cannot defer: commit now */
+        return 0;
+}
+
+void cscd_audit_forget(cscd_audit *a, void *userdata) {
+        for (size_t i = 0; a && i < a->n_pending; i++)
+                if (a->pending[i].userdata == userdata)
+                        a->pending[i].done = NULL;
 }
 
 /* Appends s shell-quoted when it needs it, control bytes as \xNN. */

@@ -1,11 +1,14 @@
 /* audit.h — the durable record of what cscd did: receipts.jsonl in the state
- * dir (one signed receipt per line, with the peer beside it, fdatasync'd before
- * the call returns) and structured journal entries. */
+ * dir (one signed receipt per line, with the peer beside it, durable before
+ * the receipt is sent: receipts appended in one event-loop pass share one
+ * fdatasync, a group commit) and structured journal entries. */
 #pragma once
 #include <stdbool.h>
 #include <stdint.h>
+#include <systemd/sd-event.h>
 
 #include "contract.h"
+#include "csc_limits.h"   /* CSC_AUDIT_COMMIT_MAX_DELAY_USEC */
 #include "error.h"
 #include "json.h"
 #include "peer.h"
@@ -23,8 +26,27 @@ bool cscd_audit_torn_tail(const cscd_audit *a, uint64_t *offset);
  * "receipt":…} as one canonical JSON line: the commands that ran beside
  * their signed receipt. ct may be NULL (then no "commands"). */
 int cscd_audit_append(cscd_audit *a, const csc_json *receipt, const csc_contract *ct, const cscd_peer_info *peer);
+/* Group commit. cscd_audit_append_later writes the line as cscd_audit_append
+ * does but without the fdatasync; done(userdata, r) runs later, after ONE
+ * fdatasync that covers every line appended since the last (r < 0: that sync
+ * failed, the line may not be on disk). The commit runs from a deferred
+ * source at idle priority, i.e. once the events that were ready together
+ * (executions ending at the same time) have all been handled, and at the
+ * latest after CSC_AUDIT_COMMIT_MAX_DELAY_USEC (a timer at normal priority),
+ * so a stream of other events (a command's busy output) cannot hold a
+ * receipt back. Returns < 0, and never calls done, when the line could
+ * not be written. Without an event loop (cscd_audit_set_event not called)
+ * it syncs at once and calls done before it returns. */
+typedef void (*cscd_audit_durable_fn)(void *userdata, int r);
+int cscd_audit_set_event(cscd_audit *a, sd_event *event);
+int cscd_audit_append_later(cscd_audit *a, const csc_json *receipt, const csc_contract *ct, const cscd_peer_info *peer,
+                            cscd_audit_durable_fn done, void *userdata);
+/* Drops a pending done for userdata (it is being freed before its commit). */
+void cscd_audit_forget(cscd_audit *a, void *userdata);
 /* Reopens receipts.jsonl by name in the state dir (after a rotation renamed
- * it); the old descriptor is closed only once the new one is open. */
+ * it); the old descriptor is closed only once the new one is open, and after
+ * the lines written to it but not yet synced are (the group commit reports
+ * that sync's failure). */
 int cscd_audit_reopen(cscd_audit *a);
 
 /* MESSAGE_IDs, one per event type (journalctl MESSAGE_ID=…). */

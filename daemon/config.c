@@ -102,6 +102,7 @@ int cscd_config_defaults(cscd_config **ret) {
         c->key_id = strdup("cscd");
         c->max_executions = 64;
         c->max_executions_per_peer = 16;
+        c->max_queued = 256;
         c->max_connections = 256;
         c->max_connections_per_uid = 64;
         c->max_connections_no_role = 16;
@@ -160,6 +161,7 @@ static const key_spec keys[] = {
         { "allow_root_submit", K_BOOL, F(allow_root_submit), 0, 0 },
         { "max_executions", K_UINT, F(max_executions), 1, 4096 },
         { "max_executions_per_peer", K_UINT, F(max_executions_per_peer), 1, 4096 },
+        { "max_queued", K_UINT, F(max_queued), 0, 65536 },
         { "max_connections", K_UINT, F(max_connections), 1, 65536 },
         { "max_connections_per_uid", K_UINT, F(max_connections_per_uid), 1, 65536 },
         { "max_connections_no_role", K_UINT, F(max_connections_no_role), 0, 65535 },

@@ -53,6 +53,7 @@ typedef struct cscd_config {
         bool allow_root_submit;          /* false */
         unsigned max_executions;         /* 64 */
         unsigned max_executions_per_peer;/* 16, per uid */
+        unsigned max_queued;             /* 256: submits waiting for a slot (0: refuse at once) */
         unsigned max_connections;        /* 256 */
         unsigned max_connections_per_uid;/* 64: connections one uid may hold */
         unsigned max_connections_no_role;/* 16: all peers with no role together; < max_connections */

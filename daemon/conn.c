@@ -39,7 +39,14 @@ struct conn {
         bool broken;                 /* passed the hard cap: shut down, freed by on_io */
         bool frame_deadline;         /* the timer is the current frame's deadline */
         execution *exec;             /* the running submit, if any */
+        queued_submit *queued;       /* the submit waiting for a slot (admit.c), if any */
+        size_t req_bytes;            /* the request frame being dispatched */
 };
+
+/* A submit of this connection runs or waits: read nothing, no idle timeout. */
+static bool conn_holds_submit(const conn *c) {
+        return c->exec || c->queued;
+}
 
 static void conn_update_events(conn *c);
 static void conn_arm_timer(conn *c);
@@ -51,7 +58,7 @@ static int on_timer(sd_event_source *s, uint64_t usec, void *userdata) {
                 c->close_after_flush = true;
                 csc_frame_reader_reset(&c->reader);
                 int r = conn_send_error(c, "bad_frame", "frame not completed in time", NULL);
-                if (r < 0 || (c->out_off == c->out.len && !c->exec)) {
+                if (r < 0 || (c->out_off == c->out.len && !conn_holds_submit(c))) {
                         conn_free(c);   /* sent (or unsendable): nothing more to say */
                         return 0;
                 }
@@ -59,7 +66,7 @@ static int on_timer(sd_event_source *s, uint64_t usec, void *userdata) {
                  * the idle timeout to read them, then close. */
                 conn_arm_timer(c);
                 conn_update_events(c);
-        } else if (!c->exec)
+        } else if (!conn_holds_submit(c))
                 conn_free(c);
         return 0;
 }
@@ -67,7 +74,7 @@ static int on_timer(sd_event_source *s, uint64_t usec, void *userdata) {
 static void conn_arm_timer(conn *c) {
         bool in_frame = csc_frame_reader_in_progress(&c->reader);
         unsigned ms = in_frame ? c->m->config->frame_timeout_ms : c->m->config->idle_timeout_ms;
-        if (c->exec && !in_frame) {
+        if (conn_holds_submit(c) && !in_frame) {
                 c->frame_deadline = false;
                 sd_event_source_set_enabled(c->timer, SD_EVENT_OFF);
                 return;
@@ -101,10 +108,10 @@ static void conn_update_events(conn *c) {
         uint32_t ev = 0;
         /* While replies wait, a half-close is not the end: the peer may still
          * be reading them. A full hang-up is always reported (EPOLLHUP). */
-        if (c->exec || !backlogged)
+        if (conn_holds_submit(c) || !backlogged)
                 ev |= EPOLLRDHUP;
-        /* While a submit runs, only watch for hang-up; the next request is read after it. */
-        if (!c->exec && !c->close_after_flush && !c->broken && !backlogged)
+        /* While a submit runs or waits, only watch for hang-up; the next request is read after it. */
+        if (!conn_holds_submit(c) && !c->close_after_flush && !c->broken && !backlogged)
                 ev |= EPOLLIN;
         if (c->out.len > c->out_off)
                 ev |= EPOLLOUT;
@@ -257,6 +264,11 @@ static int req_status(conn *c, const csc_json *req) {
         csc_json_doc *doc = csc_json_doc_new();
         csc_json *o = NULL;
         int r = doc ? manager_status_json(c->m, doc, &o) : -ENOMEM;
+        /* The admission queue: every uid's depth for an admin, else the peer's own. */
+        csc_json *aq = NULL;
+        bool admin = cscd_peer_roles(c->peer, c->m->config) & CSCD_ROLE_ADMIN;
+        r = r ?: admit_status_json(c->m, c->peer->uid, admin, doc, &aq);
+        r = r ?: csc_json_object_set(doc, o, "admission", aq);
         if (r < 0) {
                 csc_json_doc_free(doc);
                 return conn_send_error(c, "internal", "cannot build status", NULL);
@@ -336,6 +348,7 @@ static int conn_dispatch(conn *c, char *payload, size_t len) {
                 return conn_send_error(c, code, csc_error_str(&err, buf, sizeof buf), NULL);
         }
         c->m->counters.requests++;
+        c->req_bytes = len;
         const char *type = csc_json_get_str(csc_json_doc_root(doc), "type");
         for (size_t i = 0; i < sizeof requests / sizeof requests[0]; i++) {
                 if (strcmp(type, requests[i].type) != 0)
@@ -389,11 +402,19 @@ static int conn_feed(conn *c, const char *buf, size_t n, size_t *ret_used) {
                 r = conn_dispatch(c, payload, len);
                 if (r < 0)
                         break;
-                if (!c->exec)
+                if (!conn_holds_submit(c))
                         continue;
                 /* Bytes after a submit frame wait until it finishes: keep them simple
-                 * by refusing pipelined requests during a submit. */
-                if (off < n) {
+                 * by refusing pipelined requests during a submit. A submit that
+                 * waits in the admission queue is dropped (it has not started).
+                 * One whose receipt only waits for the group commit has ended:
+                 * the bytes stay in the socket until the receipt is sent. */
+                if (off < n && c->queued) {
+                        admit_drop(c->queued, "client sent a request while its submit was queued");
+                        c->close_after_flush = true;
+                        conn_send_error(c, "bad_frame", "a request arrived while a submit was queued; "
+                                        "the submit was dropped", NULL);
+                } else if (off < n && !execution_receipt_pending(c->exec)) {
                         execution *e = c->exec;
                         c->exec = NULL;   /* the execution forgets us too (e->c = NULL) */
                         execution_cancel(e, "client sent a request during a running submit");
@@ -439,7 +460,7 @@ static int on_io(sd_event_source *s, int fd, uint32_t revents, void *userdata) {
                 r = conn_flush(c);
         if (r >= 0 && (revents & (EPOLLHUP | EPOLLERR | EPOLLRDHUP)) && !(revents & EPOLLIN))
                 r = -ECONNRESET;
-        if (r >= 0 && c->close_after_flush && c->out_off == c->out.len && !c->exec)
+        if (r >= 0 && c->close_after_flush && c->out_off == c->out.len && !conn_holds_submit(c))
                 r = -ECONNRESET;
         if (r < 0) {
                 conn_free(c);
@@ -521,6 +542,8 @@ conn *conn_free(conn *c) {
                 c->exec = NULL;
                 execution_cancel(e, "client disconnected");
         }
+        if (c->queued)
+                admit_drop(c->queued, "client disconnected");
         manager *m = c->m;
         if (c->prev)
                 c->prev->next = c->next;
@@ -546,6 +569,16 @@ void conn_set_execution(conn *c, execution *e);
 
 const cscd_peer *conn_peer(const conn *c) {
         return c->peer;
+}
+
+void conn_set_queued(conn *c, queued_submit *q) {
+        c->queued = q;
+        conn_arm_timer(c);
+        conn_update_events(c);
+}
+
+size_t conn_request_bytes(const conn *c) {
+        return c->req_bytes;
 }
 
 void conn_set_execution(conn *c, execution *e) {

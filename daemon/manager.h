@@ -9,6 +9,7 @@
 
 #include "buf.h"
 #include "config.h"
+#include "contract.h"
 #include "frame.h"
 #include "keys.h"
 #include "peer.h"
@@ -32,6 +33,7 @@ policy_ref *policy_ref_put(policy_ref *p);
 typedef struct manager_counters {
         uint64_t requests, executions_total;
         uint64_t success, failed, blocked, cancelled, errors, busy;
+        uint64_t queued, queue_dropped;   /* submits that waited; of those, dropped before they started */
 } manager_counters;
 
 struct manager {
@@ -58,6 +60,8 @@ struct manager {
         unsigned n_conns_no_role;    /* of n_conns, peers with no role (max_connections_no_role) */
         execution *executions;
         unsigned n_executions;
+        struct admission *admission;  /* submits waiting for an execution slot (admit.c) */
+        sd_event_source *admit_src;  /* deferred: starts queued submits once slots are free */
         manager_counters counters;
         uint64_t started_usec;       /* CLOCK_MONOTONIC */
         bool stopping;
@@ -97,8 +101,39 @@ int conn_send_error(conn *c, const char *code, const char *message, const char *
 void conn_execution_done(conn *c);
 bool conn_is_writable_backlogged(const conn *c);
 
+/* Connection side of the admission queue: while q is set the connection
+ * reads nothing (a request sent meanwhile drops the submit) and has no idle
+ * timeout; NULL when the submit leaves the queue. */
+typedef struct queued_submit queued_submit;
+void conn_set_queued(conn *c, queued_submit *q);
+/* The length of the request frame being dispatched. */
+size_t conn_request_bytes(const conn *c);
+
+/* admit.c: the admission queue (admission.c) wired to the daemon. */
+int admit_init(manager *m);
+/* ADMIT_START: the submit may start now (ct stays the caller's).
+ * ADMIT_HELD (0): it waits in the queue, which took ct, or the queue is full
+ * and it was refused with `busy` (ct freed). < 0: the connection failed. */
+enum { ADMIT_HELD = 0, ADMIT_START = 1 };
+int admit_or_queue(manager *m, conn *c, const csc_json *req, csc_contract *ct);
+/* A slot may have become free: start queued submits (deferred). */
+void admit_kick(manager *m);
+/* The client of a queued submit left (or broke the protocol): drop it. */
+void admit_drop(queued_submit *q, const char *why);
+/* cscd is stopping: every queued submit is refused with `busy`. */
+void admit_refuse_all(manager *m, const char *why);
+/* {"queued": n, "max_queued": n, "by_uid": [{"uid", "queued"}…]} — by_uid
+ * lists every uid for an admin, else only the viewer's own. */
+int admit_status_json(manager *m, uid_t viewer, bool all_uids, csc_json_doc *doc, csc_json **ret);
+void admit_free(manager *m);
+
 /* submit.c */
 int execution_start(manager *m, conn *c, const csc_json *request);
+/* A valid, admitted submit: decide, then block or run it. Takes ct. */
+int execution_run(manager *m, conn *c, const csc_json *request, csc_contract *ct);
+unsigned execution_count_of_uid(const manager *m, uid_t uid);
+/* The receipt is signed and waits for the group commit before it is sent. */
+bool execution_receipt_pending(const execution *e);
 execution *execution_free(execution *e);
 /* The client went away: kill the sandbox, still sign and log a receipt. */
 void execution_cancel(execution *e, const char *why);

@@ -18,6 +18,7 @@
 #include "build-config.h"
 #include "base64.h"
 #include "canon.h"
+#include "cleanup.h"
 #include "contract.h"
 #include "decide.h"
 #include "env_policy.h"
@@ -77,6 +78,8 @@ struct execution {
         int final_exit;
         bool have_exit;
         bool done_msg, child_exited, cancelled, finished, blocked, watchdog_fired;
+        csc_json_doc *receipt_doc;      /* the signed receipt frame, sent once receipts.jsonl has it durably */
+        csc_json *receipt_frame;
         approval_plan approval;         /* spent when the executor is READY; n == 0: none needed */
         bool approval_refused;          /* the store refused it (a replay, or it cannot record) */
         char error[4096];
@@ -92,7 +95,23 @@ static int send_frame_type(execution *e, csc_json_doc *doc, csc_json *o, const c
         return r;
 }
 
-/* Signs the receipt, sends it as the last frame, appends and logs it. */
+static void count_outcome(execution *e, const char *status);
+
+/* The group commit made the receipt durable (or its fdatasync failed, which
+ * is logged: fail visible, as a failed append): now the client gets it, as
+ * the last frame, and the execution ends. */
+static void receipt_durable(void *userdata, int r) {
+        execution *e = userdata;
+        if (r < 0)
+                log_error("execution %s: cannot make the receipt durable in receipts.jsonl (fdatasync): %s",
+                          e->execution_id, strerror(-r));
+        if (e->receipt_frame)
+                (void) send_frame_type(e, e->receipt_doc, e->receipt_frame, "receipt");
+        execution_free(e);
+}
+
+/* Signs the receipt, appends it to receipts.jsonl and logs it; it is sent
+ * (receipt_durable) once the group commit has synced it. */
 static void finish(execution *e, const char *status) {
         if (e->finished)
                 return;
@@ -150,19 +169,30 @@ static void finish(execution *e, const char *status) {
                 if (e->c)
                         conn_send_error(e->c, "internal", "cannot sign the receipt", NULL);
         } else {
-                /* Durable first: when the client holds the receipt, receipts.jsonl has it. */
-                int a = cscd_audit_append(m->audit, rc, e->contract, &e->peer);
-                if (a < 0)
-                        log_error("execution %s: cannot append the receipt to receipts.jsonl: %s",
-                                  e->execution_id, strerror(-a));
                 frame = csc_json_new_object(doc);
-                r = frame ? csc_json_object_set(doc, frame, "receipt", rc) : -ENOMEM;
-                if (r >= 0)
-                        (void) send_frame_type(e, doc, frame, "receipt");
+                if (frame && csc_json_object_set(doc, frame, "receipt", rc) >= 0) {
+                        e->receipt_doc = TAKE_PTR(doc);
+                        e->receipt_frame = frame;
+                }
                 cscd_journal_receipt(m->audit, e->contract, e->execution_id, status,
                                      ran ? e->final_exit : -1, e->error, &e->peer);
         }
+        count_outcome(e, status);
+        /* Durable first: when the client holds the receipt, receipts.jsonl
+         * has it. The line is written now (rc is alive); the receipts
+         * finished in this loop pass share one fdatasync, then go out. */
+        int a = r >= 0 ? cscd_audit_append_later(m->audit, rc, e->contract, &e->peer, receipt_durable, e) : r;
         csc_json_doc_free(doc);
+        if (a < 0) {
+                if (r >= 0)
+                        log_error("execution %s: cannot append the receipt to receipts.jsonl: %s",
+                                  e->execution_id, strerror(-a));
+                receipt_durable(e, 0);
+        }
+}
+
+static void count_outcome(execution *e, const char *status) {
+        manager *m = e->m;
         if (strcmp(status, "success") == 0)
                 m->counters.success++;
         else if (strcmp(status, "blocked") == 0)
@@ -171,7 +201,6 @@ static void finish(execution *e, const char *status) {
                 m->counters.cancelled++;
         else
                 m->counters.failed++;
-        execution_free(e);
 }
 
 static void drain_control(execution *e);
@@ -463,6 +492,10 @@ static void arm_watchdog(execution *e, uint64_t sec) {
                 (void) sd_event_source_set_enabled(e->watchdog, SD_EVENT_ONESHOT);
 }
 
+bool execution_receipt_pending(const execution *e) {
+        return e->finished;
+}
+
 void execution_cancel(execution *e, const char *why) {
         e->c = NULL;
         execution_set_paused(e, false);   /* a stalled client must not keep the pipes unread */
@@ -509,6 +542,8 @@ execution *execution_free(execution *e) {
         exec_paths_free(e->exe_paths, e->n_exe_paths);
         approval_plan_clear(&e->approval);
         redactor_free(e->redact);
+        cscd_audit_forget(m->audit, e);
+        csc_json_doc_free(e->receipt_doc);
         if (e->c)
                 conn_execution_done(e->c);
         csc_contract_free(e->contract);
@@ -518,6 +553,7 @@ execution *execution_free(execution *e) {
         snprintf(status, sizeof status, "STATUS=serving with policy '%s', %u executions running",
                  m->policy->policy->name, m->n_executions);
         sd_notify(0, status);
+        admit_kick(m);    /* a slot is free: the next queued submit may start */
         manager_maybe_finish_stop(m);
         return NULL;
 }
@@ -538,9 +574,9 @@ static int redactor_for_secrets(execution *e) {
         return r;
 }
 
-static unsigned executions_of_uid(manager *m, uid_t uid) {
+unsigned execution_count_of_uid(const manager *m, uid_t uid) {
         unsigned n = 0;
-        for (execution *e = m->executions; e; e = e->next)
+        for (const execution *e = m->executions; e; e = e->next)
                 n += e->peer.uid == uid;
         return n;
 }
@@ -564,14 +600,8 @@ int execution_start(manager *m, conn *c, const csc_json *req) {
         const csc_json *aj = csc_json_get(req, "approvals");
         if (aj && aj->type != CSC_JSON_ARRAY)
                 return conn_send_error(c, "invalid_approval", "must be an array of approval objects", "approvals");
-        const cscd_peer *peer = conn_peer(c);
         if (m->stopping)
                 return conn_send_error(c, "busy", "cscd is stopping", NULL);
-        if (m->n_executions >= m->config->max_executions ||
-            executions_of_uid(m, peer->uid) >= m->config->max_executions_per_peer) {
-                m->counters.busy++;
-                return conn_send_error(c, "busy", "too many executions running; retry later", NULL);
-        }
         csc_contract *ct = NULL;
         csc_error err = { 0 };
         int r = csc_contract_from_json(cj, &ct, &err);
@@ -580,6 +610,19 @@ int execution_start(manager *m, conn *c, const csc_json *req) {
                 snprintf(path, sizeof path, "%s%s%s", "contract", err.path[0] ? "." : "", err.path);
                 return conn_send_error(c, "invalid_contract", err.message, err.path[0] ? err.path : NULL);
         }
+        /* Admission, before the decision: past the execution caps the submit
+         * waits (admit.c), and nothing is decided, spent or logged for it
+         * until it starts, so one dropped while waiting leaves no trace. */
+        r = admit_or_queue(m, c, req, ct);
+        if (r != ADMIT_START)
+                return r;   /* queued (the queue holds ct), refused with `busy`, or a failed send */
+        return execution_run(m, c, req, ct);
+}
+
+/* A valid submit that may start: decide, then block or run it. Takes ct. */
+int execution_run(manager *m, conn *c, const csc_json *req, csc_contract *ct) {
+        const cscd_peer *peer = conn_peer(c);
+        int r;
         execution *e = calloc(1, sizeof *e);
         if (!e) {
                 csc_contract_free(ct);

@@ -370,7 +370,10 @@ def output_is_capped_drained_and_hashed(d):
 
 @case
 def busy_when_the_execution_cap_is_reached(d):
-    d2 = Daemon(config_extra="max_executions: 2\n")
+    """At the execution cap a submit waits in the admission queue (it sees
+    nothing until its decision, sent when it starts); `busy` comes only
+    when the queue is full too (max_queued)."""
+    d2 = Daemon(config_extra="max_executions: 2\nmax_queued: 1\n")
     try:
         sleepers = []
         for i in range(2):
@@ -379,11 +382,33 @@ def busy_when_the_execution_cap_is_reached(d):
             while c.recv()["type"] != "started":
                 pass
             sleepers.append(c)
+        waiting = Conn(d2.sock, UID, GID)
+        waiting.send({"type": "submit", "contract": contract([{"argv": ["true"]}], cid="busy-queued")})
+        for _ in range(200):
+            st = Conn(d2.sock)
+            st.send({"type": "status"})
+            q = st.recv()["admission"]
+            st.close()
+            if q["queued"] == 1:
+                break
+            time.sleep(0.02)
+        assert q["queued"] == 1, q
         frames = submit(d2, contract([{"argv": ["true"]}], cid="busy-over-cap"))
         assert frames[-1]["type"] == "error" and frames[-1]["code"] == "busy", frames[-1]
+        assert "max_queued" in frames[-1]["message"], frames[-1]
+        waiting.s.settimeout(0.5)
+        try:
+            early = waiting.recv()
+        except socket.timeout:
+            early = None
+        assert early is None, "a queued submit was answered before a slot was free: %r" % early
+        waiting.s.settimeout(30)
         for c in sleepers:
             assert c.recv_until_receipt()[-1]["receipt"]["status"] == "success"
             c.close()
+        fw = waiting.recv_until_receipt()
+        assert fw[0]["type"] == "decision" and fw[-1]["receipt"]["status"] == "success", fw
+        waiting.close()
         assert receipt_of(submit(d2, contract([{"argv": ["true"]}])))["status"] == "success"
     finally:
         d2.stop()

@@ -65,6 +65,19 @@ int main(void) {
         fails("socket: relative.sock\n", "absolute path");
         fails("allow_root_submit: yes\n", "YAML 1.1 boolean");
         fails("max_executions: 2\nmax_executions_per_peer: 4\n", "must not exceed max_executions");
+        /* The admission queue's bound: default 256, 0 (refuse at once) allowed, typed and bounded. */
+        c = NULL;
+        CHECK(cscd_config_defaults(&c) == 0 && c->max_queued == 256, "max_queued default 256");
+        cscd_config_free(c);
+        c = NULL;
+        CHECK(cscd_config_load_text("max_queued: 0\n", 14, &c, &err) == 0 && c && c->max_queued == 0, "max_queued: 0");
+        cscd_config_free(c);
+        c = NULL;
+        CHECK(cscd_config_load_text("max_queued: 3\n", 14, &c, &err) == 0 && c && c->max_queued == 3, "max_queued: 3");
+        cscd_config_free(c);
+        fails("max_queued: -1\n", "max_queued");
+        fails("max_queued: 65537\n", "max_queued");
+        fails("max_queued: many\n", "max_queued");
         fails("- a\n", "mapping");
         /* Connection shares: defaults, bounds, and room kept for users with a role. */
         c = NULL;

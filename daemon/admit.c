@@ -107,7 +107,12 @@ static int on_admit(sd_event_source *s, void *userdata) {
                 /* Roles as the config says now: a reload while it waited may
                  * have revoked the submit role. A failure to send is the
                  * connection's: its io handler sees it. */
-                if (!(cscd_peer_roles(conn_peer(c), m->config) & CSCD_ROLE_SUBMIT)) {
+                if (conn_hung_up(c)) {
+                        /* Gone while it waited (its hang-up not handled yet): start
+                         * nothing for it; the io handler frees the connection. */
+                        csc_contract_free(ct);
+                        m->counters.queue_dropped++;
+                } else if (!(cscd_peer_roles(conn_peer(c), m->config) & CSCD_ROLE_SUBMIT)) {
                         csc_contract_free(ct);
                         m->counters.queue_dropped++;
                         (void) conn_send_error(c, "unauthorized", "this user may no longer submit contracts "

@@ -5,6 +5,7 @@
  * connection past the hard cap is closed). A protocol error closes this
  * connection only. */
 #include <errno.h>
+#include <poll.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -585,4 +586,9 @@ void conn_set_execution(conn *c, execution *e) {
         c->exec = e;
         conn_arm_timer(c);
         conn_update_events(c);
+}
+
+bool conn_hung_up(const conn *c) {
+        struct pollfd p = { .fd = c->fd, .events = POLLRDHUP };
+        return poll(&p, 1, 0) == 1 && (p.revents & (POLLRDHUP | POLLHUP | POLLERR));
 }

@@ -106,6 +106,9 @@ bool conn_is_writable_backlogged(const conn *c);
  * timeout; NULL when the submit leaves the queue. */
 typedef struct queued_submit queued_submit;
 void conn_set_queued(conn *c, queued_submit *q);
+/* The client closed the connection or its write side (a queued submit whose
+ * client is gone is not started). */
+bool conn_hung_up(const conn *c);
 /* The length of the request frame being dispatched. */
 size_t conn_request_bytes(const conn *c);
 

@@ -38,6 +38,32 @@ int sandbox_send_fds(int sock, const void *buf, size_t len, const int *fds, size
         return r < 0 ? -errno : r == (ssize_t)len ? 0 : -EPIPE;
 }
 
+int sandbox_recv_fd(int sock, void *buf, size_t len, int *ret_fd) {
+        struct iovec iov = { buf, len };
+        union {
+                char buf[CMSG_SPACE(sizeof(int))];
+                struct cmsghdr align;
+        } cm;
+        struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = cm.buf, .msg_controllen = sizeof cm.buf };
+        ssize_t n;
+        do
+                n = recvmsg(sock, &mh, MSG_CMSG_CLOEXEC);
+        while (n < 0 && errno == EINTR);
+        if (n < 0)
+                return -errno;
+        int fd = -1;
+        for (struct cmsghdr *c = CMSG_FIRSTHDR(&mh); c; c = CMSG_NXTHDR(&mh, c))
+                if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_RIGHTS && c->cmsg_len == CMSG_LEN(sizeof(int)))
+                        memcpy(&fd, CMSG_DATA(c), sizeof fd);
+        if (n != (ssize_t)len || (mh.msg_flags & (MSG_TRUNC | MSG_CTRUNC))) {
+                if (fd >= 0)
+                        close(fd);
+                return -EPROTO;
+        }
+        *ret_fd = fd;
+        return 0;
+}
+
 void sandbox_report_init(int ctl) {
         report_fd = ctl;
 }

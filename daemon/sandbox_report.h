@@ -9,6 +9,11 @@
 /* Sends len bytes and n descriptors (n <= 2) in one message. 0 or -errno. */
 int sandbox_send_fds(int sock, const void *buf, size_t len, const int *fds, size_t n);
 
+/* Receives one message of exactly len bytes and at most one descriptor
+ * (*ret_fd, -1 when none). 0, or -EPROTO for a short, truncated or otherwise
+ * malformed message (no descriptor is left open then), or -errno. */
+int sandbox_recv_fd(int sock, void *buf, size_t len, int *ret_fd);
+
 /* The control socket every report goes to (set once, first thing in the executor). */
 void sandbox_report_init(int ctl);
 /* One report; fds (two: stdout and stderr read ends) only with STARTED. */

@@ -47,22 +47,11 @@ static int send_reply(int sock, int err, int fd) {
 
 static int recv_reply(int sock, int *ret_fd) {
         resolve_reply rep;
-        struct iovec iov = { &rep, sizeof rep };
-        union {
-                char buf[CMSG_SPACE(sizeof(int))];
-                struct cmsghdr align;
-        } cm;
-        struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = cm.buf, .msg_controllen = sizeof cm.buf };
-        ssize_t n;
-        do
-                n = recvmsg(sock, &mh, MSG_CMSG_CLOEXEC);
-        while (n < 0 && errno == EINTR);
         int fd = -1;
-        for (struct cmsghdr *c = n > 0 ? CMSG_FIRSTHDR(&mh) : NULL; c; c = CMSG_NXTHDR(&mh, c))
-                if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_RIGHTS && c->cmsg_len == CMSG_LEN(sizeof(int)))
-                        memcpy(&fd, CMSG_DATA(c), sizeof fd);
-        if (n != (ssize_t)sizeof rep || (mh.msg_flags & (MSG_TRUNC | MSG_CTRUNC)) || (rep.err == 0) != (fd >= 0) ||
-            rep.err < 0) {
+        int r = sandbox_recv_fd(sock, &rep, sizeof rep, &fd);
+        if (r < 0)
+                return -EPROTO;
+        if ((rep.err == 0) != (fd >= 0) || rep.err < 0) {
                 if (fd >= 0)
                         close(fd);
                 return -EPROTO;
@@ -455,22 +444,11 @@ _Noreturn static void walker_main(const sandbox_peer *who, walker *w) {
 }
 
 static int walk_recv(int sock, walk_msg *m, int *ret_fd) {
-        struct iovec iov = { m, sizeof *m };
-        union {
-                char buf[CMSG_SPACE(sizeof(int))];
-                struct cmsghdr align;
-        } cm;
-        struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = cm.buf, .msg_controllen = sizeof cm.buf };
-        ssize_t n;
-        do
-                n = recvmsg(sock, &mh, MSG_CMSG_CLOEXEC);
-        while (n < 0 && errno == EINTR);
         int fd = -1;
-        for (struct cmsghdr *c = n > 0 ? CMSG_FIRSTHDR(&mh) : NULL; c; c = CMSG_NXTHDR(&mh, c))
-                if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_RIGHTS && c->cmsg_len == CMSG_LEN(sizeof(int)))
-                        memcpy(&fd, CMSG_DATA(c), sizeof fd);
+        if (sandbox_recv_fd(sock, m, sizeof *m, &fd) < 0)
+                return -EPROTO;
         bool with_fd = m->kind == WALK_PROTECT || m->kind == WALK_PIN;
-        if (n != (ssize_t)sizeof *m || (mh.msg_flags & (MSG_TRUNC | MSG_CTRUNC)) || with_fd != (fd >= 0) ||
+        if (with_fd != (fd >= 0) ||
             m->kind < WALK_PROTECT || m->kind > WALK_END || memchr(m->text, 0, sizeof m->text) == NULL) {
                 if (fd >= 0)
                         close(fd);

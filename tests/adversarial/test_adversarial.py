@@ -10,7 +10,7 @@ case that could not run. usage: test_adversarial.py PROBE"""
 import base64, json, os, shutil, signal, socket, stat, subprocess, sys, tempfile, threading, time, traceback
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "integration"))
-from cscproto import Conn, Daemon, Tally, pids_running, contract, ensure_user, mkwork, output_of  # noqa: E402
+from cscproto import Conn, Daemon, Tally, as_user, pids_running, contract, ensure_user, mkwork, output_of  # noqa: E402
 
 if os.geteuid() != 0:
     print("SKIP: the adversarial suite needs root (cscd runs each command as the submitting user)")
@@ -565,23 +565,6 @@ def secrets_are_files_for_their_command_only_and_never_leak():
 
 # --- issue 10: the three rules (resolve as the peer, create nothing by path as root, finish) ---
 UID2, GID2 = ensure_user("csc-test2")
-
-
-def as_user(uid, gid, fn):
-    """Runs fn in a child process holding uid/gid (real files made by the real user)."""
-    pid = os.fork()
-    if pid == 0:
-        try:
-            os.setgroups([])
-            os.setresgid(gid, gid, gid)
-            os.setresuid(uid, uid, uid)
-            fn()
-            os._exit(0)
-        except BaseException:  # noqa: BLE001
-            traceback.print_exc()
-            os._exit(1)
-    _, st = os.waitpid(pid, 0)
-    assert os.waitstatus_to_exitcode(st) == 0, "the user-side setup failed"
 
 
 @case

@@ -13,6 +13,7 @@ import base64, os, shutil, subprocess, sys, time, traceback
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "integration"))
 import cscproto  # noqa: E402
+import cscproto  # noqa: E402
 from cscproto import Conn, Daemon, contract, ensure_user, mkwork  # noqa: E402
 
 if os.geteuid() != 0:
@@ -31,20 +32,7 @@ EVIL = "#!/bin/sh\necho planted\n"
 
 
 def as_user(fn):
-    pid = os.fork()
-    if pid == 0:
-        try:
-            os.setgroups([])
-            os.setresgid(GID, GID, GID)
-            os.setresuid(UID, UID, UID)
-            os.environ["HOME"] = WORK
-            fn()
-            os._exit(0)
-        except BaseException:  # noqa: BLE001
-            traceback.print_exc()
-            os._exit(1)
-    _, st = os.waitpid(pid, 0)
-    assert os.waitstatus_to_exitcode(st) == 0, "the user-side setup failed"
+    cscproto.as_user(UID, GID, fn, home=WORK)
 
 
 def user_git(*args, cwd=None):

@@ -30,6 +30,27 @@ def ensure_user(name=TEST_USER):
     return pw.pw_uid, pw.pw_gid
 
 
+def as_user(uid, gid, fn, home=None):
+    """Runs fn in a forked child holding uid/gid and no supplementary groups
+    (real files made by the real user); fails the caller if fn raised."""
+    import traceback
+    pid = os.fork()
+    if pid == 0:
+        try:
+            os.setgroups([])
+            os.setresgid(gid, gid, gid)
+            os.setresuid(uid, uid, uid)
+            if home:
+                os.environ["HOME"] = home
+            fn()
+            os._exit(0)
+        except BaseException:  # noqa: BLE001
+            traceback.print_exc()
+            os._exit(1)
+    _, st = os.waitpid(pid, 0)
+    assert os.waitstatus_to_exitcode(st) == 0, "the user-side setup failed"
+
+
 def pids_running(*argv):
     """PIDs on the host whose command line is exactly argv (to prove that no
     sandbox process outlived its command)."""

@@ -613,6 +613,12 @@ int execution_start(manager *m, conn *c, const csc_json *req) {
         /* Admission, before the decision: past the execution caps the submit
          * waits (admit.c), and nothing is decided, spent or logged for it
          * until it starts, so one dropped while waiting leaves no trace. */
+        if (conn_hung_up(c)) {
+                /* The client cancelled before we read its submit (a hang-up
+                 * right behind the frame): start nothing, as for one queued. */
+                csc_contract_free(ct);
+                return 0;
+        }
         r = admit_or_queue(m, c, req, ct);
         if (r != ADMIT_START)
                 return r;   /* queued (the queue holds ct), refused with `busy`, or a failed send */

@@ -226,6 +226,13 @@ int cscd_config_test(manager *m) {
                         report(&t, true, "socket_group", "socket_group: no group named \"%s\"", c->socket_group);
                 check_dir(&t, "state_dir", c->state_dir, true);
                 check_dir(&t, "secrets_dir", c->secrets_dir, true);
+                /* Needed only by `network: allowlisted`: warnings, not errors. */
+                if (access(c->egress_proxy, X_OK) < 0)
+                        report(&t, true, "egress_proxy", "egress_proxy %s: %s (network: allowlisted fails closed without it)",
+                               c->egress_proxy, strerror(errno));
+                if (!getpwnam(c->egress_user))
+                        report(&t, true, "egress_user", "egress_user: no user named \"%s\" (network: allowlisted fails "
+                               "closed without it)", c->egress_user);
                 check_policy(c->policy_path, &t.errors);
         }
         cscd_config_free(c);

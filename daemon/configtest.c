@@ -2,6 +2,7 @@
  * JSON path a loader names is walked in libfyaml's document tree of the
  * same file to find where that value is written. */
 #include "configtest.h"
+#include "egress_link.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -191,8 +192,13 @@ static void check_policy(const char *path, unsigned *errors) {
         p.text = text;
         csc_policy *pol = NULL;
         csc_error e = { 0 };
+        char why[256];
         if (csc_policy_load_text(text, p.len, path, &pol, &e) < 0)
                 report_error(&p, &e);
+        else if (egress_hosts_check(&pol->allowed_egress_hosts, why, sizeof why) < 0) {
+                fprintf(stderr, "%s: %s\n", path, why);
+                (*errors)++;
+        }
         csc_policy_free(pol);
         free(text);
         *errors += p.errors;

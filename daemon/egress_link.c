@@ -507,6 +507,23 @@ unsigned egress_link_starts(const egress_link *l) {
         return l ? l->starts : 0;
 }
 
+int egress_hosts_check(const csc_strv *hosts, char *why, size_t why_size) {
+        if (hosts->n > EGRESS_HOSTS_MAX) {
+                snprintf(why, why_size, "allowed_egress_hosts: more than %d entries", EGRESS_HOSTS_MAX);
+                return -EINVAL;
+        }
+        for (size_t i = 0; i < hosts->n; i++) {
+                egress_rule rule;
+                const char *reason = "invalid";
+                if (strlen(hosts->v[i]) > EGRESS_RULE_MAX || egress_rule_parse(hosts->v[i], &rule, &reason) < 0) {
+                        snprintf(why, why_size, "allowed_egress_hosts[%zu] '%.100s': %s", i, hosts->v[i],
+                                 strlen(hosts->v[i]) > EGRESS_RULE_MAX ? "too long" : reason);
+                        return -EINVAL;
+                }
+        }
+        return 0;
+}
+
 /* ---- session lifetime ----------------------------------------------------- */
 
 int egress_session_new(egress_link *l, const char *execution_id, const csc_strv *hosts, egress_session **ret) {

@@ -48,6 +48,10 @@ bool egress_link_up(const egress_link *l);
 /* Times the proxy was (re)started since cscd started. */
 unsigned egress_link_starts(const egress_link *l);
 
+/* Whether every entry of a policy's allowed_egress_hosts is one the proxy
+ * takes (egress_match.h); -EINVAL with why naming the first that is not. */
+int egress_hosts_check(const csc_strv *hosts, char *why, size_t why_size);
+
 /* One allowlisted execution. hosts: the policy's allowed_egress_hosts. */
 int egress_session_new(egress_link *l, const char *execution_id, const csc_strv *hosts, egress_session **ret);
 /* Takes fds[0] and fds[1] (when >= 0), the listening sockets from the

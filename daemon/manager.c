@@ -205,6 +205,13 @@ static int load_policy(const char *path, policy_ref **ret, char *err_out, size_t
                 snprintf(err_out, err_size, "%s: %s", path, csc_error_str(&err, buf, sizeof buf));
                 return r;
         }
+        char why[256];
+        if (egress_hosts_check(&p->allowed_egress_hosts, why, sizeof why) < 0) {
+                /* What the proxy would refuse whole, refused here, with the entry named. */
+                snprintf(err_out, err_size, "%s: %s", path, why);
+                csc_policy_free(p);
+                return -EINVAL;
+        }
         policy_ref *ref = calloc(1, sizeof *ref);
         if (!ref) {
                 csc_policy_free(p);

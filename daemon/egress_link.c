@@ -79,6 +79,9 @@ struct egress_link {
         egress_msg *msg;                /* one message in or out (large: allocated once) */
 };
 
+static int add_int(csc_json_doc *doc, csc_json *o, const char *key, int64_t v);
+static int add_str(csc_json_doc *doc, csc_json *o, const char *key, const char *v);
+
 static uint64_t now_usec(void) {
         struct timespec ts;
         clock_gettime(CLOCK_MONOTONIC, &ts);
@@ -499,12 +502,23 @@ egress_link *egress_link_free(egress_link *l) {
         return NULL;
 }
 
-bool egress_link_up(const egress_link *l) {
-        return l && l->state == LINK_READY;
-}
-
-unsigned egress_link_starts(const egress_link *l) {
-        return l ? l->starts : 0;
+int egress_link_status_json(const egress_link *l, csc_json_doc *doc, csc_json **ret) {
+        static const char *const names[] = { [LINK_IDLE] = "not started", [LINK_STARTING] = "starting",
+                                             [LINK_READY] = "ready", [LINK_DOWN] = "down" };
+        csc_json *o = csc_json_new_object(doc);
+        unsigned n = 0;
+        for (const egress_session *s = l->sessions; s; s = s->next)
+                n++;
+        int r = o ? 0 : -ENOMEM;
+        r = r ?: add_str(doc, o, "proxy", names[l->state]);
+        if (l->pid > 0)
+                r = r ?: add_int(doc, o, "pid", l->pid);
+        r = r ?: add_int(doc, o, "starts", l->starts);
+        r = r ?: add_int(doc, o, "executions", n);
+        if (r < 0)
+                return r;
+        *ret = o;
+        return 0;
 }
 
 int egress_hosts_check(const csc_strv *hosts, char *why, size_t why_size) {

@@ -43,10 +43,9 @@ egress_link *egress_link_free(egress_link *l);
 /* A reload: the new egress_allow_private goes to the running proxy; a new
  * binary or user takes effect at the next restart. */
 void egress_link_reconfigure(egress_link *l, const cscd_config *config);
-/* Whether the proxy is up and READY (for status). */
-bool egress_link_up(const egress_link *l);
-/* Times the proxy was (re)started since cscd started. */
-unsigned egress_link_starts(const egress_link *l);
+/* For status: {"proxy": "not started"|"starting"|"ready"|"down", "pid",
+ * "starts", "executions"} (the executions registered with it now). */
+int egress_link_status_json(const egress_link *l, csc_json_doc *doc, csc_json **ret);
 
 /* Whether every entry of a policy's allowed_egress_hosts is one the proxy
  * takes (egress_match.h); -EINVAL with why naming the first that is not. */

@@ -594,6 +594,9 @@ int manager_status_json(manager *m, csc_json_doc *doc, csc_json **ret) {
                 r = csc_json_array_append(doc, wk, csc_json_new_string(doc, m->weakened[i]));
         r = r ?: csc_json_object_set(doc, sb, "weakened", wk);
         r = r ?: csc_json_object_set(doc, o, "sandbox", sb);
+        csc_json *eg = NULL;
+        r = r ?: egress_link_status_json(m->egress, doc, &eg);
+        r = r ?: csc_json_object_set(doc, o, "egress", eg);
         if (r < 0)
                 return r;
         *ret = o;

@@ -260,12 +260,16 @@ static void check_layers(manager *m, const char *optional_caps_missing) {
                          "enforced; rlimit_as_bytes still is", cg_mode);
                 weakened(m, "memory_cap", why);
         }
-        if (optional_caps_missing[0]) {
-                snprintf(why, sizeof why, "started without %s: the signing key is not mlock'ed unless "
-                         "RLIMIT_MEMLOCK allows it (locked now: %lld kB)", optional_caps_missing, locked_kib());
+        if (strstr(optional_caps_missing, "CAP_IPC_LOCK")) {
+                snprintf(why, sizeof why, "started without CAP_IPC_LOCK: the signing key is not mlock'ed unless "
+                         "RLIMIT_MEMLOCK allows it (locked now: %lld kB)", locked_kib());
                 weakened(m, "key_mlock", why);
         } else if (geteuid() == 0 && locked_kib() == 0)
                 weakened(m, "key_mlock", "the signing key could not be mlock'ed (it may be swapped out)");
+        m->no_egress = strstr(optional_caps_missing, "CAP_NET_ADMIN") != NULL;
+        if (m->no_egress)
+                weakened(m, "egress", "started without CAP_NET_ADMIN (cannot bring up lo in a sandbox's network "
+                                      "namespace): contracts with network 'allowlisted' are blocked");
 }
 
 int manager_load(manager *m) {

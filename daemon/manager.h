@@ -52,6 +52,7 @@ struct manager {
         struct approval_store *approvals;
         struct cscd_cgroups *cgroups;       /* process cap per execution, or mode "none" */
         struct egress_link *egress;  /* cscd-egress, started with the first allowlisted execution */
+        bool no_egress;              /* no CAP_NET_ADMIN: `allowlisted` is blocked (a weakened layer) */
         sandbox_filter filter_deny_net, filter_net;   /* seccomp programs, compiled at start */   /* consumed approvals; may be unhealthy (fail closed) */
         int listen_fd;
         bool listen_fd_owned;        /* we bound it (unlink on exit) */

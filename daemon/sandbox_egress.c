@@ -21,9 +21,14 @@ bool sandbox_egress_wanted(const csc_contract *ct) {
         return false;
 }
 
-int sandbox_egress_gate(const csc_contract *ct, char *why, size_t why_size) {
+int sandbox_egress_gate(const csc_contract *ct, bool unavailable, char *why, size_t why_size) {
         if (!sandbox_egress_wanted(ct))
                 return 0;
+        if (unavailable) {
+                snprintf(why, why_size, "network 'allowlisted' is unavailable: cscd runs without CAP_NET_ADMIN "
+                         "(see 'cscctl status', sandbox layers)");
+                return 1;
+        }
         for (size_t i = 0; i < ct->n_commands; i++)
                 if (ct->commands[i].network == CSC_NET_FULL) {
                         snprintf(why, why_size, "command '%s' asks for network 'full' and another command for "

@@ -18,9 +18,10 @@
 bool sandbox_egress_wanted(const csc_contract *ct);
 
 /* Before anything is spawned: 1 with why set when ct has an `allowlisted`
- * command and a `full` one (the sandbox's network namespace is shared by
- * every command, so the two cannot meet), else 0. */
-int sandbox_egress_gate(const csc_contract *ct, char *why, size_t why_size);
+ * command and either a `full` one (the sandbox's network namespace is shared
+ * by every command, so the two cannot meet) or unavailable is true (cscd
+ * runs without CAP_NET_ADMIN), else 0. */
+int sandbox_egress_gate(const csc_contract *ct, bool unavailable, char *why, size_t why_size);
 
 /* In the executor, as root in the sandbox's new network namespace: brings
  * `lo` up and listens on 127.0.0.1 and, when the namespace has IPv6, ::1.

@@ -569,7 +569,7 @@ int execution_run(manager *m, conn *c, const csc_json *req, csc_contract *ct) {
         if ((m->config->block_interpreters && advisory_blocked(ct, e->error, sizeof e->error)) ||
             env_gate(m->config, ct, e->error, sizeof e->error) != 0 ||
             private_paths_gate(ct, e->error, sizeof e->error) != 0 ||
-            sandbox_egress_gate(ct, e->error, sizeof e->error) != 0) {
+            sandbox_egress_gate(ct, m->no_egress, e->error, sizeof e->error) != 0) {
                 execution_finish(e, "blocked");
                 return 0;
         }

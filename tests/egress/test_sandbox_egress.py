@@ -221,10 +221,13 @@ def make_ca():
     return os.path.join(WORK, "ca.pem")
 
 
+class Server(ThreadingHTTPServer):
+    daemon_threads = True
+    request_queue_size = 256   # 100 connections at once must not wait for SYN retries
+
+
 def serve(addr, handler=Handler, tls=False):
-    srv = ThreadingHTTPServer((addr, 0), handler)
-    srv.daemon_threads = True
-    srv.request_queue_size = 256
+    srv = Server((addr, 0), handler)
     if tls:
         ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
         ctx.load_cert_chain(os.path.join(WORK, "srv.pem"), os.path.join(WORK, "srv.key"))
@@ -535,6 +538,8 @@ def t_hundred_concurrent_connections(d):
 
 
 def t_proxy_killed_mid_transfer(d):
+    r = run(d, ["curl", "-sS", "--max-time", "30", "http://allowed.test:%d/warm" % HP])  # the proxy is up
+    assert r.status == "success", r.why()
     before = proxy_pids(d)
     assert len(before) == 1, ("one cscd-egress child of cscd", before)
     slow_started.clear()
@@ -560,10 +565,12 @@ def t_proxy_killed_mid_transfer(d):
     after = proxy_pids(d)
     assert after and before[0] not in after, ("cscd did not restart the proxy", after)
     text = d.logtext()
-    assert [l for l in text.splitlines() if "cscd-egress" in l and ("died" in l or "exit" in l or "signal" in l)], \
-        ("no log line about the proxy's death", text[-3000:])
-    assert [l for l in text.splitlines() if "cscd-egress" in l and "restart" in l.lower()], \
-        ("no log line about the restart", text[-3000:])
+    assert log_lines(d, "cscd-egress", "pid %d" % before[0], "refused"), ("no log line about the proxy's death",
+                                                                           text[-3000:])
+    deadline = time.time() + 30
+    while not log_lines(d, "cscd-egress", "pid %d" % after[0], "ready") and time.time() < deadline:
+        time.sleep(0.2)
+    assert log_lines(d, "cscd-egress", "pid %d" % after[0], "ready"), ("no log line about the restart", text[-3000:])
     r = run(d, ["curl", "-sS", "--max-time", "30", "http://allowed.test:%d/again" % HP])
     assert r.status == "success" and r.out == "hello from HTTP /again\n" and r.network_used is True, r.why()
 

@@ -59,6 +59,14 @@ int csc_receipt_build(csc_json_doc *doc, const csc_receipt_info *in, csc_json **
         r = r ?: set_str(doc, o, "execution_mode", in->execution_mode);
         r = r ?: set_str(doc, o, "sandbox_profile_id", in->sandbox_profile_id);
         r = r ?: set_str(doc, o, "signing_key_id", in->signing_key_id);
+        if (r == 0 && in->has_effect_summary) {
+                csc_json *fx = csc_json_new_object(doc);
+                r = fx ? 0 : -ENOMEM;
+                r = r ?: csc_json_object_set(doc, fx, "files_written", csc_json_new_int(doc, in->files_written));
+                r = r ?: csc_json_object_set(doc, fx, "network_used", csc_json_new_bool(doc, in->network_used));
+                r = r ?: csc_json_object_set(doc, fx, "secrets_used", csc_json_new_int(doc, in->secrets_used));
+                r = r ?: csc_json_object_set(doc, o, "effect_summary", fx);
+        }
         csc_json *ids = csc_json_new_array(doc);
         if (!ids)
                 return -ENOMEM;

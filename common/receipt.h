@@ -3,6 +3,7 @@
 #pragma once
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "json.h"
 
@@ -30,6 +31,9 @@ typedef struct csc_receipt_info {
         const char *const *artifact_paths;   /* expected outputs that were produced ... */
         const char *const *artifact_sha256;  /* ... and their SHA-256 (hex) */
         size_t n_artifacts;                  /* 0: "artifacts" omitted */
+        bool has_effect_summary;             /* false: "effect_summary" omitted */
+        bool network_used;
+        int64_t files_written, secrets_used;
 } csc_receipt_info;
 
 /* 0 or -ENOMEM. Optional string fields that are NULL are omitted. */

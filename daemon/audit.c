@@ -172,12 +172,15 @@ static int write_commands(csc_buf *b, const csc_contract *ct) {
 }
 
 /* Writes one line (no sync). */
-static int write_line(cscd_audit *a, const csc_json *receipt, const csc_contract *ct, const cscd_peer_info *peer) {
+static int write_line(cscd_audit *a, const csc_json *receipt, const csc_contract *ct, const cscd_peer_info *peer,
+                      const char *extra) {
         csc_buf b = CSC_BUF_INIT;
         int r = a->need_newline ? csc_buf_putc(&b, '\n') : 0;
         r = r ?: csc_buf_putc(&b, '{');
         if (ct)
                 r = r ?: write_commands(&b, ct);
+        if (extra)
+                r = r ?: csc_buf_puts(&b, extra);
         r = r ?: csc_buf_printf(&b, "\"peer\":{\"gid\":%u,\"pid\":%d,\"uid\":%u},\"receipt\":", (unsigned)peer->gid,
                                 (int)peer->pid, (unsigned)peer->uid);
         r = r ?: csc_canon_write(receipt, &b);
@@ -206,7 +209,7 @@ static int write_line(cscd_audit *a, const csc_json *receipt, const csc_contract
 }
 
 int cscd_audit_append(cscd_audit *a, const csc_json *receipt, const csc_contract *ct, const cscd_peer_info *peer) {
-        int r = write_line(a, receipt, ct, peer);
+        int r = write_line(a, receipt, ct, peer, NULL);
         if (r == 0 && fdatasync(a->fd) < 0)
                 r = -errno;
         return r;
@@ -257,9 +260,10 @@ int cscd_audit_set_event(cscd_audit *a, sd_event *event) {
 }
 
 int cscd_audit_append_later(cscd_audit *a, const csc_json *receipt, const csc_contract *ct, const cscd_peer_info *peer,
+                            const char *extra,
                             cscd_audit_durable_fn done, void *userdata) {
         if (!a->commit_src) {
-                int r = write_line(a, receipt, ct, peer);
+                int r = write_line(a, receipt, ct, peer, extra);
                 if (r < 0)
                         return r;
                 done(userdata, fdatasync(a->fd) < 0 ? -errno : 0);
@@ -273,7 +277,7 @@ int cscd_audit_append_later(cscd_audit *a, const csc_json *receipt, const csc_co
                 a->pending = p;
                 a->cap_pending = cap;
         }
-        int r = write_line(a, receipt, ct, peer);
+        int r = write_line(a, receipt, ct, peer, extra);
         if (r < 0)
                 return r;
         a->pending[a->n_pending++] = (struct pending_commit) { done, userdata };

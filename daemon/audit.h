@@ -36,10 +36,13 @@ int cscd_audit_append(cscd_audit *a, const csc_json *receipt, const csc_contract
  * so a stream of other events (a command's busy output) cannot hold a
  * receipt back. Returns < 0, and never calls done, when the line could
  * not be written. Without an event loop (cscd_audit_set_event not called)
- * it syncs at once and calls done before it returns. */
+ * it syncs at once and calls done before it returns. extra, when not NULL,
+ * is canonical `"key":value,` text placed after "commands" (the egress
+ * connection list: "egress" sorts between "commands" and "peer"). */
 typedef void (*cscd_audit_durable_fn)(void *userdata, int r);
 int cscd_audit_set_event(cscd_audit *a, sd_event *event);
 int cscd_audit_append_later(cscd_audit *a, const csc_json *receipt, const csc_contract *ct, const cscd_peer_info *peer,
+                            const char *extra,
                             cscd_audit_durable_fn done, void *userdata);
 /* Drops a pending done for userdata (it is being freed before its commit). */
 void cscd_audit_forget(cscd_audit *a, void *userdata);

@@ -42,6 +42,8 @@ cscd_config *cscd_config_free(cscd_config *c) {
         free(c->signing_key_path);
         free(c->key_id);
         free(c->secrets_dir);
+        free(c->egress_proxy);
+        free(c->egress_user);
         strlist_free(&c->submit_users);
         strlist_free(&c->submit_groups);
         strlist_free(&c->admin_users);
@@ -119,6 +121,9 @@ int cscd_config_defaults(cscd_config **ret) {
         c->block_interpreters = true;
         c->approval_requires_initiating_user = true;
         c->secrets_dir = strdup(CSC_CONFDIR "/secrets");
+        c->egress_proxy = strdup(CSC_EGRESS_PROXY);
+        c->egress_user = strdup("csc-egress");
+        c->egress_idle_timeout_ms = 300000;
         c->protected_walk_max_entries = 200000;
         c->protected_walk_max_depth = 64;
         c->protected_walk_timeout_ms = 5000;
@@ -127,7 +132,8 @@ int cscd_config_defaults(cscd_config **ret) {
                 cscd_config_free(c);
                 return -ENOMEM;
         }
-        if (!c->socket_path || !c->policy_path || !c->state_dir || !c->key_id || !c->secrets_dir) {
+        if (!c->socket_path || !c->policy_path || !c->state_dir || !c->key_id || !c->secrets_dir || !c->egress_proxy ||
+            !c->egress_user) {
                 cscd_config_free(c);
                 return -ENOMEM;
         }
@@ -183,6 +189,10 @@ static const key_spec keys[] = {
         { "approval_requires_initiating_user", K_BOOL, F(approval_requires_initiating_user), 0, 0 },
         { "signing_keys", K_SIGNING_KEYS, 0, 0, 0 },
         { "egress_allow_private", K_CIDR_LIST, F(egress_allow_private), 0, EGRESS_PRIVATE_MAX },
+        { "egress_proxy", K_PATH, F(egress_proxy), 0, 0 },
+        { "egress_user", K_STRING, F(egress_user), 0, 0 },
+        { "egress_idle_timeout_ms", K_UINT, F(egress_idle_timeout_ms), EGRESS_IDLE_MIN_MS, EGRESS_IDLE_MAX_MS },
+        { "egress_byte_cap", K_U64, F(egress_byte_cap), 0, 1ull << 50 },
         { "protected_paths", K_LIST, F(protected_paths), 0, 0 },
         { "protected_paths_extra", K_LIST, F(protected_paths_extra), 0, 0 },
         { "protected_walk_max_entries", K_U64, F(protected_walk_max_entries), 1, 100000000 },

@@ -79,6 +79,10 @@ typedef struct cscd_config {
         cscd_signing_key_spec *signing_keys;
         size_t n_signing_keys;
         cscd_strlist egress_allow_private; /* CIDRs cscd-egress may dial despite being private (docs/egress.md) */
+        char *egress_proxy;              /* the cscd-egress binary (CSC_EGRESS_PROXY: libexecdir/csc/cscd-egress) */
+        char *egress_user;               /* csc-egress: the unprivileged user the proxy becomes */
+        unsigned egress_idle_timeout_ms; /* 300000: an idle proxied connection is closed */
+        uint64_t egress_byte_cap;        /* 0 (none): bytes both ways per execution */
         /* Protected paths (docs/sandbox.md): names kept read-only at any depth
          * inside every writable root. protected_paths replaces the default
          * list; protected_paths_extra adds to it. */

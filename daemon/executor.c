@@ -122,7 +122,8 @@ int executor_read_msg(executor_handle *h, executor_msg *msg, int fds[2]) {
                 }
         if (n != (ssize_t)sizeof *msg || (mh.msg_flags & (MSG_TRUNC | MSG_CTRUNC)) ||
             (msg->type == EXECUTOR_MSG_STARTED && (fds[0] < 0 || fds[1] < 0)) ||
-            (msg->type != EXECUTOR_MSG_STARTED && fds[0] >= 0)) {
+            (msg->type == EXECUTOR_MSG_LISTENER && fds[0] < 0) ||
+            (msg->type != EXECUTOR_MSG_STARTED && msg->type != EXECUTOR_MSG_LISTENER && fds[0] >= 0)) {
                 for (int i = 0; i < 2; i++)
                         if (fds[i] >= 0)
                                 close(fds[i]);

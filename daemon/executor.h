@@ -17,6 +17,11 @@
  *                       anything else (or EOF) ends it. The daemon spends a
  *                       single-execution approval here, the last step before
  *                       the first command starts.
+ *   LISTENER {} + SCM_RIGHTS {the 127.0.0.1:3128 listener[, the [::1]:3128 one]}
+ *                       made in the sandbox's network namespace when a command
+ *                       is `allowlisted`; sent before READY and before any
+ *                       command runs. The daemon accepts on it and hands each
+ *                       connection to cscd-egress (egress_link.h).
  *   DONE    {}          all commands ran, or the first failure stopped them
  * The daemon owns the read ends of every command's output; the executor never
  * sees the signing key (MADV_WIPEONFORK) and never signs. */
@@ -55,6 +60,7 @@ typedef enum executor_msg_type {
         EXECUTOR_MSG_DONE,
         EXECUTOR_MSG_ARTIFACT,   /* {index into expected_outputs, message = SHA-256 hex} */
         EXECUTOR_MSG_READY,      /* the sandbox is built; with await_go the executor waits for GO */
+        EXECUTOR_MSG_LISTENER,   /* + SCM_RIGHTS {127.0.0.1 listener[, ::1 listener]}: `allowlisted` */
 } executor_msg_type;
 
 typedef struct executor_msg {
@@ -76,7 +82,8 @@ int executor_spawn(const executor_request *req, executor_handle **ret);
 void executor_kill(executor_handle *h);
 /* Kills if still running, reaps, closes. */
 executor_handle *executor_handle_free(executor_handle *h);
-/* Non-blocking: 0 with *msg (fds[] set for STARTED, else -1), -EAGAIN, or
+/* Non-blocking: 0 with *msg (fds[] set for STARTED, fds[0] and maybe fds[1]
+ * for LISTENER, else -1), -EAGAIN, or
  * -EPIPE at end of stream / on a malformed message. */
 int executor_read_msg(executor_handle *h, executor_msg *msg, int fds[2]);
 int executor_control_fd(const executor_handle *h);

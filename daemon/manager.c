@@ -28,6 +28,7 @@
 #include "build-config.h"
 #include "config.h"
 #include "timefmt.h"
+#include "egress_link.h"
 #include "log.h"
 
 policy_ref *policy_ref_get(policy_ref *p) {
@@ -139,6 +140,7 @@ manager *manager_free(manager *m) {
         }
         policy_ref_put(m->policy);
         cscd_keyring_free(m->keyring);
+        egress_link_free(m->egress);   /* after the executions: each may hold a session */
         cscd_audit_free(m->audit);
         approval_store_free(m->approvals);
         cscd_cgroups_free(m->cgroups);
@@ -296,6 +298,8 @@ int manager_load(manager *m) {
                 sandbox_seccomp_free(&m->filter_net);
                 weakened(m, "seccomp", "the sandbox's seccomp filter could not be compiled: no command runs");
         }
+        if ((r = egress_link_new(m->event, m->config, &m->egress)) < 0)
+                return log_error_errno(r, "cannot set up the egress proxy link");
         char missing[256], optional[128];
         r = cscd_trim_capabilities(missing, sizeof missing, optional, sizeof optional);
         if (r == -EPERM && missing[0]) {
@@ -386,6 +390,7 @@ int manager_reload(manager *m, char *err, size_t err_size) {
         m->key = m->keyring->active;
         cscd_config_free(m->config);
         m->config = TAKE_PTR(nc);
+        egress_link_reconfigure(m->egress, m->config);
         log_info("reloaded: policy '%s' (sha256 %s), signing key '%s' (%zu key(s) published)", m->policy->policy->name,
                  m->policy->policy->sha256, csc_signing_key_id(m->key), m->keyring->n_published);
         admit_kick(m);   /* larger caps may let queued submits start */

@@ -51,6 +51,7 @@ struct manager {
         struct cscd_audit *audit;
         struct approval_store *approvals;
         struct cscd_cgroups *cgroups;       /* process cap per execution, or mode "none" */
+        struct egress_link *egress;  /* cscd-egress, started with the first allowlisted execution */
         sandbox_filter filter_deny_net, filter_net;   /* seccomp programs, compiled at start */   /* consumed approvals; may be unhealthy (fail closed) */
         int listen_fd;
         bool listen_fd_owned;        /* we bound it (unlink on exit) */

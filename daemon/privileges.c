@@ -25,6 +25,7 @@ static const struct {
         { CAP_CHOWN, false },           /* secrets files owned by the peer */
         { CAP_FOWNER, false },
         { CAP_KILL, false },            /* kill sandboxes */
+        { CAP_NET_ADMIN, false },       /* loopback up in an `allowlisted` sandbox's own network namespace */
         { CAP_IPC_LOCK, true },         /* sodium_malloc mlocks the signing key */
 };
 #define N_KEPT (sizeof kept / sizeof *kept)

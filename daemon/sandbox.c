@@ -33,6 +33,7 @@
 #include "env_policy.h"
 #include "executor.h"
 #include "csc_limits.h"
+#include "sandbox_egress.h"
 #include "sandbox_fs.h"
 #include "sandbox_report.h"
 #include "sandbox_landlock.h"
@@ -60,6 +61,8 @@ static void set_env(const executor_request *req, const csc_command *cmd) {
                         continue;
                 setenv(name, v->string.ptr, 1);
         }
+        if (cmd->network == CSC_NET_ALLOWLISTED)
+                sandbox_egress_set_env();   /* last: no client name overrides the proxy */
 }
 
 /* Becomes the peer: groups, gids, no capabilities in any set, no_new_privs. */
@@ -416,6 +419,25 @@ static void neutral_cmdline(void) {
         area[end - start - 1] = ' ';
 }
 
+/* `allowlisted`: the proxy's listening socket, made here in the sandbox's own
+ * network namespace, goes to the daemon; we keep no copy, so no command can
+ * inherit or accept on it. */
+static void hand_over_listener(bool own_netns) {
+        if (!own_netns)   /* the daemon refuses such a contract before it spawns us */
+                sandbox_die_error("sandbox: 'allowlisted' needs the sandbox's own network namespace");
+        int fds[2];
+        int r = sandbox_egress_listen(fds);
+        if (r < 0)
+                sandbox_die_error("sandbox: cannot listen for the egress proxy: %s", strerror(-r));
+        executor_msg m = { .type = EXECUTOR_MSG_LISTENER };
+        r = sandbox_send_fds(3, &m, sizeof m, fds, fds[1] >= 0 ? 2 : 1);
+        close(fds[0]);
+        if (fds[1] >= 0)
+                close(fds[1]);
+        if (r < 0)
+                sandbox_die_error("sandbox: cannot hand the egress listener to cscd: %s", strerror(-r));
+}
+
 _Noreturn void sandbox_main(const executor_request *req, int ctl, bool own_netns) {
         /* Die with the daemon; never keep its signal mask. */
         prctl(PR_SET_PDEATHSIG, SIGKILL);
@@ -453,6 +475,8 @@ _Noreturn void sandbox_main(const executor_request *req, int ctl, bool own_netns
         neutral_cmdline();
         landlock_abi = sandbox_landlock_abi();
         sandbox_build_root(req);
+        if (sandbox_egress_wanted(req->contract))
+                hand_over_listener(own_netns);
         if (req->await_go) {
                 /* Every refusal the sandbox could still make is behind us:
                  * the daemon spends the approval now, then lets us run. */

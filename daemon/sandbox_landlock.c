@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "path.h"
+#include "sandbox_egress.h"
 
 /* Newer than Debian 12's uapi headers. */
 #define LL_FS_TRUNCATE (1ULL << 14)
@@ -25,6 +26,12 @@ struct ll_ruleset_attr {   /* the v6 layout; the kernel takes a prefix by size *
         uint64_t handled_access_net;
         uint64_t scoped;
 };
+
+#define LL_RULE_NET_PORT 2
+struct ll_net_port_attr {
+        uint64_t allowed_access;
+        uint64_t port;
+} __attribute__((packed));
 
 #define FS_READ (LANDLOCK_ACCESS_FS_EXECUTE | LANDLOCK_ACCESS_FS_READ_FILE | LANDLOCK_ACCESS_FS_READ_DIR)
 #define FS_WRITE_V1 (LANDLOCK_ACCESS_FS_WRITE_FILE | LANDLOCK_ACCESS_FS_REMOVE_DIR | LANDLOCK_ACCESS_FS_REMOVE_FILE | \
@@ -88,6 +95,12 @@ int sandbox_landlock_apply(const csc_command *cmd, int abi) {
         r = r ?: add(ruleset, "/tmp", write, fs);
         r = r ?: add(ruleset, "/dev/shm", write, fs);
         r = r ?: add(ruleset, "/dev", LANDLOCK_ACCESS_FS_WRITE_FILE | LL_FS_IOCTL_DEV, fs);
+        if (r == 0 && abi >= 4 && cmd->network == CSC_NET_ALLOWLISTED) {
+                /* The proxy's port, and nothing else: no other connect, no bind. */
+                struct ll_net_port_attr np = { .allowed_access = LL_NET_CONNECT_TCP, .port = CSCD_EGRESS_PORT };
+                if (syscall(SYS_landlock_add_rule, ruleset, LL_RULE_NET_PORT, &np, 0) < 0)
+                        r = -errno;
+        }
         for (size_t i = 0; r == 0 && i < cmd->write_paths.n; i++)
                 if (csc_path_flavour_of(cmd->write_paths.v[i]) == CSC_PATH_POSIX)
                         r = add(ruleset, cmd->write_paths.v[i], write, fs);

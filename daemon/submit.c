@@ -23,6 +23,7 @@
 #include "decide.h"
 #include "env_policy.h"
 #include "exec_path.h"
+#include "egress_link.h"
 #include "executor.h"
 #include "csc_limits.h"
 #include "log.h"
@@ -30,6 +31,7 @@
 #include "private_paths.h"
 #include "receipt.h"
 #include "redact.h"
+#include "sandbox_egress.h"
 #include "secrets.h"
 #include "sign.h"
 #include "timefmt.h"
@@ -82,6 +84,8 @@ struct execution {
         csc_json *receipt_frame;
         approval_plan approval;         /* spent when the executor is READY; n == 0: none needed */
         bool approval_refused;          /* the store refused it (a replay, or it cannot record) */
+        egress_session *egress;         /* `allowlisted`: the proxy's view of this execution */
+        bool egress_waiting, egress_over;   /* asked the proxy for its last reports; they are in */
         char error[4096];
 };
 
@@ -158,6 +162,12 @@ static void finish(execution *e, const char *status) {
                 .artifact_paths = e->artifact_path,
                 .artifact_sha256 = shas,
                 .n_artifacts = e->n_artifacts,
+                /* With `allowlisted`: files_written counts the expected outputs
+                 * produced (cscd traces no other writes). */
+                .has_effect_summary = e->egress != NULL,
+                .network_used = egress_session_network_used(e->egress),
+                .files_written = (int64_t)e->n_artifacts,
+                .secrets_used = (int64_t)e->n_secrets,
         };
         csc_json_doc *doc = csc_json_doc_new();
         csc_json *rc = NULL, *frame = NULL;
@@ -181,7 +191,13 @@ static void finish(execution *e, const char *status) {
         /* Durable first: when the client holds the receipt, receipts.jsonl
          * has it. The line is written now (rc is alive); the receipts
          * finished in this loop pass share one fdatasync, then go out. */
-        int a = r >= 0 ? cscd_audit_append_later(m->audit, rc, e->contract, &e->peer, receipt_durable, e) : r;
+        csc_buf egress = CSC_BUF_INIT;
+        if (r >= 0 && e->egress && egress_session_write_json(e->egress, &egress) < 0)
+                log_error("execution %s: cannot record its egress connections", e->execution_id);
+        int a = r >= 0 ? cscd_audit_append_later(m->audit, rc, e->contract, &e->peer, egress.len ? egress.data : NULL,
+                                                 receipt_durable, e)
+                       : r;
+        csc_buf_free(&egress);
         csc_json_doc_free(doc);
         if (a < 0) {
                 if (r >= 0)
@@ -242,6 +258,14 @@ static void drain_and_close_outputs(execution *e) {
         }
 }
 
+static void maybe_finish(execution *e);
+
+static void egress_over(void *userdata) {
+        execution *e = userdata;
+        e->egress_over = true;
+        maybe_finish(e);
+}
+
 static void maybe_finish(execution *e) {
         /* Wait for the executor to exit, every report it sent to be read and
          * every output pipe to be drained. */
@@ -251,6 +275,14 @@ static void maybe_finish(execution *e) {
         /* The executor is gone, and with it (PID 1 of its namespace) every
          * process of the command: a pipe still open is held by someone else. */
         drain_and_close_outputs(e);
+        if (e->egress && !e->egress_over) {
+                /* The proxy's last reports (network_used) before the receipt. */
+                if (!e->egress_waiting) {
+                        e->egress_waiting = true;
+                        egress_session_end(e->egress, egress_over, e);
+                }
+                return;
+        }
         if (e->blocked || e->approval_refused) {
                 finish(e, "blocked");
                 return;
@@ -447,6 +479,19 @@ static void drain_control(execution *e) {
                 case EXECUTOR_MSG_READY:
                         spend_approval_and_go(e);
                         break;
+                case EXECUTOR_MSG_LISTENER:
+                        if (!e->egress) {
+                                close(fds[0]);
+                                if (fds[1] >= 0)
+                                        close(fds[1]);
+                                snprintf(e->error, sizeof e->error, "internal error: the executor broke the protocol");
+                                executor_kill(e->h);
+                                break;
+                        }
+                        for (int i = 0; i < 2; i++)
+                                if (fds[i] >= 0 && egress_session_add_listener(e->egress, fds[i]) < 0)
+                                        log_error("execution %s: cannot accept on its egress listener", e->execution_id);
+                        break;
                 default:
                         snprintf(e->error, sizeof e->error, "internal error: the executor broke the protocol");
                         executor_kill(e->h);
@@ -541,6 +586,7 @@ execution *execution_free(execution *e) {
         cscd_secrets_free(e->secrets, e->n_secrets);
         exec_paths_free(e->exe_paths, e->n_exe_paths);
         approval_plan_clear(&e->approval);
+        egress_session_free(e->egress);
         redactor_free(e->redact);
         cscd_audit_forget(m->audit, e);
         csc_json_doc_free(e->receipt_doc);
@@ -690,14 +736,10 @@ int execution_run(manager *m, conn *c, const csc_json *req, csc_contract *ct) {
                 finish(e, "blocked");
                 return 0;
         }
-        for (size_t i = 0; i < ct->n_commands; i++)
-                if (ct->commands[i].network == CSC_NET_ALLOWLISTED) {
-                        snprintf(e->error, sizeof e->error,
-                                 "command '%s' asks for network 'allowlisted', which cscd does not support yet "
-                                 "(egress allowlisting is not built; use 'deny' or 'full')", ct->commands[i].id);
-                        finish(e, "blocked");
-                        return 0;
-                }
+        if (sandbox_egress_gate(ct, e->error, sizeof e->error) != 0) {
+                finish(e, "blocked");
+                return 0;
+        }
         char why[512];
         r = cscd_secrets_load(m->config->secrets_dir, ct, &e->secrets, &e->n_secrets, why, sizeof why);
         if (r != 0) {
@@ -752,6 +794,14 @@ int execution_run(manager *m, conn *c, const csc_json *req, csc_contract *ct) {
         };
         if (approval.n > 0 && approval_plan_dup(&approval, &e->approval) < 0) {
                 snprintf(e->error, sizeof e->error, "internal error: out of memory");
+                e->final_exit = 1;
+                e->child_exited = true;
+                maybe_finish(e);
+                return 0;
+        }
+        if (sandbox_egress_wanted(ct) &&
+            (r = egress_session_new(m->egress, e->execution_id, &e->policy->policy->allowed_egress_hosts, &e->egress)) < 0) {
+                snprintf(e->error, sizeof e->error, "internal error: cannot prepare the egress proxy: %s", strerror(-r));
                 e->final_exit = 1;
                 e->child_exited = true;
                 maybe_finish(e);

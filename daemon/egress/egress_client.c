@@ -87,7 +87,7 @@ static void exec_proxy(int fd, const char *path, char *const argv[]) {
         _exit(127);
 }
 
-int egress_client_spawn(const char *path, const char *user, int timeout_ms, pid_t *ret_pid, int *ret_ctl) {
+int egress_client_start(const char *path, const char *user, pid_t *ret_pid, int *ret_ctl) {
         int sv[2];
         if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0)
                 return -errno;
@@ -103,8 +103,20 @@ int egress_client_spawn(const char *path, const char *user, int timeout_ms, pid_
         if (pid == 0)
                 exec_proxy(sv[1], path, argv);
         close(sv[1]);
+        *ret_pid = pid;
+        *ret_ctl = sv[0];
+        return 0;
+}
+
+int egress_client_spawn(const char *path, const char *user, int timeout_ms, pid_t *ret_pid, int *ret_ctl) {
+        pid_t pid;
+        int ctl;
+        int r = egress_client_start(path, user, &pid, &ctl);
+        if (r < 0)
+                return r;
+        int sv[2] = { ctl, -1 };
         struct pollfd p = { sv[0], POLLIN, 0 };
-        int r = poll(&p, 1, timeout_ms);
+        r = poll(&p, 1, timeout_ms);
         egress_msg *m = malloc(sizeof *m);
         if (r == 0)
                 r = -ETIMEDOUT;

@@ -7,6 +7,10 @@
 
 #include "egress_proto.h"
 
+/* Forks and executes path as egress_client_spawn() does, without waiting:
+ * the caller reads READY from *ret_ctl itself (an event loop). */
+int egress_client_start(const char *path, const char *user, pid_t *ret_pid, int *ret_ctl);
+
 /* Forks and executes path with the control socket as descriptor 3 (every
  * other descriptor closed), as `path --control-fd 3 [--user user]`, then
  * waits up to timeout_ms for READY. On success *ret_pid is the proxy and

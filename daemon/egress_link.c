@@ -1,0 +1,618 @@
+/* egress_link.c — keeping cscd-egress running and moving allowlisted
+ * executions' connections to it (see egress_link.h).
+ *
+ * The proxy is started with the first allowlisted execution and kept. Its
+ * states: IDLE (never needed yet), STARTING (forked, READY not yet read:
+ * the sessions' listeners are not accepted on, so connections wait in the
+ * kernel's backlog), READY, DOWN (dead; restarted after a delay that doubles
+ * while it keeps dying young). Only in READY does a connection reach it; in
+ * DOWN an accepted connection is closed at once (fail closed). */
+#include "egress_link.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "canon.h"
+#include "egress/egress_client.h"
+#include "egress/egress_match.h"
+#include "json.h"
+#include "log.h"
+
+typedef enum link_state { LINK_IDLE, LINK_STARTING, LINK_READY, LINK_DOWN } link_state;
+
+typedef struct egress_record {
+        char host[EGRESS_HOST_TEXT_MAX + 1];
+        char address[EGRESS_ADDR_TEXT_MAX + 1];
+        char reason[EGRESS_REASON_MAX + 1];
+        uint16_t port;
+        uint8_t verdict, proto;
+        uint64_t bytes_up, bytes_down;
+} egress_record;
+
+struct egress_session {
+        egress_link *link;
+        egress_session *next, *prev;
+        char id[EGRESS_EXEC_ID_MAX + 1];
+        char **hosts;                   /* copies: a reload may free the policy's */
+        size_t n_hosts;
+        int listener[2];
+        sd_event_source *listen_src[2];
+        bool begun;                     /* the running proxy knows this execution */
+        bool ended;                     /* the commands are over */
+        bool proxy_lost;                /* the proxy died while this execution ran */
+        bool got_done;                  /* EXEC_DONE arrived: the totals are the proxy's */
+        void (*done)(void *);
+        void *done_userdata;
+        sd_event_source *done_timer;
+        uint32_t allowed, denied;
+        uint64_t bytes_up, bytes_down;
+        unsigned refused;               /* connections closed because the proxy was not there */
+        egress_record *records;
+        size_t n_records, dropped_records;
+};
+
+struct egress_link {
+        sd_event *event;
+        char *path, *user;
+        egress_cidr cidrs[EGRESS_PRIVATE_MAX];
+        size_t n_cidrs;
+        uint32_t idle_timeout_ms;
+        uint64_t byte_cap;
+        link_state state;
+        pid_t pid;
+        int ctl;
+        unsigned starts;
+        uint64_t restart_delay, ready_at;
+        sd_event_source *ctl_src, *child_src, *restart_timer, *ready_timer;
+        egress_session *sessions;
+        egress_msg *msg;                /* one message in or out (large: allocated once) */
+};
+
+static uint64_t now_usec(void) {
+        struct timespec ts;
+        clock_gettime(CLOCK_MONOTONIC, &ts);
+        return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
+}
+
+/* ---- sessions: the proxy's view of one execution -------------------------- */
+
+static egress_session *find_session(egress_link *l, const char *id) {
+        for (egress_session *s = l->sessions; s; s = s->next)
+                if (strcmp(s->id, id) == 0)
+                        return s;
+        return NULL;
+}
+
+static int send_msg(egress_link *l, int fd) {
+        if (l->state != LINK_READY)
+                return -ENOTCONN;
+        return egress_client_send(l->ctl, l->msg, fd);
+}
+
+static int send_config(egress_link *l) {
+        memset(l->msg, 0, sizeof *l->msg);
+        l->msg->type = EGRESS_MSG_CONFIG;
+        l->msg->config.n = l->n_cidrs;
+        memcpy(l->msg->config.cidrs, l->cidrs, l->n_cidrs * sizeof *l->cidrs);
+        return send_msg(l, -1);
+}
+
+/* EXEC_END for s: the proxy closes its connections and answers EXEC_DONE. */
+static int send_exec_end(egress_session *s) {
+        egress_link *l = s->link;
+        memset(l->msg, 0, offsetof(egress_msg, exec_id) + sizeof l->msg->exec_id);
+        l->msg->type = EGRESS_MSG_EXEC_END;
+        snprintf(l->msg->exec_id, sizeof l->msg->exec_id, "%s", s->id);
+        return send_msg(l, -1);
+}
+
+static void session_begin(egress_session *s) {
+        egress_link *l = s->link;
+        memset(l->msg, 0, sizeof *l->msg);
+        l->msg->type = EGRESS_MSG_EXEC_BEGIN;
+        egress_msg_exec_begin *b = &l->msg->exec_begin;
+        snprintf(b->exec_id, sizeof b->exec_id, "%s", s->id);
+        b->max_conns = EGRESS_CONNS_MAX;
+        b->idle_timeout_ms = l->idle_timeout_ms;
+        b->byte_cap = l->byte_cap;
+        b->n_hosts = s->n_hosts;
+        for (size_t i = 0; i < s->n_hosts; i++)
+                snprintf(b->hosts[i], sizeof b->hosts[i], "%s", s->hosts[i]);
+        int r = send_msg(l, -1);
+        s->begun = r == 0;
+        if (r < 0)   /* its connections are refused: the proxy does not know it */
+                log_warning("egress: execution %s: cannot register it with cscd-egress: %s", s->id, strerror(-r));
+}
+
+/* Wakes the execution waiting in egress_session_end(), from the loop. */
+static void session_release(egress_session *s) {
+        if (s->done_timer)
+                (void)sd_event_source_set_time(s->done_timer, 0);
+}
+
+static void close_listeners(egress_session *s) {
+        for (int i = 0; i < 2; i++) {
+                s->listen_src[i] = sd_event_source_disable_unref(s->listen_src[i]);
+                if (s->listener[i] >= 0)
+                        close(s->listener[i]);
+                s->listener[i] = -1;
+        }
+}
+
+/* Accepting is paused while the proxy starts: connections wait in the backlog. */
+static void update_listeners(egress_link *l) {
+        for (egress_session *s = l->sessions; s; s = s->next)
+                for (int i = 0; i < 2; i++)
+                        if (s->listen_src[i])
+                                (void)sd_event_source_set_enabled(s->listen_src[i], l->state == LINK_STARTING
+                                                                                            ? SD_EVENT_OFF
+                                                                                            : SD_EVENT_ON);
+}
+
+static int on_listen(sd_event_source *src, int fd, uint32_t revents, void *userdata) {
+        egress_session *s = userdata;
+        egress_link *l = s->link;
+        for (int n = 0; n < EGRESS_LINK_ACCEPT_BURST; n++) {
+                int c = accept4(fd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
+                if (c < 0) {
+                        if (errno == EAGAIN || errno == EINTR || errno == ECONNABORTED)
+                                return 0;
+                        /* Out of descriptors or memory: stop accepting for this
+                         * execution rather than spin; its connections fail. */
+                        log_error("egress: execution %s: cannot accept a connection: %s; no more are taken",
+                                  s->id, strerror(errno));
+                        for (int i = 0; i < 2; i++)
+                                if (s->listen_src[i] == src)
+                                        s->listen_src[i] = sd_event_source_disable_unref(s->listen_src[i]);
+                        return 0;
+                }
+                int r = -ENOTCONN;
+                if (s->begun) {
+                        memset(l->msg, 0, offsetof(egress_msg, exec_id) + sizeof l->msg->exec_id);
+                        l->msg->type = EGRESS_MSG_CONN;
+                        snprintf(l->msg->exec_id, sizeof l->msg->exec_id, "%s", s->id);
+                        r = send_msg(l, c);
+                }
+                if (r < 0)
+                        s->refused++;   /* fail closed: the client sees the connection reset */
+                close(c);
+        }
+        return 0;
+}
+
+static int on_done_timer(sd_event_source *src, uint64_t usec, void *userdata) {
+        egress_session *s = userdata;
+        s->done_timer = sd_event_source_disable_unref(s->done_timer);
+        void (*done)(void *) = s->done;
+        s->done = NULL;
+        if (done)
+                done(s->done_userdata);
+        return 0;
+}
+
+int egress_session_add_listener(egress_session *s, int fd) {
+        int slot = s->listener[0] < 0 ? 0 : s->listener[1] < 0 ? 1 : -1;
+        if (slot < 0 || s->ended) {
+                close(fd);
+                return -EBUSY;
+        }
+        if (fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK) < 0) {
+                int r = -errno;
+                close(fd);
+                return r;
+        }
+        s->listener[slot] = fd;
+        int r = sd_event_add_io(s->link->event, &s->listen_src[slot], fd, EPOLLIN, on_listen, s);
+        if (r < 0)
+                return r;   /* the listener stays open and unserved: its connections wait, then time out */
+        update_listeners(s->link);
+        return 0;
+}
+
+/* ---- the proxy process ---------------------------------------------------- */
+
+static void start_proxy(egress_link *l);
+
+static int on_restart(sd_event_source *src, uint64_t usec, void *userdata) {
+        egress_link *l = userdata;
+        l->restart_timer = sd_event_source_disable_unref(l->restart_timer);
+        start_proxy(l);
+        return 0;
+}
+
+static void schedule_restart(egress_link *l) {
+        l->state = LINK_DOWN;
+        update_listeners(l);
+        if (l->restart_timer)
+                return;
+        uint64_t delay = l->restart_delay;
+        l->restart_delay = delay * 2 > EGRESS_LINK_RESTART_MAX_USEC ? EGRESS_LINK_RESTART_MAX_USEC : delay * 2;
+        int r = sd_event_add_time_relative(l->event, &l->restart_timer, CLOCK_MONOTONIC, delay, 0, on_restart, l);
+        if (r < 0)
+                log_error("egress: cannot schedule the restart of cscd-egress: %s", strerror(-r));
+}
+
+/* The control socket is gone or the proxy misbehaved: close our end, make
+ * sure the process ends, release every execution waiting for it. */
+static void drop_proxy(egress_link *l, const char *why) {
+        log_warning("egress: cscd-egress (pid %d) %s; allowlisted connections are refused until it is back",
+                    (int)l->pid, why);
+        l->ctl_src = sd_event_source_disable_unref(l->ctl_src);
+        l->ready_timer = sd_event_source_disable_unref(l->ready_timer);
+        if (l->ctl >= 0)
+                close(l->ctl);
+        l->ctl = -1;
+        if (l->child_src)   /* its child source reaps it and schedules the restart */
+                (void)sd_event_source_send_child_signal(l->child_src, SIGKILL, NULL, 0);
+        l->state = LINK_DOWN;
+        update_listeners(l);
+        for (egress_session *s = l->sessions; s; s = s->next) {
+                s->proxy_lost |= s->begun;
+                s->begun = false;
+                session_release(s);
+        }
+}
+
+static int on_child(sd_event_source *src, const siginfo_t *si, void *userdata) {
+        egress_link *l = userdata;
+        l->child_src = sd_event_source_disable_unref(l->child_src);
+        if (l->ctl >= 0) {
+                char why[64];
+                snprintf(why, sizeof why, "%s %d", si->si_code == CLD_EXITED ? "exited with status" : "was killed by signal",
+                         si->si_status);
+                drop_proxy(l, why);
+        }
+        l->pid = 0;
+        /* A proxy that lived a while starts again at once; one that keeps dying young waits longer each time. */
+        if (l->ready_at && now_usec() - l->ready_at > 10 * EGRESS_LINK_RESTART_MAX_USEC / 30)
+                l->restart_delay = EGRESS_LINK_RESTART_MIN_USEC;
+        l->ready_at = 0;
+        schedule_restart(l);
+        return 0;
+}
+
+static int on_ready_timeout(sd_event_source *src, uint64_t usec, void *userdata) {
+        egress_link *l = userdata;
+        drop_proxy(l, "did not say READY in time");
+        return 0;
+}
+
+static void on_message(egress_link *l) {
+        egress_msg *m = l->msg;
+        egress_session *s;
+        switch (m->type) {
+        case EGRESS_MSG_READY:
+                if (l->state != LINK_STARTING || m->version != EGRESS_PROTO_VERSION) {
+                        drop_proxy(l, "broke the control protocol (READY)");
+                        return;
+                }
+                l->state = LINK_READY;
+                l->starts++;
+                l->ready_at = now_usec();
+                l->ready_timer = sd_event_source_disable_unref(l->ready_timer);
+                log_info("egress: cscd-egress ready (pid %d, start %u)", (int)l->pid, l->starts);
+                if (send_config(l) < 0) {
+                        drop_proxy(l, "did not take its configuration");
+                        return;
+                }
+                for (s = l->sessions; s; s = s->next)
+                        if (!s->ended)
+                                session_begin(s);
+                update_listeners(l);
+                return;
+        case EGRESS_MSG_REPORT:
+                s = find_session(l, m->report.exec_id);
+                if (!s)
+                        return;   /* an execution that ended without waiting */
+                s->allowed += m->report.verdict == EGRESS_VERDICT_ALLOWED;
+                s->denied += m->report.verdict == EGRESS_VERDICT_DENIED;
+                s->bytes_up += m->report.bytes_up;
+                s->bytes_down += m->report.bytes_down;
+                if (s->n_records == EGRESS_LINK_RECORDS_MAX) {
+                        s->dropped_records++;
+                        return;
+                }
+                if (!s->records && !(s->records = calloc(EGRESS_LINK_RECORDS_MAX, sizeof *s->records))) {
+                        s->dropped_records++;
+                        return;
+                }
+                egress_record *rec = &s->records[s->n_records++];
+                memcpy(rec->host, m->report.host, sizeof rec->host);
+                memcpy(rec->address, m->report.address, sizeof rec->address);
+                memcpy(rec->reason, m->report.reason, sizeof rec->reason);
+                rec->port = m->report.port;
+                rec->verdict = m->report.verdict;
+                rec->proto = m->report.proto;
+                rec->bytes_up = m->report.bytes_up;
+                rec->bytes_down = m->report.bytes_down;
+                return;
+        case EGRESS_MSG_EXEC_DONE:
+                s = find_session(l, m->exec_done.exec_id);
+                if (!s)
+                        return;
+                s->got_done = true;
+                s->allowed = m->exec_done.allowed;
+                s->denied = m->exec_done.denied;
+                s->bytes_up = m->exec_done.bytes_up;
+                s->bytes_down = m->exec_done.bytes_down;
+                session_release(s);
+                return;
+        case EGRESS_MSG_ERROR:
+                log_warning("egress: cscd-egress refused message type %u%s%s: %s", (unsigned)m->error.for_type,
+                            m->error.exec_id[0] ? " of execution " : "", m->error.exec_id, m->error.message);
+                return;
+        case EGRESS_MSG_CONFIG:
+        case EGRESS_MSG_EXEC_BEGIN:
+        case EGRESS_MSG_EXEC_END:
+        case EGRESS_MSG_CONN:
+        default:
+                drop_proxy(l, "sent a message only cscd may send");
+        }
+}
+
+static int on_control(sd_event_source *src, int fd, uint32_t revents, void *userdata) {
+        egress_link *l = userdata;
+        while (l->ctl >= 0) {
+                int r = egress_client_recv(l->ctl, l->msg);
+                if (r == -EAGAIN || r == -EINTR)
+                        return 0;
+                if (r < 0) {
+                        char why[96];
+                        snprintf(why, sizeof why, r == -ECONNRESET ? "closed its control socket"
+                                                                   : "sent a malformed message (%s)", strerror(-r));
+                        drop_proxy(l, why);
+                        return 0;
+                }
+                on_message(l);
+        }
+        return 0;
+}
+
+static void start_proxy(egress_link *l) {
+        if (l->state == LINK_STARTING || l->state == LINK_READY || l->child_src || l->restart_timer)
+                return;
+        pid_t pid;
+        int ctl, r = egress_client_start(l->path, l->user, &pid, &ctl);
+        if (r < 0) {
+                log_error("egress: cannot start %s: %s", l->path, strerror(-r));
+                schedule_restart(l);
+                return;
+        }
+        l->pid = pid;
+        l->ctl = ctl;
+        l->state = LINK_STARTING;
+        int pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
+        if (pidfd < 0 || fcntl(ctl, F_SETFL, O_NONBLOCK) < 0 ||
+            (r = sd_event_add_child_pidfd(l->event, &l->child_src, pidfd, WEXITED, on_child, l)) < 0 ||
+            (r = sd_event_source_set_child_pidfd_own(l->child_src, true)) < 0 ||
+            (r = sd_event_add_io(l->event, &l->ctl_src, ctl, EPOLLIN, on_control, l)) < 0 ||
+            (r = sd_event_add_time_relative(l->event, &l->ready_timer, CLOCK_MONOTONIC, EGRESS_LINK_READY_USEC, 0,
+                                            on_ready_timeout, l)) < 0) {
+                log_error("egress: cannot watch cscd-egress (pid %d): %s", (int)pid,
+                          strerror(r < 0 ? -r : errno));
+                if (!l->child_src) {   /* nothing will reap it: do it here, it is ours */
+                        kill(pid, SIGKILL);
+                        if (pidfd >= 0)
+                                close(pidfd);
+                        (void)waitpid(pid, NULL, 0);
+                        l->pid = 0;
+                }
+                drop_proxy(l, "could not be watched");
+                if (!l->child_src)
+                        schedule_restart(l);
+                return;
+        }
+        log_info("egress: started %s (pid %d) as %s", l->path, (int)pid, l->user);
+        update_listeners(l);
+}
+
+/* ---- the link ------------------------------------------------------------- */
+
+static int set_config(egress_link *l, const cscd_config *config) {
+        char *path = strdup(config->egress_proxy), *user = strdup(config->egress_user);
+        if (!path || !user) {
+                free(path);
+                free(user);
+                return -ENOMEM;
+        }
+        free(l->path);
+        free(l->user);
+        l->path = path;
+        l->user = user;
+        l->idle_timeout_ms = config->egress_idle_timeout_ms;
+        l->byte_cap = config->egress_byte_cap;
+        l->n_cidrs = 0;
+        for (size_t i = 0; i < config->egress_allow_private.n && i < EGRESS_PRIVATE_MAX; i++)
+                if (egress_cidr_parse(config->egress_allow_private.v[i], &l->cidrs[l->n_cidrs]) == 0)
+                        l->n_cidrs++;   /* the config loader refused any that do not parse */
+        return 0;
+}
+
+int egress_link_new(sd_event *ev, const cscd_config *config, egress_link **ret) {
+        egress_link *l = calloc(1, sizeof *l);
+        if (!l)
+                return -ENOMEM;
+        l->event = sd_event_ref(ev);
+        l->ctl = -1;
+        l->restart_delay = EGRESS_LINK_RESTART_MIN_USEC;
+        l->msg = malloc(sizeof *l->msg);
+        int r = l->msg ? set_config(l, config) : -ENOMEM;
+        if (r < 0) {
+                egress_link_free(l);
+                return r;
+        }
+        *ret = l;
+        return 0;
+}
+
+void egress_link_reconfigure(egress_link *l, const cscd_config *config) {
+        if (set_config(l, config) < 0) {
+                log_error("egress: out of memory applying the new configuration; keeping the old one");
+                return;
+        }
+        if (l->state != LINK_READY)
+                return;   /* sent when it is READY */
+        if (send_config(l) < 0)
+                drop_proxy(l, "did not take its new configuration");
+}
+
+egress_link *egress_link_free(egress_link *l) {
+        if (!l)
+                return NULL;
+        while (l->sessions)
+                egress_session_free(l->sessions);
+        l->ctl_src = sd_event_source_disable_unref(l->ctl_src);
+        l->ready_timer = sd_event_source_disable_unref(l->ready_timer);
+        l->restart_timer = sd_event_source_disable_unref(l->restart_timer);
+        if (l->ctl >= 0)
+                close(l->ctl);   /* the proxy exits when it reads EOF */
+        /* Not waited for any longer: it exits on the EOF by itself. */
+        l->child_src = sd_event_source_disable_unref(l->child_src);
+        sd_event_unref(l->event);
+        free(l->msg);
+        free(l->path);
+        free(l->user);
+        free(l);
+        return NULL;
+}
+
+bool egress_link_up(const egress_link *l) {
+        return l && l->state == LINK_READY;
+}
+
+unsigned egress_link_starts(const egress_link *l) {
+        return l ? l->starts : 0;
+}
+
+/* ---- session lifetime ----------------------------------------------------- */
+
+int egress_session_new(egress_link *l, const char *execution_id, const csc_strv *hosts, egress_session **ret) {
+        if (strlen(execution_id) > EGRESS_EXEC_ID_MAX || hosts->n > EGRESS_HOSTS_MAX)
+                return -E2BIG;
+        egress_session *s = calloc(1, sizeof *s);
+        if (!s)
+                return -ENOMEM;
+        s->link = l;
+        s->listener[0] = s->listener[1] = -1;
+        snprintf(s->id, sizeof s->id, "%s", execution_id);
+        s->hosts = calloc(hosts->n + 1, sizeof *s->hosts);
+        for (; s->hosts && s->n_hosts < hosts->n; s->n_hosts++)
+                if (!(s->hosts[s->n_hosts] = strdup(hosts->v[s->n_hosts])))
+                        break;
+        if (!s->hosts || s->n_hosts < hosts->n) {
+                for (size_t i = 0; i < s->n_hosts; i++)
+                        free(s->hosts[i]);
+                free(s->hosts);
+                free(s);
+                return -ENOMEM;
+        }
+        s->next = l->sessions;
+        if (l->sessions)
+                l->sessions->prev = s;
+        l->sessions = s;
+        if (l->state == LINK_READY)
+                session_begin(s);
+        else if (l->state == LINK_IDLE)
+                start_proxy(l);   /* the first allowlisted execution starts it */
+        *ret = s;
+        return 0;
+}
+
+void egress_session_end(egress_session *s, void (*done)(void *userdata), void *userdata) {
+        if (s->ended)
+                return;
+        s->ended = true;
+        close_listeners(s);
+        s->done = done;
+        s->done_userdata = userdata;
+        egress_link *l = s->link;
+        bool wait = false;
+        if (s->begun) {
+                wait = send_exec_end(s) == 0;
+        }
+        int r = sd_event_add_time_relative(l->event, &s->done_timer, CLOCK_MONOTONIC,
+                                           wait ? EGRESS_LINK_DONE_WAIT_USEC : 0, 0, on_done_timer, s);
+        if (r < 0) {   /* cannot wait: end without the last reports, but never call done from here */
+                log_error("egress: execution %s: cannot wait for the proxy's last reports: %s", s->id, strerror(-r));
+                s->done_timer = NULL;
+                (void)sd_event_add_time_relative(l->event, &s->done_timer, CLOCK_MONOTONIC, 0, 0, on_done_timer, s);
+        }
+}
+
+egress_session *egress_session_free(egress_session *s) {
+        if (!s)
+                return NULL;
+        egress_link *l = s->link;
+        if (!s->ended && s->begun) {   /* freed without an end: tell the proxy to close its connections */
+                (void)send_exec_end(s);
+        }
+        close_listeners(s);
+        s->done_timer = sd_event_source_disable_unref(s->done_timer);
+        if (s->prev)
+                s->prev->next = s->next;
+        else if (l->sessions == s)
+                l->sessions = s->next;
+        if (s->next)
+                s->next->prev = s->prev;
+        for (size_t i = 0; i < s->n_hosts; i++)
+                free(s->hosts[i]);
+        free(s->hosts);
+        free(s->records);
+        free(s);
+        return NULL;
+}
+
+bool egress_session_network_used(const egress_session *s) {
+        return s && s->allowed > 0;
+}
+
+static int add_int(csc_json_doc *doc, csc_json *o, const char *key, int64_t v) {
+        return csc_json_object_set(doc, o, key, csc_json_new_int(doc, v));
+}
+
+static int add_str(csc_json_doc *doc, csc_json *o, const char *key, const char *v) {
+        return csc_json_object_set(doc, o, key, csc_json_new_string(doc, v));
+}
+
+int egress_session_write_json(const egress_session *s, csc_buf *b) {
+        csc_json_doc *doc = csc_json_doc_new();
+        csc_json *o = doc ? csc_json_new_object(doc) : NULL, *list = doc ? csc_json_new_array(doc) : NULL;
+        int r = o && list ? 0 : -ENOMEM;
+        for (size_t i = 0; i < s->n_records && r == 0; i++) {
+                const egress_record *rec = &s->records[i];
+                csc_json *c = csc_json_new_object(doc);
+                r = c ? 0 : -ENOMEM;
+                r = r ?: add_str(doc, c, "host", rec->host);
+                r = r ?: add_int(doc, c, "port", rec->port);
+                r = r ?: add_str(doc, c, "address", rec->address);
+                r = r ?: add_str(doc, c, "proto", egress_proto_name((egress_proto)rec->proto));
+                r = r ?: add_str(doc, c, "verdict", egress_verdict_name((egress_verdict)rec->verdict));
+                r = r ?: add_str(doc, c, "reason", rec->reason);
+                r = r ?: add_int(doc, c, "bytes_up", (int64_t)rec->bytes_up);
+                r = r ?: add_int(doc, c, "bytes_down", (int64_t)rec->bytes_down);
+                r = r ?: csc_json_array_append(doc, list, c);
+        }
+        r = r ?: add_int(doc, o, "allowed", s->allowed);
+        r = r ?: add_int(doc, o, "denied", s->denied);
+        r = r ?: add_int(doc, o, "bytes_up", (int64_t)s->bytes_up);
+        r = r ?: add_int(doc, o, "bytes_down", (int64_t)s->bytes_down);
+        r = r ?: csc_json_object_set(doc, o, "connections", list);
+        r = r ?: add_int(doc, o, "connections_not_listed", (int64_t)s->dropped_records);
+        r = r ?: add_int(doc, o, "refused_no_proxy", s->refused);
+        r = r ?: add_str(doc, o, "proxy", s->proxy_lost ? "lost" : s->got_done ? "ok" : "unavailable");
+        r = r ?: csc_buf_puts(b, "\"egress\":");
+        r = r ?: csc_canon_write(o, b);
+        r = r ?: csc_buf_putc(b, ',');
+        csc_json_doc_free(doc);
+        return r;
+}

@@ -71,6 +71,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer  # noqa: E40
 
 SLOW_CHUNK, SLOW_CHUNKS = 64 << 10, 2048       # /slowbig: 128 MiB at ~1.3 MiB/s
 slow_started = threading.Event()
+killed = {}
 hold = {"inflight": 0, "max": 0, "lock": threading.Lock(), "release": threading.Event(), "want": 64}
 
 
@@ -265,7 +266,7 @@ DNSD = DNS()
 
 CONFIG = "egress_proxy: %s\negress_user: csc-egress\n" % EGRESS
 PRIVATE = "egress_allow_private: [127.0.0.0/8]\n"
-POLICY_EXTRA = "curl, git, python3, getent, env"
+POLICY_EXTRA = "curl, git, python3, getent"
 ALLOWED = ["allowed.test:%d" % HP, "allowed.test:%d" % SP, "dnsonly.test:%d" % HP, "git.test:%d" % GP]
 PROXY_VARS = {"HTTP_PROXY": "http://127.0.0.1:3128", "HTTPS_PROXY": "http://127.0.0.1:3128",
               "http_proxy": "http://127.0.0.1:3128", "https_proxy": "http://127.0.0.1:3128",
@@ -430,7 +431,7 @@ def t_ip_literals_decimal_localhost(d):
     cases = [["curl", "-sS", "-w", "\\nCODE=%{http_code}", "http://127.0.0.2:%d/ip" % HP],
              ["curl", "-sS", "-w", "\\nCODE=%{http_code}", "http://2130706434:%d/dec" % HP],
              ["curl", "-sS", "-w", "\\nCODE=%{http_code}", "http://[::ffff:127.0.0.2]:%d/mapped" % HP],
-             ["curl", "-sS", "-w", "\\nCODE=%{http_code}", "--noproxy", "", "http://localhost:%d/lh" % HP],
+             ["curl", "-sS", "-w", "\\nCODE=%{http_code}", "--noproxy", "none.invalid", "http://localhost:%d/lh" % HP],
              ["curl", "-sS", "--cacert", CA, "https://127.0.0.2:%d/ip" % SP]]
     for argv in cases:
         r = run(d, argv)
@@ -452,7 +453,7 @@ def t_loopback_names_without_allow_private(_):
     d2 = start_daemon(hosts=["allowed.test:%d" % HP, "localhost:%d" % HP, "loop.test:%d" % SP], private=False)
     try:
         for argv in (["curl", "-sS", "-w", "\\nCODE=%{http_code}", "http://allowed.test:%d/lo" % HP],
-                     ["curl", "-sS", "-w", "\\nCODE=%{http_code}", "--noproxy", "", "http://localhost:%d/lo" % HP]):
+                     ["curl", "-sS", "-w", "\\nCODE=%{http_code}", "--noproxy", "none.invalid", "http://localhost:%d/lo" % HP]):
             r = run(d2, argv)
             assert "CODE=403" in r.out and "loopback" in r.out and "hello from" not in r.out, (argv, r.why())
             assert r.network_used is False, r.receipt
@@ -546,8 +547,8 @@ def t_proxy_killed_mid_transfer(d):
     box = {}
 
     def go():
-        box["run"] = run(d, ["sh", "-c", "curl -sS -o /dev/null --max-time 100 http://allowed.test:%d/slowbig; "
-                                         "echo curl-exit=$?; exit 3" % HP], timeout=110)
+        box["run"] = run(d, ["sh", "-c", "curl -sS -o /dev/null -w 'got=%%{size_download} ' --max-time 100 "
+                                         "http://allowed.test:%d/slowbig; echo curl-exit=$?; exit 3" % HP], timeout=110)
     t = threading.Thread(target=go)
     t.start()
     assert slow_started.wait(60), "the transfer did not start"
@@ -557,7 +558,10 @@ def t_proxy_killed_mid_transfer(d):
     assert not t.is_alive() and "run" in box, "the execution did not end after the proxy died"
     r = box["run"]
     assert r.status == "failed" and "curl-exit=0" not in r.out and "curl-exit=" in r.out, r.why()
+    got = int(r.out.split("got=")[1].split()[0])
+    assert 0 < got < SLOW_CHUNK * SLOW_CHUNKS, ("the transfer was not cut mid-way", r.out)
     verify(d, r.receipt)
+    killed["run"] = r
     print("# egress record of the killed execution:", json.dumps(r.line().get("egress"))[:600])
     deadline = time.time() + 30
     while not [p for p in proxy_pids(d) if p not in before] and time.time() < deadline:
@@ -573,6 +577,17 @@ def t_proxy_killed_mid_transfer(d):
     assert log_lines(d, "cscd-egress", "pid %d" % after[0], "ready"), ("no log line about the restart", text[-3000:])
     r = run(d, ["curl", "-sS", "--max-time", "30", "http://allowed.test:%d/again" % HP])
     assert r.status == "success" and r.out == "hello from HTTP /again\n" and r.network_used is True, r.why()
+
+
+def t_killed_proxy_receipt_still_says_network_used(d):
+    # the killed execution downloaded bytes from an allowed host through the
+    # proxy before it died: its receipt must not claim the network was unused
+    r = killed.get("run")
+    assert r, "the kill case did not get as far as a receipt"
+    eg = r.egress()
+    assert eg["proxy"] in ("lost", "unavailable"), eg
+    assert r.network_used is True, ("effect_summary.network_used after %s bytes came through the proxy" %
+                                    r.out.split("got=")[1].split()[0], r.receipt.get("effect_summary"), eg)
 
 
 def t_git_clone_over_http(d):

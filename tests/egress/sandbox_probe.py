@@ -80,8 +80,11 @@ def udp(host, port):
 
 
 def mksocket(family, tag):
+    kinds = {"inet": (socket.AF_INET, socket.SOCK_STREAM, 0), "inet6": (socket.AF_INET6, socket.SOCK_STREAM, 0),
+             "raw": (socket.AF_INET, socket.SOCK_RAW, socket.IPPROTO_ICMP),
+             "packet": (socket.AF_PACKET, socket.SOCK_RAW, 0), "netlink": (socket.AF_NETLINK, socket.SOCK_RAW, 0)}
     try:
-        socket.socket({"inet": socket.AF_INET, "inet6": socket.AF_INET6}[family], socket.SOCK_STREAM).close()
+        socket.socket(*kinds[family]).close()
         print("%s SOCKET-OK" % tag)
     except OSError as e:
         print("%s %s" % (tag, err(e)))

@@ -474,18 +474,24 @@ def t_direct_connect_bypassing_the_proxy(d):
     assert r.status == "failed" and "OPENED" not in r.out, r.why()
     for host, port in (("127.0.0.2", HP), ("203.0.113.9", 80), ("192.0.2.1", 443), ("127.0.0.1", 3129)):
         r = probe(d, "tcp", host, str(port))
+        print("# direct connect to %s:%d from an allowlisted command: %s" % (host, port, r.out.strip()))
         assert r.out.startswith("ERR "), (host, port, r.why())
         if abi >= 4:  # Landlock's TCP rule: connect to the proxy port only
             assert "EACCES" in r.out, (host, port, "landlock ABI %d" % abi, r.out)
     r = probe(d, "bind")
+    print("# TCP bind+listen in an allowlisted command: %s (landlock ABI %d)" % (r.out.strip(), abi))
     assert r.out.startswith("ERR "), ("an allowlisted command listened on TCP", r.out)
     if abi >= 4:
         assert "EACCES" in r.out, r.out
+    for kind in ("raw", "packet"):   # only plain TCP/UDP sockets: no raw or packet sockets
+        r = probe(d, "socket", kind, kind.upper())
+        assert ("%s ERR" % kind.upper()) in r.out, (kind, r.why())
     # deny and allowlisted side by side: only the allowlisted one gets AF_INET
     r = submit(d, [{"argv": ["python3", PROBE, "socket", "inet", "ALLOWLISTED"], "network": "allowlisted",
                     "read": [WORK]},
                    {"argv": ["python3", PROBE, "socket", "inet", "DENY"], "network": "deny", "read": [WORK]},
                    {"argv": ["python3", PROBE, "socket", "inet6", "DENY6"], "network": "deny", "read": [WORK]}])
+    print("# sockets in one contract: %s" % r.out.strip().replace("\n", " | "))
     assert "ALLOWLISTED SOCKET-OK" in r.out, r.why()
     assert "DENY ERR" in r.out and "DENY6 ERR" in r.out, r.why()
 
@@ -499,7 +505,9 @@ def t_no_dns_in_the_sandbox(d):
     assert r.status == "failed" and "hello from" not in r.out, r.why()
     r = probe(d, "udp", "127.0.0.5", "53")
     assert r.out.startswith(("NOREPLY", "ERR")), r.why()
+    print("# UDP DNS query to 127.0.0.5:53 from the sandbox: %s" % r.out.strip())
     r = probe(d, "udp", "192.0.2.53", "53")
+    print("# UDP DNS query to 192.0.2.53:53 from the sandbox: %s" % r.out.strip())
     assert r.out.startswith("ERR"), ("UDP to a public address", r.why())
     assert DNSD.count("dnsonly.test") == before, ("a query from the sandbox reached a resolver", DNSD.queries)
     # the proxy resolves allowed names itself
@@ -579,6 +587,29 @@ def t_proxy_killed_mid_transfer(d):
     assert r.status == "success" and r.out == "hello from HTTP /again\n" and r.network_used is True, r.why()
 
 
+def t_proxy_runs_unprivileged(d):
+    pids = proxy_pids(d)
+    assert len(pids) == 1, pids
+    with open("/proc/%d/status" % pids[0]) as f:
+        fields = dict(line.split(":", 1) for line in f.read().splitlines() if ":" in line)
+    uid = str(ensure_user("csc-egress")[0])
+    assert fields["Uid"].split() == [uid] * 4 and fields["Gid"].split()[0] != "0", (fields["Uid"], fields["Gid"])
+    for cap in ("CapInh", "CapPrm", "CapEff", "CapBnd", "CapAmb"):
+        assert int(fields[cap].strip(), 16) == 0, (cap, fields[cap])
+    assert fields["NoNewPrivs"].strip() == "1" and fields["Seccomp"].strip() == "2", fields
+    assert fields["Groups"].split() == [], fields["Groups"]
+
+
+def t_ipv6_listener(d):
+    if not (socket.has_ipv6 and os.path.exists("/proc/net/if_inet6")):
+        print("# no IPv6 in this kernel: 127.0.0.1:3128 only, case not applicable")
+        return
+    r = run(d, ["curl", "-sS", "--max-time", "30", "-x", "http://[::1]:3128", "http://allowed.test:%d/v6" % HP])
+    assert r.status == "success" and r.out == "hello from HTTP /v6\n", r.why()
+    r = probe(d, "tcp", "::1", "3129")
+    assert r.out.startswith("ERR "), r.why()
+
+
 def t_killed_proxy_receipt_still_says_network_used(d):
     # the killed execution downloaded bytes from an allowed host through the
     # proxy before it died: its receipt must not claim the network was unused
@@ -632,7 +663,9 @@ def t_env_allow_cannot_override(_):
                         "ALL_PROXY": "socks5h://evil.test:1", "NO_PROXY": "*"})
         if r.status == "blocked":
             assert any(n in json.dumps(r.receipt) + json.dumps(r.decision) for n in names), r.why()
+            print("# a contract naming proxy variables in env_allow is blocked:", r.receipt.get("error"))
             return
+        print("# the client's proxy variables are replaced by cscd's")
         assert r.status == "success" and "evil.test" not in r.out and "NO_PROXY=*" not in r.out, r.why()
         env = dict(line.split("=", 1) for line in r.out.splitlines() if "=" in line)
         for k in names:

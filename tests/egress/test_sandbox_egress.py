@@ -682,6 +682,59 @@ def t_full_and_allowlisted_mixed_is_blocked(d):
     verify(d, r.receipt)
 
 
+def t_two_executions_at_once_stay_apart(d):
+    # each allowlisted execution has its own netns, listener and allowlist
+    # session: the connections land in the right execution's record
+    box = {}
+
+    def go(key, host):
+        box[key] = run(d, ["sh", "-c", "for i in 1 2 3; do curl -sS --max-time 30 http://%s:%d/$i || exit 1; "
+                                       "sleep 0.5; done" % (host, HP)])
+    threads = [threading.Thread(target=go, args=("a", "allowed.test")),
+               threading.Thread(target=go, args=("b", "dnsonly.test"))]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(120)
+    for key, host in (("a", "allowed.test"), ("b", "dnsonly.test")):
+        r = box[key]
+        assert r.status == "success" and r.out == "hello from HTTP /1\nhello from HTTP /2\nhello from HTTP /3\n", \
+            r.why()
+        eg = r.egress()
+        assert eg["allowed"] == 3 and [c["host"] for c in eg["connections"]] == [host] * 3, (key, eg)
+
+
+def t_policy_reload_changes_the_allowlist(d):
+    r = run(d, ["curl", "-sS", "-f", "--max-time", "30", "http://other.test:%d/before" % OP])
+    assert r.status == "failed", r.why()
+    with open(d.policy) as f:
+        text = f.read()
+    with open(d.policy, "w") as f:
+        f.write(text.replace(policy_hosts(ALLOWED), policy_hosts(ALLOWED + ["other.test:%d" % OP])))
+    p = subprocess.run([CSCCTL, "--socket", d.sock, "reload"], capture_output=True, text=True)
+    assert p.returncode == 0, (p.stdout, p.stderr)
+    r = run(d, ["curl", "-sS", "--max-time", "30", "http://other.test:%d/after-reload" % OP])
+    assert r.status == "success" and r.out == "hello from HTTP /after-reload\n", r.why()
+
+
+def t_proxy_that_cannot_start_fails_closed(_):
+    d4 = Daemon(policy_extra=POLICY_EXTRA, config_extra="egress_proxy: %s\negress_user: csc-egress\n%s" %
+                (os.path.join(WORK, "no-such-cscd-egress"), PRIVATE), policy_extra_raw=policy_hosts(ALLOWED))
+    try:
+        if d4.proc.poll() is not None:   # refusing such a config at start is fine too, if it says why
+            assert "egress_proxy" in d4.logtext() or "no-such-cscd-egress" in d4.logtext(), d4.logtext()[-2000:]
+            print("# cscd refuses to start with a missing egress_proxy:", d4.logtext().strip()[-300:])
+            return
+        r = run(d4, ["curl", "-sS", "--max-time", "20", "http://allowed.test:%d/no-proxy" % HP], timeout=60)
+        assert r.status == "failed" and "hello from" not in r.out, r.why()
+        assert r.network_used is False, r.receipt
+        verify(d4, r.receipt)
+        r = run(d4, ["echo", "deny works"], network="deny")
+        assert r.status == "success" and r.out == "deny works\n", r.why()
+    finally:
+        d4.stop()
+
+
 def t_daemon_still_serves(d):
     r = run(d, ["curl", "-sS", "--max-time", "30", "--cacert", CA, "https://allowed.test:%d/end" % SP])
     assert r.status == "success" and r.out == "hello from HTTPS /end\n", r.why()

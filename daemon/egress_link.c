@@ -200,23 +200,30 @@ static int on_done_timer(sd_event_source *src, uint64_t usec, void *userdata) {
         return 0;
 }
 
-int egress_session_add_listener(egress_session *s, int fd) {
-        int slot = s->listener[0] < 0 ? 0 : s->listener[1] < 0 ? 1 : -1;
-        if (slot < 0 || s->ended) {
-                close(fd);
-                return -EBUSY;
-        }
-        if (fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK) < 0) {
-                int r = -errno;
-                close(fd);
-                return r;
-        }
+static int add_listener(egress_session *s, int slot, int fd) {
         s->listener[slot] = fd;
-        int r = sd_event_add_io(s->link->event, &s->listen_src[slot], fd, EPOLLIN, on_listen, s);
-        if (r < 0)
-                return r;   /* the listener stays open and unserved: its connections wait, then time out */
+        int r = fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK) < 0 ? -errno : 0;
+        r = r ?: sd_event_add_io(s->link->event, &s->listen_src[slot], fd, EPOLLIN, on_listen, s);
+        if (r < 0)   /* the listener stays open and unserved: its connections wait, then time out */
+                log_error("egress: execution %s: cannot accept on its listener: %s", s->id, strerror(-r));
+        return r;
+}
+
+int egress_session_add_listeners(egress_session *s, const int fds[2]) {
+        if (!s || s->ended || s->listener[0] >= 0) {
+                for (int i = 0; i < 2; i++)
+                        if (fds[i] >= 0)
+                                close(fds[i]);
+                return -EPROTO;
+        }
+        int r = 0;
+        for (int i = 0; i < 2; i++)
+                if (fds[i] >= 0) {
+                        int q = add_listener(s, i, fds[i]);
+                        r = r ?: q;
+                }
         update_listeners(s->link);
-        return 0;
+        return r;
 }
 
 /* ---- the proxy process ---------------------------------------------------- */

@@ -50,8 +50,11 @@ unsigned egress_link_starts(const egress_link *l);
 
 /* One allowlisted execution. hosts: the policy's allowed_egress_hosts. */
 int egress_session_new(egress_link *l, const char *execution_id, const csc_strv *hosts, egress_session **ret);
-/* Takes fd, a listening socket from the executor, and accepts on it. */
-int egress_session_add_listener(egress_session *s, int fd);
+/* Takes fds[0] and fds[1] (when >= 0), the listening sockets from the
+ * executor, and accepts on them. -EPROTO when s is NULL (no execution of
+ * ours asked for one) or already has its listeners; both are closed then.
+ * A failure to watch one is logged here. */
+int egress_session_add_listeners(egress_session *s, const int fds[2]);
 /* The commands are over: closes the listeners, sends EXEC_END and calls
  * done(userdata) once EXEC_DONE arrives, the proxy is gone, or
  * EGRESS_LINK_DONE_WAIT_USEC passes (never from inside this call). */

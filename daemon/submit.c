@@ -6,6 +6,7 @@
 #include <linux/limits.h>
 #include <fcntl.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <sodium.h>
 #include <stdlib.h>
 #include <string.h>
@@ -37,186 +38,19 @@
 #include "timefmt.h"
 #include "uuid.h"
 #include "validate.h"
+#include "execution_internal.h"
 
 const cscd_peer *conn_peer(const conn *c);
 void conn_set_execution(conn *c, execution *e);
 
-enum { OUT_STDOUT, OUT_STDERR };
-
-struct execution {
-        manager *m;
-        execution *prev, *next;
-        conn *c;                        /* NULL once the client is gone */
-        cscd_peer_info peer;
-        policy_ref *policy;
-        csc_contract *contract;
-        csc_decision decision;
-        char execution_id[37];
-        char cgroup_dir[PATH_MAX];      /* empty: no process cap */
-        char **exe_paths;               /* argv[0] of every argv, resolved on the fixed PATH */
-        size_t n_exe_paths;
-        cscd_secret *secrets;           /* values never leave this struct but to the executor */
-        size_t n_secrets;
-        redactor *redact;               /* NULL without secrets */
-        const char *artifact_path[64];  /* expected outputs produced, in report order */
-        char artifact_sha[64][65];
-        size_t n_artifacts;
-        char started_at[32];
-        executor_handle *h;
-        sd_event_source *ctl_src, *child_src, *watchdog;
-        int out_fd[2];
-        sd_event_source *out_src[2];
-        crypto_hash_sha256_state hash[2];
-        size_t captured[2];
-        bool truncated[2];
-        bool paused;
-        /* progress of the current command */
-        size_t cmd;                     /* index of the running command */
-        int exit_code;
-        char exit_message[256];
-        size_t n_completed;
-        const char *completed[CSC_MAX_COMMANDS];
-        const char *failed_command_id;
-        int final_exit;
-        bool have_exit;
-        bool done_msg, child_exited, cancelled, finished, blocked, watchdog_fired;
-        csc_json_doc *receipt_doc;      /* the signed receipt frame, sent once receipts.jsonl has it durably */
-        csc_json *receipt_frame;
-        approval_plan approval;         /* spent when the executor is READY; n == 0: none needed */
-        bool approval_refused;          /* the store refused it (a replay, or it cannot record) */
-        egress_session *egress;         /* `allowlisted`: the proxy's view of this execution */
-        bool egress_waiting, egress_over;   /* asked the proxy for its last reports; they are in */
-        char error[4096];
-};
-
 static const size_t out_cap[2] = { CSC_STDOUT_CAP, CSC_STDERR_CAP };
 static const char *const out_name[2] = { "stdout", "stderr" };
 
-static int send_frame_type(execution *e, csc_json_doc *doc, csc_json *o, const char *type) {
+int execution_send_frame(execution *e, csc_json_doc *doc, csc_json *o, const char *type) {
         int r = csc_json_object_set(doc, o, "type", csc_json_new_string(doc, type));
         if (r >= 0 && e->c)
                 r = conn_send(e->c, o);
         return r;
-}
-
-static void count_outcome(execution *e, const char *status);
-
-/* The group commit made the receipt durable (or its fdatasync failed, which
- * is logged: fail visible, as a failed append): now the client gets it, as
- * the last frame, and the execution ends. */
-static void receipt_durable(void *userdata, int r) {
-        execution *e = userdata;
-        if (r < 0)
-                log_error("execution %s: cannot make the receipt durable in receipts.jsonl (fdatasync): %s",
-                          e->execution_id, strerror(-r));
-        if (e->receipt_frame)
-                (void) send_frame_type(e, e->receipt_doc, e->receipt_frame, "receipt");
-        execution_free(e);
-}
-
-/* Signs the receipt, appends it to receipts.jsonl and logs it; it is sent
- * (receipt_durable) once the group commit has synced it. */
-static void finish(execution *e, const char *status) {
-        if (e->finished)
-                return;
-        e->finished = true;
-        manager *m = e->m;
-        char ended[32], so[72] = "sha256:", se[72] = "sha256:";
-        csc_time_now(ended);
-        unsigned char d[32];
-        crypto_hash_sha256_final(&e->hash[OUT_STDOUT], d);
-        csc_hex32(d, so + 7);
-        crypto_hash_sha256_final(&e->hash[OUT_STDERR], d);
-        csc_hex32(d, se + 7);
-        const csc_policy *p = e->policy->policy;
-        bool ran = strcmp(status, "blocked") != 0;
-        if (e->blocked)                 /* the sandbox refused a declared path at run time */
-                e->final_exit = 126;
-        const char *shas[64];
-        for (size_t i = 0; i < e->n_artifacts; i++)
-                shas[i] = e->artifact_sha[i];
-        csc_receipt_info info = {
-                .contract_id = e->contract->contract_id,
-                .execution_id = e->execution_id,
-                .contract_sha256 = e->contract->sha256,
-                .status = status,
-                .started_at = e->started_at,
-                .ended_at = ended,
-                .policy_profile = p->name,
-                .has_exit = ran || e->blocked,
-                .exit_code = e->final_exit,
-                .stdout_hash = so,
-                .stderr_hash = se,
-                .stdout_truncated = e->truncated[OUT_STDOUT],
-                .stderr_truncated = e->truncated[OUT_STDERR],
-                .policy_schema_version = "csc.policy.v0.1",
-                .policy_sha256 = p->sha256,
-                .runner_version = "cscd " CSC_VERSION,
-                .execution_mode = "hardened",
-                .sandbox_profile_id = "cscd-v1",
-                .signing_key_id = csc_signing_key_id(m->key),
-                .completed_command_ids = e->completed,
-                .n_completed = e->n_completed,
-                .failed_command_id = e->failed_command_id,
-                .error = e->error[0] ? e->error : NULL,
-                .artifact_paths = e->artifact_path,
-                .artifact_sha256 = shas,
-                .n_artifacts = e->n_artifacts,
-                /* With `allowlisted`: files_written counts the expected outputs
-                 * produced (cscd traces no other writes). */
-                .has_effect_summary = e->egress != NULL,
-                .network_used = egress_session_network_used(e->egress),
-                .files_written = (int64_t)e->n_artifacts,
-                .secrets_used = (int64_t)e->n_secrets,
-        };
-        csc_json_doc *doc = csc_json_doc_new();
-        csc_json *rc = NULL, *frame = NULL;
-        csc_error err = { 0 };
-        int r = doc ? csc_receipt_build(doc, &info, &rc) : -ENOMEM;
-        r = r ?: csc_sign_object(doc, rc, m->key, ended, &err);
-        if (r < 0) {
-                log_error("execution %s: cannot build or sign the receipt: %s", e->execution_id, strerror(-r));
-                if (e->c)
-                        conn_send_error(e->c, "internal", "cannot sign the receipt", NULL);
-        } else {
-                frame = csc_json_new_object(doc);
-                if (frame && csc_json_object_set(doc, frame, "receipt", rc) >= 0) {
-                        e->receipt_doc = TAKE_PTR(doc);
-                        e->receipt_frame = frame;
-                }
-                cscd_journal_receipt(m->audit, e->contract, e->execution_id, status,
-                                     ran ? e->final_exit : -1, e->error, &e->peer);
-        }
-        count_outcome(e, status);
-        /* Durable first: when the client holds the receipt, receipts.jsonl
-         * has it. The line is written now (rc is alive); the receipts
-         * finished in this loop pass share one fdatasync, then go out. */
-        csc_buf egress = CSC_BUF_INIT;
-        if (r >= 0 && e->egress && egress_session_write_json(e->egress, &egress) < 0)
-                log_error("execution %s: cannot record its egress connections", e->execution_id);
-        int a = r >= 0 ? cscd_audit_append_later(m->audit, rc, e->contract, &e->peer, egress.len ? egress.data : NULL,
-                                                 receipt_durable, e)
-                       : r;
-        csc_buf_free(&egress);
-        csc_json_doc_free(doc);
-        if (a < 0) {
-                if (r >= 0)
-                        log_error("execution %s: cannot append the receipt to receipts.jsonl: %s",
-                                  e->execution_id, strerror(-a));
-                receipt_durable(e, 0);
-        }
-}
-
-static void count_outcome(execution *e, const char *status) {
-        manager *m = e->m;
-        if (strcmp(status, "success") == 0)
-                m->counters.success++;
-        else if (strcmp(status, "blocked") == 0)
-                m->counters.blocked++;
-        else if (e->cancelled)
-                m->counters.cancelled++;
-        else
-                m->counters.failed++;
 }
 
 static void drain_control(execution *e);
@@ -284,7 +118,7 @@ static void maybe_finish(execution *e) {
                 return;
         }
         if (e->blocked || e->approval_refused) {
-                finish(e, "blocked");
+                execution_finish(e, "blocked");
                 return;
         }
         if (!e->done_msg && !e->cancelled && !e->error[0])
@@ -294,7 +128,7 @@ static void maybe_finish(execution *e) {
         bool ok = e->n_completed == e->contract->n_commands && e->final_exit == 0 && !e->cancelled && !e->error[0];
         if (!ok && !e->failed_command_id && e->n_completed < e->contract->n_commands)
                 e->failed_command_id = e->contract->commands[e->n_completed].id;
-        finish(e, ok ? "success" : "failed");
+        execution_finish(e, ok ? "success" : "failed");
 }
 
 static void emit_exit(execution *e) {
@@ -303,7 +137,7 @@ static void emit_exit(execution *e) {
         csc_json *o = doc ? csc_json_new_object(doc) : NULL;
         if (o && csc_json_object_set(doc, o, "command_id", csc_json_new_string(doc, cmd->id)) >= 0 &&
             csc_json_object_set(doc, o, "exit_code", csc_json_new_int(doc, e->exit_code)) >= 0)
-                (void) send_frame_type(e, doc, o, "exit");
+                (void) execution_send_frame(e, doc, o, "exit");
         csc_json_doc_free(doc);
         e->final_exit = e->exit_code;
         e->have_exit = true;
@@ -337,7 +171,7 @@ static void emit_output(execution *e, int i, const char *buf, size_t n) {
         if (o && csc_json_object_set(doc, o, "command_id", csc_json_new_string(doc, e->contract->commands[e->cmd].id)) >= 0 &&
             csc_json_object_set(doc, o, "stream", csc_json_new_string(doc, out_name[i])) >= 0 &&
             csc_json_object_set(doc, o, "data", csc_json_new_string(doc, b64)) >= 0)
-                (void) send_frame_type(e, doc, o, "output");
+                (void) execution_send_frame(e, doc, o, "output");
         csc_json_doc_free(doc);
         free(b64);
 }
@@ -410,6 +244,31 @@ static void spend_approval_and_go(execution *e) {
         }
 }
 
+/* A command started: its output pipes are ours now. */
+static void on_started(execution *e, const executor_msg *msg, int fds[2]) {
+        if (msg->index >= e->contract->n_commands || e->out_fd[0] >= 0 || e->out_fd[1] >= 0) {
+                close(fds[0]);
+                close(fds[1]);
+                snprintf(e->error, sizeof e->error, "internal error: the executor broke the protocol");
+                executor_kill(e->h);
+                return;
+        }
+        e->cmd = msg->index;
+        arm_watchdog(e, (uint64_t) e->contract->commands[msg->index].timeout_sec);
+        for (int i = 0; i < 2; i++) {
+                e->out_fd[i] = fds[i];
+                fcntl(fds[i], F_SETFL, fcntl(fds[i], F_GETFL) | O_NONBLOCK);
+                sd_event_add_io(e->m->event, &e->out_src[i], fds[i], EPOLLIN, on_output, e);
+                if (e->paused)
+                        sd_event_source_set_enabled(e->out_src[i], SD_EVENT_OFF);
+        }
+        csc_json_doc *doc = csc_json_doc_new();
+        csc_json *o = doc ? csc_json_new_object(doc) : NULL;
+        if (o && csc_json_object_set(doc, o, "command_id", csc_json_new_string(doc, e->contract->commands[msg->index].id)) >= 0)
+                (void) execution_send_frame(e, doc, o, "started");
+        csc_json_doc_free(doc);
+}
+
 static void drain_control(execution *e) {
         while (e->ctl_src) {
                 executor_msg msg;
@@ -422,31 +281,9 @@ static void drain_control(execution *e) {
                         return;
                 }
                 switch ((executor_msg_type) msg.type) {
-                case EXECUTOR_MSG_STARTED: {
-                        if (msg.index >= e->contract->n_commands || e->out_fd[0] >= 0 || e->out_fd[1] >= 0) {
-                                close(fds[0]);
-                                close(fds[1]);
-                                snprintf(e->error, sizeof e->error, "internal error: the executor broke the protocol");
-                                executor_kill(e->h);
-                                break;
-                        }
-                        e->cmd = msg.index;
-                        arm_watchdog(e, (uint64_t) e->contract->commands[msg.index].timeout_sec);
-                        for (int i = 0; i < 2; i++) {
-                                e->out_fd[i] = fds[i];
-                                fcntl(fds[i], F_SETFL, fcntl(fds[i], F_GETFL) | O_NONBLOCK);
-                                sd_event_add_io(e->m->event, &e->out_src[i], fds[i], EPOLLIN, on_output, e);
-                                if (e->paused)
-                                        sd_event_source_set_enabled(e->out_src[i], SD_EVENT_OFF);
-                        }
-                        csc_json_doc *doc = csc_json_doc_new();
-                        csc_json *o = doc ? csc_json_new_object(doc) : NULL;
-                        if (o && csc_json_object_set(doc, o, "command_id",
-                                                     csc_json_new_string(doc, e->contract->commands[msg.index].id)) >= 0)
-                                (void) send_frame_type(e, doc, o, "started");
-                        csc_json_doc_free(doc);
+                case EXECUTOR_MSG_STARTED:
+                        on_started(e, &msg, fds);
                         break;
-                }
                 case EXECUTOR_MSG_EXIT:
                         /* The executor killed and reaped every process of the
                          * command before it said so: what the command wrote is
@@ -479,18 +316,11 @@ static void drain_control(execution *e) {
                 case EXECUTOR_MSG_READY:
                         spend_approval_and_go(e);
                         break;
-                case EXECUTOR_MSG_LISTENER:
-                        if (!e->egress) {
-                                close(fds[0]);
-                                if (fds[1] >= 0)
-                                        close(fds[1]);
+                case EXECUTOR_MSG_LISTENER:   /* takes the descriptors; a failure leaves the command no way out */
+                        if (egress_session_add_listeners(e->egress, fds) == -EPROTO) {
                                 snprintf(e->error, sizeof e->error, "internal error: the executor broke the protocol");
                                 executor_kill(e->h);
-                                break;
                         }
-                        for (int i = 0; i < 2; i++)
-                                if (fds[i] >= 0 && egress_session_add_listener(e->egress, fds[i]) < 0)
-                                        log_error("execution %s: cannot accept on its egress listener", e->execution_id);
                         break;
                 default:
                         snprintf(e->error, sizeof e->error, "internal error: the executor broke the protocol");
@@ -634,7 +464,7 @@ static int send_decision(execution *e) {
                   : -ENOMEM;
         r = r ?: csc_json_object_set(doc, o, "decision", dj);
         if (r >= 0)
-                r = send_frame_type(e, doc, o, "decision");
+                r = execution_send_frame(e, doc, o, "decision");
         csc_json_doc_free(doc);
         return r;
 }
@@ -671,6 +501,19 @@ int execution_start(manager *m, conn *c, const csc_json *req) {
         return execution_run(m, c, req, ct);
 }
 
+/* An internal failure before the sandbox ran: a failed receipt, exit 1. */
+static int execution_fail(execution *e, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static int execution_fail(execution *e, const char *fmt, ...) {
+        va_list ap;
+        va_start(ap, fmt);
+        vsnprintf(e->error, sizeof e->error, fmt, ap);
+        va_end(ap);
+        e->final_exit = 1;
+        e->child_exited = true;
+        maybe_finish(e);
+        return 0;
+}
+
 /* A valid submit that may start: decide, then block or run it. Takes ct. */
 int execution_run(manager *m, conn *c, const csc_json *req, csc_contract *ct) {
         const cscd_peer *peer = conn_peer(c);
@@ -704,7 +547,7 @@ int execution_run(manager *m, conn *c, const csc_json *req, csc_contract *ct) {
         send_decision(e);
         if (e->decision.verdict == CSC_VERDICT_DENY) {
                 snprintf(e->error, sizeof e->error, "blocked by policy: %s: %s", e->decision.code, e->decision.reason);
-                finish(e, "blocked");
+                execution_finish(e, "blocked");
                 return 0;
         }
         approval_plan approval = { 0 };   /* spent when the executor reports READY (spend_approval_and_go) */
@@ -715,51 +558,33 @@ int execution_run(manager *m, conn *c, const csc_json *req, csc_contract *ct) {
                 if (r != 0) {
                         snprintf(e->error, sizeof e->error, "blocked: %s: %s", e->decision.reason,
                                  r < 0 ? "out of memory" : why);
-                        finish(e, "blocked");
+                        execution_finish(e, "blocked");
                         return 0;
                 }
         }
-        if (!m->filter_deny_net.insns || !m->filter_net.insns) {
-                snprintf(e->error, sizeof e->error,
-                         "internal error: the sandbox's seccomp filter could not be compiled; cscd runs nothing without it");
-                e->final_exit = 1;
-                e->child_exited = true;
-                maybe_finish(e);
-                return 0;
-        }
-        if (m->config->block_interpreters && advisory_blocked(ct, e->error, sizeof e->error)) {
-                finish(e, "blocked");
-                return 0;
-        }
-        if (env_gate(m->config, ct, e->error, sizeof e->error) != 0 ||
-            private_paths_gate(ct, e->error, sizeof e->error) != 0) {
-                finish(e, "blocked");
-                return 0;
-        }
-        if (sandbox_egress_gate(ct, e->error, sizeof e->error) != 0) {
-                finish(e, "blocked");
+        if (!m->filter_deny_net.insns || !m->filter_net.insns)
+                return execution_fail(e, "internal error: the sandbox's seccomp filter could not be compiled; "
+                                         "cscd runs nothing without it");
+        /* The pure gates: each blocks with its reason in e->error. */
+        if ((m->config->block_interpreters && advisory_blocked(ct, e->error, sizeof e->error)) ||
+            env_gate(m->config, ct, e->error, sizeof e->error) != 0 ||
+            private_paths_gate(ct, e->error, sizeof e->error) != 0 ||
+            sandbox_egress_gate(ct, e->error, sizeof e->error) != 0) {
+                execution_finish(e, "blocked");
                 return 0;
         }
         char why[512];
         r = cscd_secrets_load(m->config->secrets_dir, ct, &e->secrets, &e->n_secrets, why, sizeof why);
         if (r != 0) {
                 snprintf(e->error, sizeof e->error, "blocked: %s", r < 0 ? "out of memory loading secrets" : why);
-                finish(e, "blocked");
+                execution_finish(e, "blocked");
                 return 0;
         }
         if (e->n_secrets > 0 && redactor_for_secrets(e) < 0) {
-                snprintf(e->error, sizeof e->error, "internal error: out of memory");
-                e->final_exit = 1;
-                e->child_exited = true;
-                maybe_finish(e);
-                return 0;
+                return execution_fail(e, "internal error: out of memory");
         }
         if (exec_paths_resolve(ct, &e->exe_paths, &e->n_exe_paths) < 0) {
-                snprintf(e->error, sizeof e->error, "internal error: out of memory");
-                e->final_exit = 1;
-                e->child_exited = true;
-                maybe_finish(e);
-                return 0;
+                return execution_fail(e, "internal error: out of memory");
         }
         char procs[PATH_MAX];
         if (strcmp(cscd_cgroups_mode(m->cgroups, NULL), "none") != 0) {
@@ -767,12 +592,7 @@ int execution_run(manager *m, conn *c, const csc_json *req, csc_contract *ct) {
                                         e->cgroup_dir, procs);
                 if (r < 0) {
                         e->cgroup_dir[0] = 0;
-                        snprintf(e->error, sizeof e->error, "internal error: cannot create the execution's cgroup: %s",
-                                 strerror(-r));
-                        e->final_exit = 1;
-                        e->child_exited = true;
-                        maybe_finish(e);
-                        return 0;
+                        return execution_fail(e, "internal error: cannot create the execution's cgroup: %s", strerror(-r));
                 }
         }
         executor_request xr = {
@@ -793,27 +613,15 @@ int execution_run(manager *m, conn *c, const csc_json *req, csc_contract *ct) {
                 .write_prefixes = &e->policy->policy->allowed_write_prefixes,
         };
         if (approval.n > 0 && approval_plan_dup(&approval, &e->approval) < 0) {
-                snprintf(e->error, sizeof e->error, "internal error: out of memory");
-                e->final_exit = 1;
-                e->child_exited = true;
-                maybe_finish(e);
-                return 0;
+                return execution_fail(e, "internal error: out of memory");
         }
         if (sandbox_egress_wanted(ct) &&
             (r = egress_session_new(m->egress, e->execution_id, &e->policy->policy->allowed_egress_hosts, &e->egress)) < 0) {
-                snprintf(e->error, sizeof e->error, "internal error: cannot prepare the egress proxy: %s", strerror(-r));
-                e->final_exit = 1;
-                e->child_exited = true;
-                maybe_finish(e);
-                return 0;
+                return execution_fail(e, "internal error: cannot prepare the egress proxy: %s", strerror(-r));
         }
         r = executor_spawn(&xr, &e->h);
         if (r < 0) {
-                snprintf(e->error, sizeof e->error, "internal error: cannot start the sandbox: %s", strerror(-r));
-                e->final_exit = 1;
-                e->child_exited = true;
-                maybe_finish(e);
-                return 0;
+                return execution_fail(e, "internal error: cannot start the sandbox: %s", strerror(-r));
         }
         if ((r = sd_event_add_io(m->event, &e->ctl_src, executor_control_fd(e->h), EPOLLIN, on_control, e)) < 0 ||
             (r = sd_event_add_child_pidfd(m->event, &e->child_src, executor_pidfd(e->h), WEXITED, on_child, e)) < 0 ||

@@ -261,13 +261,14 @@ SP = serve("127.0.0.2", tls=True)
 OP = serve("127.0.0.3")
 OSP = serve("127.0.0.3", tls=True)
 GP = serve("127.0.0.4", GitHandler)
+OWNP = serve("203.0.113.9")   # a public address that is this host's own
 HEAD = make_repo()
 DNSD = DNS()
 
 CONFIG = "egress_proxy: %s\negress_user: csc-egress\n" % EGRESS
 PRIVATE = "egress_allow_private: [127.0.0.0/8]\n"
 POLICY_EXTRA = "curl, git, python3, getent"
-ALLOWED = ["allowed.test:%d" % HP, "allowed.test:%d" % SP, "dnsonly.test:%d" % HP, "git.test:%d" % GP]
+ALLOWED = ["allowed.test:%d" % HP, "allowed.test:%d" % SP, "dnsonly.test:%d" % HP, "git.test:%d" % GP, "own.test:%d" % OWNP]
 PROXY_VARS = {"HTTP_PROXY": "http://127.0.0.1:3128", "HTTPS_PROXY": "http://127.0.0.1:3128",
               "http_proxy": "http://127.0.0.1:3128", "https_proxy": "http://127.0.0.1:3128",
               "ALL_PROXY": "socks5h://127.0.0.1:3128", "all_proxy": "socks5h://127.0.0.1:3128",
@@ -420,7 +421,9 @@ def t_denied_host(d):
     c = eg["connections"][0]
     assert c["verdict"] == "denied" and c["host"] == "other.test" and c["port"] == OSP and c["address"] == "", c
     assert "not in allowed_egress_hosts" in c["reason"], c
-    assert log_lines(d, "verdict=denied", "host=other.test", "port=%d" % OSP), d.logtext()[-3000:]
+    # the proxy's line carries the receipt's execution id (journal and receipt meet)
+    assert log_lines(d, "CSC_EXECUTION_ID=%s " % r.receipt["execution_id"], "verdict=denied", "host=other.test",
+                     "port=%d" % OSP), d.logtext()[-3000:]
     # plain HTTP: the 403 body names the host and why
     r = run(d, ["curl", "-sS", "--max-time", "30", "-w", "\\nCODE=%{http_code}", "-f",
                 "http://other.test:%d/x" % OP])
@@ -447,6 +450,14 @@ def t_ip_literals_decimal_localhost(d):
                       ("CONNECT localhost:%d HTTP/1.1\\r\\n\\r\\n" % SP, "403")):
         r = probe(d, "raw", req)
         assert r.out.startswith("HTTP/1.1 " + want), (req, r.why())
+
+
+def t_the_hosts_own_address_is_refused(d):
+    r = run(d, ["curl", "-sS", "-w", "\\nCODE=%{http_code}", "http://own.test:%d/own" % OWNP])
+    assert "CODE=403" in r.out and "hello from" not in r.out, r.why()
+    c = r.egress()["connections"][0]
+    print("# own.test (203.0.113.9, listed, public): %s" % c["reason"])
+    assert c["verdict"] == "denied" and c["host"] == "own.test" and "203.0.113.9" in c["reason"], c
 
 
 def t_loopback_names_without_allow_private(_):
@@ -646,8 +657,9 @@ def t_proxy_environment(d):
     env = dict(line.split("=", 1) for line in r.out.splitlines() if "=" in line)
     for k, v in PROXY_VARS.items():
         assert env.get(k) == v, (k, env.get(k), r.out)
-    r = run(d, ["env"], network="deny")
-    assert not [k for k in PROXY_VARS if k in r.out], ("proxy variables in a deny command", r.out)
+    for network in ("deny", "full"):
+        r = run(d, ["env"], network=network)
+        assert r.status == "success" and not [k for k in PROXY_VARS if k + "=" in r.out], (network, r.out)
 
 
 def t_env_allow_cannot_override(_):

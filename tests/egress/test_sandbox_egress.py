@@ -71,7 +71,6 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer  # noqa: E40
 
 SLOW_CHUNK, SLOW_CHUNKS = 64 << 10, 2048       # /slowbig: 128 MiB at ~1.3 MiB/s
 slow_started = threading.Event()
-killed = {}
 hold = {"inflight": 0, "max": 0, "lock": threading.Lock(), "release": threading.Event(), "want": 64}
 
 
@@ -557,18 +556,19 @@ def t_hundred_concurrent_connections(d):
     assert r.status == "success" and r.out == "hello from HTTP /after-100\n", r.why()
 
 
-def t_proxy_killed_mid_transfer(d):
+def kill_mid_transfer(d, then=""):
+    """Runs a download of /slowbig in an allowlisted command (then the shell
+    code `then`), SIGKILLs cscd's cscd-egress mid-transfer, and returns the
+    Run and the old and new proxy pids once cscd has restarted it."""
     r = run(d, ["curl", "-sS", "--max-time", "30", "http://allowed.test:%d/warm" % HP])  # the proxy is up
     assert r.status == "success", r.why()
     before = proxy_pids(d)
     assert len(before) == 1, ("one cscd-egress child of cscd", before)
     slow_started.clear()
     box = {}
-
-    def go():
-        box["run"] = run(d, ["sh", "-c", "curl -sS -o /dev/null -w 'got=%%{size_download} ' --max-time 100 "
-                                         "http://allowed.test:%d/slowbig; echo curl-exit=$?; exit 3" % HP], timeout=110)
-    t = threading.Thread(target=go)
+    t = threading.Thread(target=lambda: box.update(run=run(d, [
+        "sh", "-c", "curl -sS -o /dev/null -w 'got=%%{size_download} ' --max-time 100 http://allowed.test:%d/slowbig; "
+                    "echo curl-exit=$?; %s exit 3" % (HP, then)], timeout=110)))
     t.start()
     assert slow_started.wait(60), "the transfer did not start"
     time.sleep(1)
@@ -580,22 +580,40 @@ def t_proxy_killed_mid_transfer(d):
     got = int(r.out.split("got=")[1].split()[0])
     assert 0 < got < SLOW_CHUNK * SLOW_CHUNKS, ("the transfer was not cut mid-way", r.out)
     verify(d, r.receipt)
-    killed["run"] = r
-    print("# egress record of the killed execution:", json.dumps(r.line().get("egress"))[:600])
     deadline = time.time() + 30
     while not [p for p in proxy_pids(d) if p not in before] and time.time() < deadline:
         time.sleep(0.2)
     after = proxy_pids(d)
     assert after and before[0] not in after, ("cscd did not restart the proxy", after)
-    text = d.logtext()
-    assert log_lines(d, "cscd-egress", "pid %d" % before[0], "refused"), ("no log line about the proxy's death",
-                                                                           text[-3000:])
     deadline = time.time() + 30
     while not log_lines(d, "cscd-egress", "pid %d" % after[0], "ready") and time.time() < deadline:
         time.sleep(0.2)
-    assert log_lines(d, "cscd-egress", "pid %d" % after[0], "ready"), ("no log line about the restart", text[-3000:])
+    return r, before[0], after[0]
+
+
+def t_proxy_killed_mid_transfer(d):
+    # the transfer is cut; then, in the same execution, a new connection works
+    # once cscd has restarted the proxy and registered the execution again
+    r, old, new = kill_mid_transfer(d, "for i in $(seq 60); do curl -sS --max-time 10 "
+                                       "http://allowed.test:%d/same-exec && break; sleep 1; done;" % HP)
+    assert "hello from HTTP /same-exec" in r.out, ("the running execution was not served after the restart", r.why())
+    assert r.egress()["proxy"] in ("lost", "unavailable"), r.egress()
+    text = d.logtext()
+    assert log_lines(d, "cscd-egress", "pid %d" % old, "refused"), ("no log line about the proxy's death", text[-3000:])
+    assert log_lines(d, "cscd-egress", "pid %d" % new, "ready"), ("no log line about the restart", text[-3000:])
     r = run(d, ["curl", "-sS", "--max-time", "30", "http://allowed.test:%d/again" % HP])
     assert r.status == "success" and r.out == "hello from HTTP /again\n" and r.network_used is True, r.why()
+
+
+def t_killed_proxy_receipt_still_says_network_used(d):
+    # the only connection of this execution downloaded bytes from an allowed
+    # host through the proxy before it died: the receipt must not say the
+    # network was unused
+    r, _, _ = kill_mid_transfer(d)
+    eg = r.egress()
+    print("# egress record of the killed execution:", json.dumps(eg)[:600])
+    assert r.network_used is True, ("effect_summary.network_used after %s bytes came through the proxy" %
+                                    r.out.split("got=")[1].split()[0], r.receipt.get("effect_summary"), eg)
 
 
 def t_proxy_runs_unprivileged(d):
@@ -619,17 +637,6 @@ def t_ipv6_listener(d):
     assert r.status == "success" and r.out == "hello from HTTP /v6\n", r.why()
     r = probe(d, "tcp", "::1", "3129")
     assert r.out.startswith("ERR "), r.why()
-
-
-def t_killed_proxy_receipt_still_says_network_used(d):
-    # the killed execution downloaded bytes from an allowed host through the
-    # proxy before it died: its receipt must not claim the network was unused
-    r = killed.get("run")
-    assert r, "the kill case did not get as far as a receipt"
-    eg = r.egress()
-    assert eg["proxy"] in ("lost", "unavailable"), eg
-    assert r.network_used is True, ("effect_summary.network_used after %s bytes came through the proxy" %
-                                    r.out.split("got=")[1].split()[0], r.receipt.get("effect_summary"), eg)
 
 
 def t_git_clone_over_http(d):
@@ -714,6 +721,41 @@ def t_two_executions_at_once_stay_apart(d):
             r.why()
         eg = r.egress()
         assert eg["allowed"] == 3 and [c["host"] for c in eg["connections"]] == [host] * 3, (key, eg)
+
+
+FLOOD = """
+import os, socket, time
+for _ in range(3):
+    os.fork()   # eight flooders
+n, end = 0, time.time() + 12
+while time.time() < end:
+    held = []
+    for _ in range(900):
+        try:
+            held.append(socket.create_connection(("127.0.0.1", 3128), timeout=5))
+            n += 1
+        except OSError:
+            pass
+    for h in held:
+        h.close()
+print("opened", n)
+"""
+
+
+def t_a_connection_flood_does_not_starve_another_execution(d):
+    box = {}
+    t = threading.Thread(target=lambda: box.update(run=run(d, ["python3", "-c", FLOOD], timeout=100)))
+    t.start()
+    time.sleep(2)
+    r = run(d, ["sh", "-c", "ok=0; bad=0; for i in $(seq 30); do if curl -sS --max-time 20 http://allowed.test:%d/n "
+                            ">/dev/null; then ok=$((ok+1)); else bad=$((bad+1)); fi; sleep 0.2; done; "
+                            "echo ok=$ok bad=$bad" % HP], timeout=110)
+    t.join(150)
+    assert "run" in box and box["run"].status == "success" and "opened" in box["run"].out, "the flood did not run"
+    print("# flood: %s, its record: %s" % (box["run"].out.split()[:2], {k: v for k, v in box["run"].egress().items()
+                                                                       if k != "connections"}))
+    assert r.status == "success" and "ok=30 bad=0" in r.out, ("the other execution's connections failed", r.why(),
+                                                              {k: v for k, v in r.egress().items() if k != "connections"})
 
 
 def t_policy_reload_changes_the_allowlist(d):

@@ -1,6 +1,7 @@
 /* csc-bench.c — cscd's benchmark: (a) decision cost by phase; with --cscd,
  * (b) submit→receipt latency, (c) throughput at 1/8/32 clients, (d) daemon
- * RSS, (e) what the MCP bridge adds; with --egress (a mode of its own), the
+ * RSS, (e) what the MCP bridge adds, (b'') what `network: allowlisted` adds
+ * to a submit; with --egress (a mode of its own), the
  * (f) the egress proxy's CONNECT tunnel throughput against a direct loopback copy;
  * every figure beside a baseline measured in the same run and the design's
  * target. --json FILE writes all figures. */
@@ -12,7 +13,8 @@
 #include "bench.h"
 
 static const char usage[] =
-        "usage: csc-bench [--cscd PATH [--cscctl PATH] [--n N]] [--egress PATH [--egress-mib N]] [--json FILE]\n"
+        "usage: csc-bench [--cscd PATH [--cscctl PATH] [--egress-proxy PATH] [--n N]] [--egress PATH [--egress-mib N]]\n"
+        "                 [--json FILE]\n"
         "  (a) the cost of one policy decision (parse, validate, hash, evaluate)\n"
         "  --cscd PATH  also start PATH (root needed) and measure (b) submit->signed\n"
         "               receipt latency p50/p90/p99, (c) throughput at 1, 8, 32\n"
@@ -20,6 +22,8 @@ static const char usage[] =
         "               unshare and the reference's bwrap+setpriv+prlimit chain\n"
         "  --cscctl PATH  with --cscd: also measure (e) what `cscctl mcp` adds to a\n"
         "               csc_run of /bin/true (default: client/cscctl beside cscd's build dir)\n"
+        "  --egress-proxy PATH  with --cscd: the cscd-egress cscd starts for (b''), the same\n"
+        "               submit with network allowlisted (default: daemon/egress/cscd-egress beside cscd)\n"
         "  --n N        submits per latency measurement (default 300)\n"
         "  --json FILE  write every figure as JSON\n"
         "  --egress PATH  only (f): start the egress proxy PATH (cscd-egress) and compare\n"
@@ -27,7 +31,7 @@ static const char usage[] =
         "  --egress-mib N  MiB per egress round (default 256)\n";
 
 int main(int argc, char **argv) {
-        const char *json_out = NULL, *cscd = NULL, *cscctl = NULL, *egress = NULL;
+        const char *json_out = NULL, *cscd = NULL, *cscctl = NULL, *egress = NULL, *egress_proxy = NULL;
         int n = 300, egress_mib = 256;
         for (int i = 1; i < argc; i++) {
                 if (strcmp(argv[i], "--json") == 0 && i + 1 < argc)
@@ -38,6 +42,8 @@ int main(int argc, char **argv) {
                         cscctl = argv[++i];
                 else if (strcmp(argv[i], "--egress") == 0 && i + 1 < argc)
                         egress = argv[++i];
+                else if (strcmp(argv[i], "--egress-proxy") == 0 && i + 1 < argc)
+                        egress_proxy = argv[++i];
                 else if (strcmp(argv[i], "--egress-mib") == 0 && i + 1 < argc)
                         egress_mib = atoi(argv[++i]);
                 else if (strcmp(argv[i], "--n") == 0 && i + 1 < argc)
@@ -74,7 +80,11 @@ int main(int argc, char **argv) {
                 const char *slash = strrchr(cscd, '/');
                 int dlen = slash ? (int) (slash - cscd) : 1;
                 snprintf(guess, sizeof guess, "%.*s/../client/cscctl", dlen, slash ? cscd : ".");
-                r = bench_submit(cscd, cscctl ? cscctl : guess, n, json);
+                char eguess[4096];   /* BUILD/daemon/cscd → BUILD/daemon/egress/cscd-egress */
+                snprintf(eguess, sizeof eguess, "%.*s/egress/cscd-egress", dlen, slash ? cscd : ".");
+                char *eabs = realpath(egress_proxy ? egress_proxy : eguess, NULL);   /* cscd.conf wants it absolute */
+                r = bench_submit(cscd, cscctl ? cscctl : guess, eabs, n, json);
+                free(eabs);
         }
         if (json) {
                 fputs("}\n", json);

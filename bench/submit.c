@@ -99,9 +99,20 @@ static const char contract_path_json[] =
         "\"timeout_sec\":10,\"proposed_effect_type\":\"observe\"}],\"risk_class\":\"low\",\"approval_mode\":\"policy_only\","
         "\"justification\":\"benchmark\"}}";
 
+/* The first with `network: allowlisted`: the sandbox's listener, handed to
+ * cscd, and the execution registered with cscd-egress (nothing connects). */
+static const char contract_allow_json[] =
+        "{\"type\":\"submit\",\"contract\":{\"version\":\"csc.v0.1\",\"contract_id\":\"bench-true-0003\","
+        "\"intent\":\"benchmark\",\"actor\":{\"agent_id\":\"bench\",\"session_id\":\"bench\",\"initiating_user\":\"bench\","
+        "\"delegation_scope\":\"bench\"},\"commands\":[{\"id\":\"t\",\"exec\":{\"argv\":[\"/bin/true\"]},\"cwd\":\"/tmp\","
+        "\"read_paths\":[],\"write_paths\":[],\"network\":\"allowlisted\",\"env_allow\":[],\"secret_refs\":[],"
+        "\"timeout_sec\":10,\"proposed_effect_type\":\"observe\"}],\"risk_class\":\"low\",\"approval_mode\":\"policy_only\","
+        "\"justification\":\"benchmark\"}}";
+
 static const char policy_yaml[] =
         "policy_schema_version: csc.policy.v0.1\nname: bench\nallow_commands: [/bin/true]\n"
-        "allowed_effect_types: [observe]\nallowed_risk_classes: [low]\nmax_timeout_sec: 60\nnetwork: deny\n"
+        "allowed_effect_types: [observe]\nallowed_risk_classes: [low]\nmax_timeout_sec: 60\nnetwork: allowlisted\n"
+        "allowed_egress_hosts: [example.org]\n"
         "allow_secret_refs: false\nallowed_cwd_prefixes: [/tmp]\nallowed_read_prefixes: [/tmp, /usr/share]\n";
 
 /* One submit frame as uid: returns the receipt's status in status (or "error"). */
@@ -186,7 +197,8 @@ static double run_us(char *const argv[]) {
         if (pid == 0) {
                 int null = open("/dev/null", O_RDWR);
                 dup2(null, 1);
-                dup2(null, 2);
+                if (!getenv("CSC_BENCH_DAEMON_STDERR"))   /* debugging the benchmark itself */
+                        dup2(null, 2);
                 execvp(argv[0], argv);
                 _exit(127);
         }
@@ -202,11 +214,12 @@ static bool have(const char *prog) {
         return system(cmd) == 0;
 }
 
-int bench_submit(const char *cscd, const char *cscctl, int n, FILE *json) {
+int bench_submit(const char *cscd, const char *cscctl, const char *egress, int n, FILE *json) {
         if (geteuid() != 0) {
                 fprintf(stderr, "csc-bench: the submit benchmark needs root (it starts cscd)\n");
                 return 77;
         }
+        bool allow_ok = egress && access(egress, X_OK) == 0 && getpwnam("csc-egress");   /* before pw: one static buffer */
         struct passwd *pw = getpwnam("nobody");
         if (!pw) {
                 fprintf(stderr, "csc-bench-submit: no user 'nobody'\n");
@@ -231,7 +244,8 @@ int bench_submit(const char *cscd, const char *cscctl, int n, FILE *json) {
         char conf[512];
         snprintf(conf, sizeof conf, "%s/cscd.conf", dir);
         FILE *cf = fopen(conf, "w");
-        if (!cf || fputs("# the defaults\n", cf) < 0 || fclose(cf) != 0)
+        if (!cf || fputs("# the defaults, and where the egress proxy is\n", cf) < 0 ||
+            (allow_ok && fprintf(cf, "egress_proxy: \"%s\"\n", egress) < 0) || fclose(cf) != 0)
                 return 1;
         snprintf(sock, sizeof sock, "%s/csc.sock", dir);
         snprintf(state, sizeof state, "%s/state", dir);
@@ -239,7 +253,8 @@ int bench_submit(const char *cscd, const char *cscctl, int n, FILE *json) {
         pid_t daemon = fork();
         if (daemon == 0) {
                 int null = open("/dev/null", O_RDWR);
-                dup2(null, 2);
+                if (!getenv("CSC_BENCH_DAEMON_STDERR"))   /* debugging the benchmark itself */
+                        dup2(null, 2);
                 execl(cscd, cscd, "--config", conf, "--socket", sock, "--state-dir", state, "--policy", path, "--signing-key", key,
                       "--key-id", "bench", (char *)NULL);
                 _exit(127);
@@ -249,6 +264,8 @@ int bench_submit(const char *cscd, const char *cscctl, int n, FILE *json) {
                 usleep(20000);
         char status[32];
         double *sub = calloc((size_t)n, sizeof *sub), *sub_path = calloc((size_t)n, sizeof *sub_path), *base[3];
+        double *sub_allow = calloc((size_t)n, sizeof *sub_allow);
+        int errors_allow = 0;
         for (int b = 0; b < 3; b++)
                 base[b] = calloc((size_t)n, sizeof *base[b]);
         int errors = 0;
@@ -267,6 +284,12 @@ int bench_submit(const char *cscd, const char *cscctl, int n, FILE *json) {
                     strcmp(status, "success") != 0)
                         errors_path++;
                 sub_path[i] = bench_now_ns() / 1e3 - t0;
+                t0 = bench_now_ns() / 1e3;
+                if (allow_ok && (submit_frame(sock, pw->pw_uid, pw->pw_gid, contract_allow_json,
+                                              sizeof contract_allow_json - 1, status) < 0 ||
+                                 strcmp(status, "success") != 0))
+                        errors_allow++;
+                sub_allow[i] = bench_now_ns() / 1e3 - t0;
         }
         static const int conc[3] = { 1, 8, 32 };
         double tput[3];
@@ -317,6 +340,15 @@ int bench_submit(const char *cscd, const char *cscctl, int n, FILE *json) {
         printf("(b') the same with one declared read path (/usr/share, resolved as the peer, bound by descriptor):\n"
                "%-52s %9.0f  %9.0f  %9.0f   = %.2fx (b) p50, errors %d\n",
                "cscd p50 / p90 / p99", pp50, pct(sub_path, n, 0.9), pct(sub_path, n, 0.99), pp50 / p50, errors_path);
+        double ap50 = allow_ok ? pct(sub_allow, n, 0.5) : -1;
+        if (allow_ok)
+                printf("(b'') the same with network allowlisted (a listener in the sandbox's netns, handed to cscd;\n"
+                       "     the execution registered with cscd-egress and ended there):\n"
+                       "%-52s %9.0f  %9.0f  %9.0f   = %.2fx (b) p50 (+%.0f us), errors %d\n",
+                       "cscd p50 / p90 / p99", ap50, pct(sub_allow, n, 0.9), pct(sub_allow, n, 0.99), ap50 / p50,
+                       ap50 - p50, errors_allow);
+        else
+                printf("(b'') network allowlisted: skipped (no cscd-egress binary, or no user csc-egress)\n");
         printf("\n(c) throughput (contracts/s, every one a full sandbox)\n");
         for (int c = 0; c < 3; c++)
                 printf("%2d concurrent clients: %8.0f/s, errors %d%s\n", conc[c], tput[c], tput_err[c],
@@ -333,9 +365,10 @@ int bench_submit(const char *cscd, const char *cscctl, int n, FILE *json) {
                               "\"throughput_per_s\":{\"1\":%.0f,\"8\":%.0f,\"32\":%.0f},"
                               "\"throughput_errors\":{\"1\":%d,\"8\":%d,\"32\":%d},"
                               "\"rss_kib\":{\"idle\":%ld,\"after\":%ld},"
-                              "\"submit_declared_path_us\":{\"p50\":%.0f,\"errors\":%d}",
+                              "\"submit_declared_path_us\":{\"p50\":%.0f,\"errors\":%d},"
+                              "\"submit_allowlisted_us\":{\"p50\":%.0f,\"errors\":%d}",
                         n, p50, p90, p99, errors, bm[0], bm[1], bm[2], tput[0], tput[1], tput[2], tput_err[0],
-                        tput_err[1], tput_err[2], rss_idle, rss_after, pp50, errors_path);
+                        tput_err[1], tput_err[2], rss_idle, rss_after, pp50, errors_path, ap50, errors_allow);
                 if (mcp_r != 77)
                         fprintf(json, ",\"mcp_bridge_us\":{\"n\":%d,\"run\":{\"direct_p50\":%.0f,\"bridge_p50\":%.0f,"
                                       "\"added\":%.0f},\"check\":{\"direct_p50\":%.0f,\"bridge_p50\":%.0f,\"added\":%.0f},"
@@ -345,7 +378,8 @@ int bench_submit(const char *cscd, const char *cscctl, int n, FILE *json) {
         }
         free(sub);
         free(sub_path);
+        free(sub_allow);
         for (int b = 0; b < 3; b++)
                 free(base[b]);
-        return errors || errors_path || tput_err[0] || tput_err[1] || tput_err[2] || mcp_r == 1 ? 1 : 0;
+        return errors || errors_path || errors_allow || tput_err[0] || tput_err[1] || tput_err[2] || mcp_r == 1 ? 1 : 0;
 }

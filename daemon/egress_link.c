@@ -57,6 +57,7 @@ struct egress_session {
         uint32_t allowed, denied;
         uint64_t bytes_up, bytes_down;
         unsigned refused;               /* connections closed because the proxy was not there */
+        unsigned passed, reported;      /* connections handed to the proxy; REPORTs back */
         egress_record *records;
         size_t n_records, dropped_records;
 };
@@ -185,6 +186,8 @@ static int on_listen(sd_event_source *src, int fd, uint32_t revents, void *userd
                 }
                 if (r < 0)
                         s->refused++;   /* fail closed: the client sees the connection reset */
+                else
+                        s->passed++;
                 close(c);
         }
         return 0;
@@ -321,6 +324,7 @@ static void on_message(egress_link *l) {
                 s = find_session(l, m->report.exec_id);
                 if (!s)
                         return;   /* an execution that ended without waiting */
+                s->reported++;
                 s->allowed += m->report.verdict == EGRESS_VERDICT_ALLOWED;
                 s->denied += m->report.verdict == EGRESS_VERDICT_DENIED;
                 s->bytes_up += m->report.bytes_up;
@@ -348,10 +352,12 @@ static void on_message(egress_link *l) {
                 if (!s)
                         return;
                 s->got_done = true;
-                s->allowed = m->exec_done.allowed;
-                s->denied = m->exec_done.denied;
-                s->bytes_up = m->exec_done.bytes_up;
-                s->bytes_down = m->exec_done.bytes_down;
+                if (!s->proxy_lost) {   /* its totals count reports it had to drop; after a restart, ours are better */
+                        s->allowed = m->exec_done.allowed;
+                        s->denied = m->exec_done.denied;
+                        s->bytes_up = m->exec_done.bytes_up;
+                        s->bytes_down = m->exec_done.bytes_down;
+                }
                 session_release(s);
                 return;
         case EGRESS_MSG_ERROR:
@@ -579,8 +585,15 @@ egress_session *egress_session_free(egress_session *s) {
         return NULL;
 }
 
+/* Connections the proxy took but never reported: it died with them open. */
+static unsigned unreported(const egress_session *s) {
+        return s->proxy_lost && s->passed > s->reported ? s->passed - s->reported : 0;
+}
+
 bool egress_session_network_used(const egress_session *s) {
-        return s && s->allowed > 0;
+        /* One the dead proxy may have allowed counts as used: a receipt may
+         * over-report the network, never under-report it. */
+        return s && (s->allowed > 0 || unreported(s) > 0);
 }
 
 static int add_int(csc_json_doc *doc, csc_json *o, const char *key, int64_t v) {
@@ -616,6 +629,7 @@ int egress_session_write_json(const egress_session *s, csc_buf *b) {
         r = r ?: csc_json_object_set(doc, o, "connections", list);
         r = r ?: add_int(doc, o, "connections_not_listed", (int64_t)s->dropped_records);
         r = r ?: add_int(doc, o, "refused_no_proxy", s->refused);
+        r = r ?: add_int(doc, o, "unreported", unreported(s));
         r = r ?: add_str(doc, o, "proxy", s->proxy_lost ? "lost" : s->got_done ? "ok" : "unavailable");
         r = r ?: csc_buf_puts(b, "\"egress\":");
         r = r ?: csc_canon_write(o, b);

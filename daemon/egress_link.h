@@ -60,7 +60,8 @@ int egress_session_add_listeners(egress_session *s, const int fds[2]);
  * EGRESS_LINK_DONE_WAIT_USEC passes (never from inside this call). */
 void egress_session_end(egress_session *s, void (*done)(void *userdata), void *userdata);
 egress_session *egress_session_free(egress_session *s);
-/* Whether the proxy allowed at least one connection. */
+/* Whether the proxy allowed at least one connection, or died holding one
+ * it had not reported (then it may have been allowed: true). */
 bool egress_session_network_used(const egress_session *s);
 /* Appends `"egress":{...},` (the connection list and totals) for receipts.jsonl. */
 int egress_session_write_json(const egress_session *s, csc_buf *b);

@@ -179,7 +179,7 @@ class Daemon:
     """A real cscd on a temporary socket with its own key, state dir and policy."""
 
     def __init__(self, policy_extra="cut", config_extra="", activate=False, config_extra_raw="",
-                 prepare_state=None, allow_secrets=False):
+                 prepare_state=None, allow_secrets=False, policy_extra_raw=""):
         self.dir = mkwork("cscd-test.")
         self.sock = os.path.join(self.dir, "csc.sock")
         self.state = os.path.join(self.dir, "state")
@@ -193,7 +193,7 @@ class Daemon:
             text = TEST_POLICY.format(name="test-policy", extra=policy_extra)
             if allow_secrets:
                 text = text.replace("allow_secret_refs: false", "allow_secret_refs: true")
-            f.write(text)
+            f.write(text + policy_extra_raw)  # whole YAML lines appended (allowed_egress_hosts, say)
         self.conf = os.path.join(self.dir, "cscd.conf")
         with open(self.conf, "w") as f:
             # The tests attack and exercise the sandbox itself with shells, so the

@@ -58,6 +58,8 @@ struct egress_session {
         uint64_t bytes_up, bytes_down;
         unsigned refused;               /* connections closed because the proxy was not there */
         unsigned passed, reported;      /* connections handed to the proxy; REPORTs back */
+        int pending;                    /* an accepted connection waiting for room on the control
+                                         * socket; while there is one, this listener pauses */
         egress_record *records;
         size_t n_records, dropped_records;
 };
@@ -77,7 +79,18 @@ struct egress_link {
         sd_event_source *ctl_src, *child_src, *restart_timer, *ready_timer;
         egress_session *sessions;
         egress_msg *msg;                /* one message in or out (large: allocated once) */
+        egress_wbuf *wb;                /* its encoding */
+        /* Control messages the full socket did not take yet, in order; they
+         * go before any waiting connection. */
+        struct out_msg *out_head, *out_tail;
+        size_t n_out;
 };
+
+typedef struct out_msg {
+        struct out_msg *next;
+        size_t len;
+        uint8_t data[];
+} out_msg;
 
 static int add_int(csc_json_doc *doc, csc_json *o, const char *key, int64_t v);
 static int add_str(csc_json_doc *doc, csc_json *o, const char *key, const char *v);
@@ -97,10 +110,74 @@ static egress_session *find_session(egress_link *l, const char *id) {
         return NULL;
 }
 
-static int send_msg(egress_link *l, int fd) {
+static bool wants_out(const egress_link *l) {
+        if (l->out_head)
+                return true;
+        for (const egress_session *s = l->sessions; s; s = s->next)
+                if (s->pending >= 0)
+                        return true;
+        return false;
+}
+
+static void update_control_events(egress_link *l) {
+        if (l->ctl_src)
+                (void)sd_event_source_set_io_events(l->ctl_src, EPOLLIN | (wants_out(l) ? EPOLLOUT : 0));
+}
+
+/* Sends l->msg (a control message, no descriptor), or queues it behind the
+ * ones the full socket did not take yet: order is kept either way. */
+static int send_control(egress_link *l) {
         if (l->state != LINK_READY)
                 return -ENOTCONN;
-        return egress_client_send(l->ctl, l->msg, fd);
+        int r = egress_msg_encode(l->msg, l->wb);
+        if (r < 0)
+                return r;
+        if (!l->out_head) {
+                r = egress_client_send_bytes(l->ctl, l->wb->data, l->wb->len, -1);
+                if (r != -EAGAIN)
+                        return r;
+        }
+        if (l->n_out >= EGRESS_LINK_OUT_MAX)
+                return -ENOBUFS;
+        out_msg *o = malloc(sizeof *o + l->wb->len);
+        if (!o)
+                return -ENOMEM;
+        o->next = NULL;
+        o->len = l->wb->len;
+        memcpy(o->data, l->wb->data, o->len);
+        if (l->out_tail)
+                l->out_tail->next = o;
+        else
+                l->out_head = o;
+        l->out_tail = o;
+        l->n_out++;
+        update_control_events(l);
+        return 0;
+}
+
+static void free_out(egress_link *l) {
+        while (l->out_head) {
+                out_msg *o = l->out_head;
+                l->out_head = o->next;
+                free(o);
+        }
+        l->out_tail = NULL;
+        l->n_out = 0;
+}
+
+/* CONN for one accepted connection of s: 0 (handed over: close ours),
+ * -EAGAIN (no room now), or another error (refuse it). */
+static int send_conn(egress_session *s, int c) {
+        egress_link *l = s->link;
+        if (!s->begun || l->state != LINK_READY)
+                return -ENOTCONN;
+        if (l->out_head)
+                return -EAGAIN;   /* control messages first */
+        memset(l->msg, 0, offsetof(egress_msg, exec_id) + sizeof l->msg->exec_id);
+        l->msg->type = EGRESS_MSG_CONN;
+        snprintf(l->msg->exec_id, sizeof l->msg->exec_id, "%s", s->id);
+        int r = egress_msg_encode(l->msg, l->wb);
+        return r < 0 ? r : egress_client_send_bytes(l->ctl, l->wb->data, l->wb->len, c);
 }
 
 static int send_config(egress_link *l) {
@@ -108,7 +185,7 @@ static int send_config(egress_link *l) {
         l->msg->type = EGRESS_MSG_CONFIG;
         l->msg->config.n = l->n_cidrs;
         memcpy(l->msg->config.cidrs, l->cidrs, l->n_cidrs * sizeof *l->cidrs);
-        return send_msg(l, -1);
+        return send_control(l);
 }
 
 /* EXEC_END for s: the proxy closes its connections and answers EXEC_DONE. */
@@ -117,7 +194,7 @@ static int send_exec_end(egress_session *s) {
         memset(l->msg, 0, offsetof(egress_msg, exec_id) + sizeof l->msg->exec_id);
         l->msg->type = EGRESS_MSG_EXEC_END;
         snprintf(l->msg->exec_id, sizeof l->msg->exec_id, "%s", s->id);
-        return send_msg(l, -1);
+        return send_control(l);
 }
 
 static void session_begin(egress_session *s) {
@@ -132,7 +209,7 @@ static void session_begin(egress_session *s) {
         b->n_hosts = s->n_hosts;
         for (size_t i = 0; i < s->n_hosts; i++)
                 snprintf(b->hosts[i], sizeof b->hosts[i], "%s", s->hosts[i]);
-        int r = send_msg(l, -1);
+        int r = send_control(l);
         s->begun = r == 0;
         if (r < 0)   /* its connections are refused: the proxy does not know it */
                 log_warning("egress: execution %s: cannot register it with cscd-egress: %s", s->id, strerror(-r));
@@ -145,6 +222,11 @@ static void session_release(egress_session *s) {
 }
 
 static void close_listeners(egress_session *s) {
+        if (s->pending >= 0) {   /* it waited for room; the execution is over */
+                s->refused++;
+                close(s->pending);
+                s->pending = -1;
+        }
         for (int i = 0; i < 2; i++) {
                 s->listen_src[i] = sd_event_source_disable_unref(s->listen_src[i]);
                 if (s->listener[i] >= 0)
@@ -153,14 +235,25 @@ static void close_listeners(egress_session *s) {
         }
 }
 
-/* Accepting is paused while the proxy starts: connections wait in the backlog. */
+/* Accepting is paused while the proxy starts, and for a session whose last
+ * connection waits for room: connections wait in the kernel's backlog. */
 static void update_listeners(egress_link *l) {
         for (egress_session *s = l->sessions; s; s = s->next)
                 for (int i = 0; i < 2; i++)
                         if (s->listen_src[i])
-                                (void)sd_event_source_set_enabled(s->listen_src[i], l->state == LINK_STARTING
-                                                                                            ? SD_EVENT_OFF
-                                                                                            : SD_EVENT_ON);
+                                (void)sd_event_source_set_enabled(s->listen_src[i],
+                                                                  l->state == LINK_STARTING || s->pending >= 0
+                                                                          ? SD_EVENT_OFF
+                                                                          : SD_EVENT_ON);
+}
+
+/* Counts a connection handed over (r == 0) or refused, and closes our copy. */
+static void conn_sent(egress_session *s, int c, int r) {
+        if (r < 0)
+                s->refused++;   /* fail closed: the client sees the connection reset */
+        else
+                s->passed++;
+        close(c);
 }
 
 static int on_listen(sd_event_source *src, int fd, uint32_t revents, void *userdata) {
@@ -180,19 +273,46 @@ static int on_listen(sd_event_source *src, int fd, uint32_t revents, void *userd
                                         s->listen_src[i] = sd_event_source_disable_unref(s->listen_src[i]);
                         return 0;
                 }
-                int r = -ENOTCONN;
-                if (s->begun) {
-                        memset(l->msg, 0, offsetof(egress_msg, exec_id) + sizeof l->msg->exec_id);
-                        l->msg->type = EGRESS_MSG_CONN;
-                        snprintf(l->msg->exec_id, sizeof l->msg->exec_id, "%s", s->id);
-                        r = send_msg(l, c);
+                int r = send_conn(s, c);
+                if (r == -EAGAIN) {
+                        /* The proxy is behind: this one waits, and so do this
+                         * execution's next ones (in the backlog), not others'. */
+                        s->pending = c;
+                        update_listeners(l);
+                        update_control_events(l);
+                        return 0;
                 }
-                if (r < 0)
-                        s->refused++;   /* fail closed: the client sees the connection reset */
-                else
-                        s->passed++;
-                close(c);
+                conn_sent(s, c, r);
         }
+        return 0;
+}
+
+/* Room on the control socket: queued control messages first, then one
+ * waiting connection per session, in list order. */
+static int flush_out(egress_link *l) {
+        while (l->out_head) {
+                out_msg *o = l->out_head;
+                int r = egress_client_send_bytes(l->ctl, o->data, o->len, -1);
+                if (r == -EAGAIN)
+                        return 0;
+                if (r < 0)
+                        return r;
+                l->out_head = o->next;
+                if (!l->out_head)
+                        l->out_tail = NULL;
+                l->n_out--;
+                free(o);
+        }
+        for (egress_session *s = l->sessions; s; s = s->next) {
+                if (s->pending < 0)
+                        continue;
+                int r = send_conn(s, s->pending);
+                if (r == -EAGAIN)
+                        return 0;
+                conn_sent(s, s->pending, r);
+                s->pending = -1;
+        }
+        update_listeners(l);
         return 0;
 }
 
@@ -268,12 +388,16 @@ static void drop_proxy(egress_link *l, const char *why) {
         if (l->child_src)   /* its child source reaps it and schedules the restart */
                 (void)sd_event_source_send_child_signal(l->child_src, SIGKILL, NULL, 0);
         l->state = LINK_DOWN;
-        update_listeners(l);
+        free_out(l);
         for (egress_session *s = l->sessions; s; s = s->next) {
                 s->proxy_lost |= s->begun;
                 s->begun = false;
+                if (s->pending >= 0)
+                        conn_sent(s, s->pending, -ENOTCONN);
+                s->pending = -1;
                 session_release(s);
         }
+        update_listeners(l);
 }
 
 static int on_child(sd_event_source *src, const siginfo_t *si, void *userdata) {
@@ -378,6 +502,16 @@ static void on_message(egress_link *l) {
 
 static int on_control(sd_event_source *src, int fd, uint32_t revents, void *userdata) {
         egress_link *l = userdata;
+        if ((revents & EPOLLOUT) && l->state == LINK_READY) {
+                int r = flush_out(l);
+                if (r < 0) {
+                        char why[96];
+                        snprintf(why, sizeof why, "does not take messages (%s)", strerror(-r));
+                        drop_proxy(l, why);
+                        return 0;
+                }
+                update_control_events(l);
+        }
         while (l->ctl >= 0) {
                 int r = egress_client_recv(l->ctl, l->msg);
                 if (r == -EAGAIN || r == -EINTR)
@@ -462,7 +596,8 @@ int egress_link_new(sd_event *ev, const cscd_config *config, egress_link **ret) 
         l->ctl = -1;
         l->restart_delay = EGRESS_LINK_RESTART_MIN_USEC;
         l->msg = malloc(sizeof *l->msg);
-        int r = l->msg ? set_config(l, config) : -ENOMEM;
+        l->wb = malloc(sizeof *l->wb);
+        int r = l->msg && l->wb ? set_config(l, config) : -ENOMEM;
         if (r < 0) {
                 egress_link_free(l);
                 return r;
@@ -495,6 +630,8 @@ egress_link *egress_link_free(egress_link *l) {
         /* Not waited for any longer: it exits on the EOF by itself. */
         l->child_src = sd_event_source_disable_unref(l->child_src);
         sd_event_unref(l->event);
+        free_out(l);
+        free(l->wb);
         free(l->msg);
         free(l->path);
         free(l->user);
@@ -548,6 +685,7 @@ int egress_session_new(egress_link *l, const char *execution_id, const csc_strv 
                 return -ENOMEM;
         s->link = l;
         s->listener[0] = s->listener[1] = -1;
+        s->pending = -1;
         snprintf(s->id, sizeof s->id, "%s", execution_id);
         s->hosts = calloc(hosts->n + 1, sizeof *s->hosts);
         for (; s->hosts && s->n_hosts < hosts->n; s->n_hosts++)

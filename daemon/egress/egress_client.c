@@ -13,20 +13,12 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-int egress_client_send(int ctl, const egress_msg *m, int fd) {
-        egress_wbuf *wb = malloc(sizeof *wb);
-        if (!wb)
-                return -ENOMEM;
-        int r = egress_msg_encode(m, wb);
-        if (r < 0) {
-                free(wb);
-                return r;
-        }
+int egress_client_send_bytes(int ctl, const void *data, size_t len, int fd) {
         union {
                 struct cmsghdr align;
                 char buf[CMSG_SPACE(sizeof(int))];
         } control;
-        struct iovec iov = { wb->data, wb->len };
+        struct iovec iov = { (void *) data, len };
         struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1 };
         if (fd >= 0) {
                 memset(&control, 0, sizeof control);
@@ -38,7 +30,16 @@ int egress_client_send(int ctl, const egress_msg *m, int fd) {
                 cm->cmsg_len = CMSG_LEN(sizeof(int));
                 memcpy(CMSG_DATA(cm), &fd, sizeof fd);
         }
-        r = sendmsg(ctl, &mh, MSG_NOSIGNAL) < 0 ? -errno : 0;
+        return sendmsg(ctl, &mh, MSG_NOSIGNAL) < 0 ? -errno : 0;
+}
+
+int egress_client_send(int ctl, const egress_msg *m, int fd) {
+        egress_wbuf *wb = malloc(sizeof *wb);
+        if (!wb)
+                return -ENOMEM;
+        int r = egress_msg_encode(m, wb);
+        if (r == 0)
+                r = egress_client_send_bytes(ctl, wb->data, wb->len, fd);
         free(wb);
         return r;
 }

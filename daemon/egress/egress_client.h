@@ -22,6 +22,9 @@ int egress_client_spawn(const char *path, const char *user, int timeout_ms, pid_
  * when ctl is non-blocking and the queue is full, -EPIPE when the proxy is gone. */
 int egress_client_send(int ctl, const egress_msg *m, int fd);
 
+/* Sends one already encoded message (egress_msg_encode), as egress_client_send. */
+int egress_client_send_bytes(int ctl, const void *data, size_t len, int fd);
+
 /* Receives and decodes one message from the proxy into *ret (large: allocate
  * it). -EAGAIN (non-blocking, nothing yet), -ECONNRESET (the proxy closed or
  * died), -EBADMSG/-EMSGSIZE/-EPROTO/-EILSEQ for a message that does not

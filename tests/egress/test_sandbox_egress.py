@@ -12,7 +12,7 @@ included, runs in a private network namespace whose lo also carries
 
 usage: test_sandbox_egress.py PATH/TO/cscd-egress   (CSCD and CSCCTL from the
 environment; SANDBOX_EGRESS_TESTS=name,name runs only those)"""
-import json, os, shutil, signal, socket, ssl, struct, subprocess, sys, threading, time
+import json, os, re, shutil, signal, socket, ssl, struct, subprocess, sys, threading, time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "integration"))
@@ -787,6 +787,32 @@ def t_proxy_that_cannot_start_fails_closed(_):
         assert r.status == "success" and r.out == "deny works\n", r.why()
     finally:
         d4.stop()
+
+
+def t_an_allowlist_entry_the_proxy_refuses_is_refused_at_load(d):
+    bad = Daemon(policy_extra=POLICY_EXTRA, config_extra=CONFIG, policy_extra_raw=policy_hosts(["ok.test", "http://x.test/"]))
+    try:
+        rc = bad.proc.wait(20)
+        log = bad.logtext()
+        assert rc != 0 and "allowed_egress_hosts[1] 'http://x.test/'" in log, (rc, log[-1500:])
+    finally:
+        bad.stop()
+    # ... and a reload to such a policy is refused, naming the entry; the running policy is kept
+    with open(d.policy) as f:
+        good = f.read()
+    bad_text = re.sub(r"^allowed_egress_hosts: \[(.*)\]$", lambda m: 'allowed_egress_hosts: [%s, "*."]' % m.group(1),
+                      good, flags=re.M)
+    assert bad_text != good, good
+    try:
+        with open(d.policy, "w") as f:
+            f.write(bad_text)
+        p = subprocess.run([CSCCTL, "--socket", d.sock, "reload"], capture_output=True, text=True)
+    finally:
+        with open(d.policy, "w") as f:
+            f.write(good)
+    assert p.returncode != 0 and "allowed_egress_hosts[" in p.stdout + p.stderr + d.logtext(), (p.returncode, p.stdout, p.stderr)
+    r = run(d, ["curl", "-sS", "--max-time", "30", "--cacert", CA, "https://allowed.test:%d/kept" % SP])
+    assert r.status == "success" and r.out == "hello from HTTPS /kept\n", r.why()
 
 
 def t_daemon_still_serves(d):

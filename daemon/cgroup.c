@@ -180,14 +180,3 @@ int cscd_cgroups_create(cscd_cgroups *c, const char *execution_id, uint64_t pids
         snprintf(procs_path, PATH_MAX, "%s/cgroup.procs", dir);
         return 0;
 }
-
-void cscd_cgroups_remove(const char *dir) {
-        for (int i = 0; i < 50; i++) {
-                if (rmdir(dir) == 0 || errno == ENOENT)
-                        return;
-                if (errno != EBUSY)
-                        return;
-                struct timespec ts = { 0, 2000000 };
-                nanosleep(&ts, NULL);
-        }
-}

@@ -26,6 +26,4 @@ int cscd_cgroups_create(cscd_cgroups *c, const char *execution_id, uint64_t pids
 /* True when execution cgroups also get memory.max (cgroup v2 with the memory
  * controller delegated). */
 bool cscd_cgroups_memory(const cscd_cgroups *c);
-/* Removes an (empty) execution cgroup; retries briefly while the kernel
- * finishes reaping. */
-void cscd_cgroups_remove(const char *dir);
+/* Execution cgroups are removed by cgroup_reap.h, from the event loop. */

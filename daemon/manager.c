@@ -28,6 +28,7 @@
 #include "build-config.h"
 #include "config.h"
 #include "timefmt.h"
+#include "cgroup_reap.h"
 #include "egress_link.h"
 #include "log.h"
 
@@ -141,6 +142,7 @@ manager *manager_free(manager *m) {
         policy_ref_put(m->policy);
         cscd_keyring_free(m->keyring);
         egress_link_free(m->egress);   /* after the executions: each may hold a session */
+        cgroup_reaper_free(m->cgroup_reaper);
         cscd_audit_free(m->audit);
         approval_store_free(m->approvals);
         cscd_cgroups_free(m->cgroups);
@@ -321,6 +323,7 @@ int manager_load(manager *m) {
         if (r < 0)
                 return log_error_errno(r, "cannot drop capabilities");
         r = cscd_cgroups_init(&m->cgroups);
+        r = r ?: cgroup_reaper_new(m->event, &m->cgroup_reaper);
         if (r < 0)
                 return log_error_errno(r, "cannot set up cgroups");
         check_layers(m, optional);
@@ -586,6 +589,8 @@ int manager_status_json(manager *m, csc_json_doc *doc, csc_json **ret) {
                                      cscd_cgroups_memory(m->cgroups)
                                              ? csc_json_new_int(doc, (int64_t) m->config->memory_max_bytes)
                                              : csc_json_new_null(doc));
+        r = r ?: csc_json_object_set(doc, sb, "cgroups_being_removed",
+                                     csc_json_new_int(doc, (int64_t) cgroup_reaper_pending(m->cgroup_reaper)));
         r = r ?: csc_json_object_set(doc, sb, "seccomp", csc_json_new_bool(doc, m->filter_deny_net.insns != NULL));
         int ll = sandbox_landlock_abi();
         r = r ?: csc_json_object_set(doc, sb, "landlock_abi", csc_json_new_int(doc, ll));

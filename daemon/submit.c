@@ -16,6 +16,7 @@
 #include "approval_gate.h"
 #include "audit.h"
 #include "cgroup.h"
+#include "cgroup_reap.h"
 #include "build-config.h"
 #include "base64.h"
 #include "canon.h"
@@ -412,7 +413,7 @@ execution *execution_free(execution *e) {
                 executor_handle_free(e->h);
         }
         if (e->cgroup_dir[0])
-                cscd_cgroups_remove(e->cgroup_dir);
+                cgroup_reaper_remove(m->cgroup_reaper, e->cgroup_dir);
         cscd_secrets_free(e->secrets, e->n_secrets);
         exec_paths_free(e->exe_paths, e->n_exe_paths);
         approval_plan_clear(&e->approval);

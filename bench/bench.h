@@ -8,8 +8,9 @@
 int bench_decision(FILE *json);
 /* Needs root; starts cscd (path) itself. n: submits per measurement. cscctl:
  * the client whose `mcp` bridge part (e) measures; egress: the cscd-egress
- * cscd starts for the allowlisted part (b''), skipped when NULL or missing. */
-int bench_submit(const char *cscd, const char *cscctl, const char *egress, int n, FILE *json);
+ * cscd starts for the allowlisted part (b''), skipped when NULL or missing;
+ * gap_ms > 0: also (b-gap), every run after that much idle time. */
+int bench_submit(const char *cscd, const char *cscctl, const char *egress, int n, int gap_ms, FILE *json);
 
 /* One direct submit of the benchmark contract as uid; 0 when it succeeded. */
 typedef int (*bench_submit_fn)(const char *sock, uid_t uid, gid_t gid);

@@ -24,6 +24,8 @@ static const char usage[] =
         "               csc_run of /bin/true (default: client/cscctl beside cscd's build dir)\n"
         "  --egress-proxy PATH  with --cscd: the cscd-egress cscd starts for (b''), the same\n"
         "               submit with network allowlisted (default: daemon/egress/cscd-egress beside cscd)\n"
+        "  --gap-ms MS  with --cscd: (b-gap), up to 50 runs each of cscd, unshare and the\n"
+        "               reference chain after MS ms idle (default 200; 0 skips it)\n"
         "  --n N        submits per latency measurement (default 300)\n"
         "  --json FILE  write every figure as JSON\n"
         "  --egress PATH  only (f): start the egress proxy PATH (cscd-egress) and compare\n"
@@ -32,7 +34,7 @@ static const char usage[] =
 
 int main(int argc, char **argv) {
         const char *json_out = NULL, *cscd = NULL, *cscctl = NULL, *egress = NULL, *egress_proxy = NULL;
-        int n = 300, egress_mib = 256;
+        int n = 300, egress_mib = 256, gap_ms = 200;
         for (int i = 1; i < argc; i++) {
                 if (strcmp(argv[i], "--json") == 0 && i + 1 < argc)
                         json_out = argv[++i];
@@ -42,6 +44,8 @@ int main(int argc, char **argv) {
                         cscctl = argv[++i];
                 else if (strcmp(argv[i], "--egress") == 0 && i + 1 < argc)
                         egress = argv[++i];
+                else if (strcmp(argv[i], "--gap-ms") == 0 && i + 1 < argc)
+                        gap_ms = atoi(argv[++i]);
                 else if (strcmp(argv[i], "--egress-proxy") == 0 && i + 1 < argc)
                         egress_proxy = argv[++i];
                 else if (strcmp(argv[i], "--egress-mib") == 0 && i + 1 < argc)
@@ -65,6 +69,10 @@ int main(int argc, char **argv) {
                 fprintf(stderr, "csc-bench: cannot write %s: %s\n", json_out, strerror(errno));
                 return 73;
         }
+        if (gap_ms < 0 || gap_ms > 10000) {
+                fprintf(stderr, "csc-bench: --gap-ms must be 0..10000\n");
+                return 64;
+        }
         if (egress_mib < 1 || egress_mib > 65536) {
                 fprintf(stderr, "csc-bench: --egress-mib must be 1..65536\n");
                 return 64;
@@ -83,7 +91,7 @@ int main(int argc, char **argv) {
                 char eguess[4096];   /* BUILD/daemon/cscd → BUILD/daemon/egress/cscd-egress */
                 snprintf(eguess, sizeof eguess, "%.*s/egress/cscd-egress", dlen, slash ? cscd : ".");
                 char *eabs = realpath(egress_proxy ? egress_proxy : eguess, NULL);   /* cscd.conf wants it absolute */
-                r = bench_submit(cscd, cscctl ? cscctl : guess, eabs, n, json);
+                r = bench_submit(cscd, cscctl ? cscctl : guess, eabs, n, gap_ms, json);
                 free(eabs);
         }
         if (json) {

@@ -11,12 +11,16 @@
 #include "error.h"
 
 /* Where cscd.conf, the policy, keys and secrets live: meson's
- * --sysconfdir/csc (build-config.h); /etc/csc when built without meson. */
+ * --sysconfdir/csc (build-config.h); /etc/csc when built without meson (the
+ * fuzzers). The egress proxy likewise: libexecdir/csc/cscd-egress. */
 #if __has_include("build-config.h")
 #include "build-config.h"
 #endif
 #ifndef CSC_CONFDIR
 #define CSC_CONFDIR "/etc/csc"
+#endif
+#ifndef CSC_EGRESS_PROXY
+#define CSC_EGRESS_PROXY "/usr/libexec/csc/cscd-egress"
 #endif
 
 typedef struct cscd_strlist {

@@ -25,19 +25,11 @@
 #include "canon.h"
 #include "egress/egress_client.h"
 #include "egress/egress_match.h"
+#include "egress_record.h"
 #include "json.h"
 #include "log.h"
 
 typedef enum link_state { LINK_IDLE, LINK_STARTING, LINK_READY, LINK_DOWN } link_state;
-
-typedef struct egress_record {
-        char host[EGRESS_HOST_TEXT_MAX + 1];
-        char address[EGRESS_ADDR_TEXT_MAX + 1];
-        char reason[EGRESS_REASON_MAX + 1];
-        uint16_t port;
-        uint8_t verdict, proto;
-        uint64_t bytes_up, bytes_down;
-} egress_record;
 
 struct egress_session {
         egress_link *link;
@@ -49,19 +41,12 @@ struct egress_session {
         sd_event_source *listen_src[2];
         bool begun;                     /* the running proxy knows this execution */
         bool ended;                     /* the commands are over */
-        bool proxy_lost;                /* the proxy died while this execution ran */
-        bool got_done;                  /* EXEC_DONE arrived: the totals are the proxy's */
         void (*done)(void *);
         void *done_userdata;
         sd_event_source *done_timer;
-        uint32_t allowed, denied;
-        uint64_t bytes_up, bytes_down;
-        unsigned refused;               /* connections closed because the proxy was not there */
-        unsigned passed, reported;      /* connections handed to the proxy; REPORTs back */
+        egress_record rec;              /* what it did through the proxy */
         int pending;                    /* an accepted connection waiting for room on the control
                                          * socket; while there is one, this listener pauses */
-        egress_record *records;
-        size_t n_records, dropped_records;
 };
 
 struct egress_link {
@@ -91,9 +76,6 @@ typedef struct out_msg {
         size_t len;
         uint8_t data[];
 } out_msg;
-
-static int add_int(csc_json_doc *doc, csc_json *o, const char *key, int64_t v);
-static int add_str(csc_json_doc *doc, csc_json *o, const char *key, const char *v);
 
 static uint64_t now_usec(void) {
         struct timespec ts;
@@ -223,7 +205,7 @@ static void session_release(egress_session *s) {
 
 static void close_listeners(egress_session *s) {
         if (s->pending >= 0) {   /* it waited for room; the execution is over */
-                s->refused++;
+                s->rec.refused++;
                 close(s->pending);
                 s->pending = -1;
         }
@@ -250,9 +232,9 @@ static void update_listeners(egress_link *l) {
 /* Counts a connection handed over (r == 0) or refused, and closes our copy. */
 static void conn_sent(egress_session *s, int c, int r) {
         if (r < 0)
-                s->refused++;   /* fail closed: the client sees the connection reset */
+                s->rec.refused++;   /* fail closed: the client sees the connection reset */
         else
-                s->passed++;
+                s->rec.passed++;
         close(c);
 }
 
@@ -390,7 +372,7 @@ static void drop_proxy(egress_link *l, const char *why) {
         l->state = LINK_DOWN;
         free_out(l);
         for (egress_session *s = l->sessions; s; s = s->next) {
-                s->proxy_lost |= s->begun;
+                s->rec.proxy_lost |= s->begun;
                 s->begun = false;
                 if (s->pending >= 0)
                         conn_sent(s, s->pending, -ENOTCONN);
@@ -448,43 +430,14 @@ static void on_message(egress_link *l) {
                 update_listeners(l);
                 return;
         case EGRESS_MSG_REPORT:
-                s = find_session(l, m->report.exec_id);
-                if (!s)
-                        return;   /* an execution that ended without waiting */
-                s->reported++;
-                s->allowed += m->report.verdict == EGRESS_VERDICT_ALLOWED;
-                s->denied += m->report.verdict == EGRESS_VERDICT_DENIED;
-                s->bytes_up += m->report.bytes_up;
-                s->bytes_down += m->report.bytes_down;
-                if (s->n_records == EGRESS_LINK_RECORDS_MAX) {
-                        s->dropped_records++;
-                        return;
-                }
-                if (!s->records && !(s->records = calloc(EGRESS_LINK_RECORDS_MAX, sizeof *s->records))) {
-                        s->dropped_records++;
-                        return;
-                }
-                egress_record *rec = &s->records[s->n_records++];
-                memcpy(rec->host, m->report.host, sizeof rec->host);
-                memcpy(rec->address, m->report.address, sizeof rec->address);
-                memcpy(rec->reason, m->report.reason, sizeof rec->reason);
-                rec->port = m->report.port;
-                rec->verdict = m->report.verdict;
-                rec->proto = m->report.proto;
-                rec->bytes_up = m->report.bytes_up;
-                rec->bytes_down = m->report.bytes_down;
+                if ((s = find_session(l, m->report.exec_id)))   /* none: it ended without waiting */
+                        egress_record_report(&s->rec, &m->report);
                 return;
         case EGRESS_MSG_EXEC_DONE:
                 s = find_session(l, m->exec_done.exec_id);
                 if (!s)
                         return;
-                s->got_done = true;
-                if (!s->proxy_lost) {   /* its totals count reports it had to drop; after a restart, ours are better */
-                        s->allowed = m->exec_done.allowed;
-                        s->denied = m->exec_done.denied;
-                        s->bytes_up = m->exec_done.bytes_up;
-                        s->bytes_down = m->exec_done.bytes_down;
-                }
+                egress_record_done(&s->rec, &m->exec_done);
                 session_release(s);
                 return;
         case EGRESS_MSG_ERROR:
@@ -647,11 +600,11 @@ int egress_link_status_json(const egress_link *l, csc_json_doc *doc, csc_json **
         for (const egress_session *s = l->sessions; s; s = s->next)
                 n++;
         int r = o ? 0 : -ENOMEM;
-        r = r ?: add_str(doc, o, "proxy", names[l->state]);
+        r = r ?: csc_json_object_set(doc, o, "proxy", csc_json_new_string(doc, names[l->state]));
         if (l->pid > 0)
-                r = r ?: add_int(doc, o, "pid", l->pid);
-        r = r ?: add_int(doc, o, "starts", l->starts);
-        r = r ?: add_int(doc, o, "executions", n);
+                r = r ?: csc_json_object_set(doc, o, "pid", csc_json_new_int(doc, l->pid));
+        r = r ?: csc_json_object_set(doc, o, "starts", csc_json_new_int(doc, l->starts));
+        r = r ?: csc_json_object_set(doc, o, "executions", csc_json_new_int(doc, n));
         if (r < 0)
                 return r;
         *ret = o;
@@ -749,60 +702,15 @@ egress_session *egress_session_free(egress_session *s) {
         for (size_t i = 0; i < s->n_hosts; i++)
                 free(s->hosts[i]);
         free(s->hosts);
-        free(s->records);
+        egress_record_clear(&s->rec);
         free(s);
         return NULL;
 }
 
-/* Connections the proxy took but never reported: it died with them open. */
-static unsigned unreported(const egress_session *s) {
-        return s->proxy_lost && s->passed > s->reported ? s->passed - s->reported : 0;
-}
-
 bool egress_session_network_used(const egress_session *s) {
-        /* One the dead proxy may have allowed counts as used: a receipt may
-         * over-report the network, never under-report it. */
-        return s && (s->allowed > 0 || unreported(s) > 0);
-}
-
-static int add_int(csc_json_doc *doc, csc_json *o, const char *key, int64_t v) {
-        return csc_json_object_set(doc, o, key, csc_json_new_int(doc, v));
-}
-
-static int add_str(csc_json_doc *doc, csc_json *o, const char *key, const char *v) {
-        return csc_json_object_set(doc, o, key, csc_json_new_string(doc, v));
+        return s && egress_record_network_used(&s->rec);
 }
 
 int egress_session_write_json(const egress_session *s, csc_buf *b) {
-        csc_json_doc *doc = csc_json_doc_new();
-        csc_json *o = doc ? csc_json_new_object(doc) : NULL, *list = doc ? csc_json_new_array(doc) : NULL;
-        int r = o && list ? 0 : -ENOMEM;
-        for (size_t i = 0; i < s->n_records && r == 0; i++) {
-                const egress_record *rec = &s->records[i];
-                csc_json *c = csc_json_new_object(doc);
-                r = c ? 0 : -ENOMEM;
-                r = r ?: add_str(doc, c, "host", rec->host);
-                r = r ?: add_int(doc, c, "port", rec->port);
-                r = r ?: add_str(doc, c, "address", rec->address);
-                r = r ?: add_str(doc, c, "proto", egress_proto_name((egress_proto)rec->proto));
-                r = r ?: add_str(doc, c, "verdict", egress_verdict_name((egress_verdict)rec->verdict));
-                r = r ?: add_str(doc, c, "reason", rec->reason);
-                r = r ?: add_int(doc, c, "bytes_up", (int64_t)rec->bytes_up);
-                r = r ?: add_int(doc, c, "bytes_down", (int64_t)rec->bytes_down);
-                r = r ?: csc_json_array_append(doc, list, c);
-        }
-        r = r ?: add_int(doc, o, "allowed", s->allowed);
-        r = r ?: add_int(doc, o, "denied", s->denied);
-        r = r ?: add_int(doc, o, "bytes_up", (int64_t)s->bytes_up);
-        r = r ?: add_int(doc, o, "bytes_down", (int64_t)s->bytes_down);
-        r = r ?: csc_json_object_set(doc, o, "connections", list);
-        r = r ?: add_int(doc, o, "connections_not_listed", (int64_t)s->dropped_records);
-        r = r ?: add_int(doc, o, "refused_no_proxy", s->refused);
-        r = r ?: add_int(doc, o, "unreported", unreported(s));
-        r = r ?: add_str(doc, o, "proxy", s->proxy_lost ? "lost" : s->got_done ? "ok" : "unavailable");
-        r = r ?: csc_buf_puts(b, "\"egress\":");
-        r = r ?: csc_canon_write(o, b);
-        r = r ?: csc_buf_putc(b, ',');
-        csc_json_doc_free(doc);
-        return r;
+        return egress_record_write_json(&s->rec, b);
 }

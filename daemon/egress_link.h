@@ -26,8 +26,6 @@
 #define EGRESS_LINK_RESTART_MAX_USEC (30 * 1000 * 1000ULL)
 /* How long a started proxy may take to say READY before it is killed. */
 #define EGRESS_LINK_READY_USEC (10 * 1000 * 1000ULL)
-/* Connection records kept per execution for receipts.jsonl; past it they are counted only. */
-#define EGRESS_LINK_RECORDS_MAX 256
 /* Control messages queued while the proxy's socket is full; past it the
  * proxy is considered stuck and restarted. */
 #define EGRESS_LINK_OUT_MAX 4096

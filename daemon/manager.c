@@ -528,6 +528,40 @@ int manager_run(manager *m) {
         return sd_event_loop(m->event);
 }
 
+/* status.sandbox: the layers in force, and the ones weaker than designed. */
+static int sandbox_status_json(manager *m, csc_json_doc *doc, csc_json **ret) {
+        const char *why;
+        const char *mode = cscd_cgroups_mode(m->cgroups, &why);
+        csc_json *sb = csc_json_new_object(doc);
+        int r = sb ? 0 : -ENOMEM;
+        r = r ?: csc_json_object_set(doc, sb, "process_cap", csc_json_new_string(doc, mode));
+        if (strcmp(mode, "none") == 0)
+                r = r ?: csc_json_object_set(doc, sb, "process_cap_missing", csc_json_new_string(doc, why));
+        else
+                r = r ?: csc_json_object_set(doc, sb, "pids_max", csc_json_new_int(doc, (int64_t) m->config->pids_max));
+        r = r ?: csc_json_object_set(doc, sb, "memory_cap",
+                                     cscd_cgroups_memory(m->cgroups)
+                                             ? csc_json_new_int(doc, (int64_t) m->config->memory_max_bytes)
+                                             : csc_json_new_null(doc));
+        r = r ?: csc_json_object_set(doc, sb, "cgroups_being_removed",
+                                     csc_json_new_int(doc, (int64_t) cgroup_reaper_pending(m->cgroup_reaper)));
+        r = r ?: csc_json_object_set(doc, sb, "seccomp", csc_json_new_bool(doc, m->filter_deny_net.insns != NULL));
+        int ll = sandbox_landlock_abi();
+        r = r ?: csc_json_object_set(doc, sb, "landlock_abi", csc_json_new_int(doc, ll));
+        if (ll == 0)
+                r = r ?: csc_json_object_set(doc, sb, "landlock_missing",
+                                             csc_json_new_string(doc, "the kernel has no Landlock (or it is disabled)"));
+        csc_json *wk = csc_json_new_array(doc);
+        r = r ?: wk ? 0 : -ENOMEM;
+        for (unsigned i = 0; i < m->n_weakened && r == 0; i++)
+                r = csc_json_array_append(doc, wk, csc_json_new_string(doc, m->weakened[i]));
+        r = r ?: csc_json_object_set(doc, sb, "weakened", wk);
+        if (r < 0)
+                return r;
+        *ret = sb;
+        return 0;
+}
+
 int manager_status_json(manager *m, csc_json_doc *doc, csc_json **ret) {
         csc_json *o = csc_json_new_object(doc), *cnt = csc_json_new_object(doc);
         if (!o || !cnt)
@@ -576,32 +610,8 @@ int manager_status_json(manager *m, csc_json_doc *doc, csc_json **ret) {
         r = r ?: csc_json_object_set(doc, aj, "schema_version", csc_json_new_int(doc, as.schema_version));
         r = r ?: csc_json_object_set(doc, aj, "trusted_approvers", csc_json_new_int(doc, (int64_t) m->config->n_approvers));
         r = r ?: csc_json_object_set(doc, o, "approval_store", aj);
-        const char *why;
-        const char *mode = cscd_cgroups_mode(m->cgroups, &why);
-        csc_json *sb = csc_json_new_object(doc);
-        r = r ?: sb ? 0 : -ENOMEM;
-        r = r ?: csc_json_object_set(doc, sb, "process_cap", csc_json_new_string(doc, mode));
-        if (strcmp(mode, "none") == 0)
-                r = r ?: csc_json_object_set(doc, sb, "process_cap_missing", csc_json_new_string(doc, why));
-        else
-                r = r ?: csc_json_object_set(doc, sb, "pids_max", csc_json_new_int(doc, (int64_t) m->config->pids_max));
-        r = r ?: csc_json_object_set(doc, sb, "memory_cap",
-                                     cscd_cgroups_memory(m->cgroups)
-                                             ? csc_json_new_int(doc, (int64_t) m->config->memory_max_bytes)
-                                             : csc_json_new_null(doc));
-        r = r ?: csc_json_object_set(doc, sb, "cgroups_being_removed",
-                                     csc_json_new_int(doc, (int64_t) cgroup_reaper_pending(m->cgroup_reaper)));
-        r = r ?: csc_json_object_set(doc, sb, "seccomp", csc_json_new_bool(doc, m->filter_deny_net.insns != NULL));
-        int ll = sandbox_landlock_abi();
-        r = r ?: csc_json_object_set(doc, sb, "landlock_abi", csc_json_new_int(doc, ll));
-        if (ll == 0)
-                r = r ?: csc_json_object_set(doc, sb, "landlock_missing",
-                                             csc_json_new_string(doc, "the kernel has no Landlock (or it is disabled)"));
-        csc_json *wk = csc_json_new_array(doc);
-        r = r ?: wk ? 0 : -ENOMEM;
-        for (unsigned i = 0; i < m->n_weakened && r == 0; i++)
-                r = csc_json_array_append(doc, wk, csc_json_new_string(doc, m->weakened[i]));
-        r = r ?: csc_json_object_set(doc, sb, "weakened", wk);
+        csc_json *sb = NULL;
+        r = r ?: sandbox_status_json(m, doc, &sb);
         r = r ?: csc_json_object_set(doc, o, "sandbox", sb);
         csc_json *eg = NULL;
         r = r ?: egress_link_status_json(m->egress, doc, &eg);

@@ -515,14 +515,14 @@ static int execution_fail(execution *e, const char *fmt, ...) {
         return 0;
 }
 
-/* A valid submit that may start: decide, then block or run it. Takes ct. */
-int execution_run(manager *m, conn *c, const csc_json *req, csc_contract *ct) {
+/* A new execution of ct for c's peer, linked into the manager. NULL: out of
+ * memory (ct freed). */
+static execution *execution_new(manager *m, conn *c, csc_contract *ct) {
         const cscd_peer *peer = conn_peer(c);
-        int r;
         execution *e = calloc(1, sizeof *e);
         if (!e) {
                 csc_contract_free(ct);
-                return conn_send_error(c, "internal", "out of memory", NULL);
+                return NULL;
         }
         e->m = m;
         e->c = c;
@@ -541,7 +541,15 @@ int execution_run(manager *m, conn *c, const csc_json *req, csc_contract *ct) {
         m->n_executions++;
         m->counters.executions_total++;
         conn_set_execution(c, e);
+        return e;
+}
 
+/* The decision and the gates, cheapest and pure first; the approval is only
+ * checked here (it is spent at READY). 1: the execution is finished (a
+ * blocked or failed receipt is on its way), 0: it may run. */
+static int execution_gates(execution *e, const csc_json *req, approval_plan *approval) {
+        manager *m = e->m;
+        csc_contract *ct = e->contract;
         csc_decide(ct, e->policy->policy, &e->decision);
         cscd_journal_decision(m->audit, ct, e->execution_id, csc_verdict_name(e->decision.verdict),
                               e->decision.code, e->decision.reason, &e->peer);
@@ -549,52 +557,54 @@ int execution_run(manager *m, conn *c, const csc_json *req, csc_contract *ct) {
         if (e->decision.verdict == CSC_VERDICT_DENY) {
                 snprintf(e->error, sizeof e->error, "blocked by policy: %s: %s", e->decision.code, e->decision.reason);
                 execution_finish(e, "blocked");
-                return 0;
+                return 1;
         }
-        approval_plan approval = { 0 };   /* spent when the executor reports READY (spend_approval_and_go) */
         if (e->decision.verdict == CSC_VERDICT_NEEDS_APPROVAL) {
-                const csc_json *approvals = csc_json_get(req, "approvals");
                 char why[1024];
-                r = approval_gate_check(m->config, ct, approvals, peer->user_name, &approval, why, sizeof why);
+                int r = approval_gate_check(m->config, ct, csc_json_get(req, "approvals"), conn_peer(e->c)->user_name,
+                                            approval, why, sizeof why);
                 if (r != 0) {
                         snprintf(e->error, sizeof e->error, "blocked: %s: %s", e->decision.reason,
                                  r < 0 ? "out of memory" : why);
                         execution_finish(e, "blocked");
-                        return 0;
+                        return 1;
                 }
         }
         if (!m->filter_deny_net.insns || !m->filter_net.insns)
                 return execution_fail(e, "internal error: the sandbox's seccomp filter could not be compiled; "
-                                         "cscd runs nothing without it");
+                                         "cscd runs nothing without it"), 1;
         /* The pure gates: each blocks with its reason in e->error. */
         if ((m->config->block_interpreters && advisory_blocked(ct, e->error, sizeof e->error)) ||
             env_gate(m->config, ct, e->error, sizeof e->error) != 0 ||
             private_paths_gate(ct, e->error, sizeof e->error) != 0 ||
             sandbox_egress_gate(ct, m->no_egress, e->error, sizeof e->error) != 0) {
                 execution_finish(e, "blocked");
-                return 0;
+                return 1;
         }
         char why[512];
-        r = cscd_secrets_load(m->config->secrets_dir, ct, &e->secrets, &e->n_secrets, why, sizeof why);
+        int r = cscd_secrets_load(m->config->secrets_dir, ct, &e->secrets, &e->n_secrets, why, sizeof why);
         if (r != 0) {
                 snprintf(e->error, sizeof e->error, "blocked: %s", r < 0 ? "out of memory loading secrets" : why);
                 execution_finish(e, "blocked");
-                return 0;
+                return 1;
         }
-        if (e->n_secrets > 0 && redactor_for_secrets(e) < 0) {
+        return 0;
+}
+
+/* Everything the executor needs, then the executor itself, watched. */
+static int execution_spawn(execution *e, const csc_json *req, approval_plan *approval) {
+        manager *m = e->m;
+        csc_contract *ct = e->contract;
+        const cscd_peer *peer = conn_peer(e->c);
+        if ((e->n_secrets > 0 && redactor_for_secrets(e) < 0) || exec_paths_resolve(ct, &e->exe_paths, &e->n_exe_paths) < 0)
                 return execution_fail(e, "internal error: out of memory");
-        }
-        if (exec_paths_resolve(ct, &e->exe_paths, &e->n_exe_paths) < 0) {
-                return execution_fail(e, "internal error: out of memory");
-        }
         char procs[PATH_MAX];
-        if (strcmp(cscd_cgroups_mode(m->cgroups, NULL), "none") != 0) {
-                r = cscd_cgroups_create(m->cgroups, e->execution_id, m->config->pids_max, m->config->memory_max_bytes,
-                                        e->cgroup_dir, procs);
-                if (r < 0) {
-                        e->cgroup_dir[0] = 0;
-                        return execution_fail(e, "internal error: cannot create the execution's cgroup: %s", strerror(-r));
-                }
+        int r;
+        if (strcmp(cscd_cgroups_mode(m->cgroups, NULL), "none") != 0 &&
+            (r = cscd_cgroups_create(m->cgroups, e->execution_id, m->config->pids_max, m->config->memory_max_bytes,
+                                     e->cgroup_dir, procs)) < 0) {
+                e->cgroup_dir[0] = 0;
+                return execution_fail(e, "internal error: cannot create the execution's cgroup: %s", strerror(-r));
         }
         executor_request xr = {
                 .contract = ct,
@@ -610,20 +620,16 @@ int execution_run(manager *m, conn *c, const csc_json *req, csc_contract *ct) {
                 .secrets = e->secrets,
                 .n_secrets = e->n_secrets,
                 .exe_paths = e->exe_paths,
-                .await_go = approval.n > 0,
+                .await_go = approval->n > 0,
                 .write_prefixes = &e->policy->policy->allowed_write_prefixes,
         };
-        if (approval.n > 0 && approval_plan_dup(&approval, &e->approval) < 0) {
+        if (approval->n > 0 && approval_plan_dup(approval, &e->approval) < 0)
                 return execution_fail(e, "internal error: out of memory");
-        }
         if (sandbox_egress_wanted(ct) &&
-            (r = egress_session_new(m->egress, e->execution_id, &e->policy->policy->allowed_egress_hosts, &e->egress)) < 0) {
+            (r = egress_session_new(m->egress, e->execution_id, &e->policy->policy->allowed_egress_hosts, &e->egress)) < 0)
                 return execution_fail(e, "internal error: cannot prepare the egress proxy: %s", strerror(-r));
-        }
-        r = executor_spawn(&xr, &e->h);
-        if (r < 0) {
+        if ((r = executor_spawn(&xr, &e->h)) < 0)
                 return execution_fail(e, "internal error: cannot start the sandbox: %s", strerror(-r));
-        }
         if ((r = sd_event_add_io(m->event, &e->ctl_src, executor_control_fd(e->h), EPOLLIN, on_control, e)) < 0 ||
             (r = sd_event_add_child_pidfd(m->event, &e->child_src, executor_pidfd(e->h), WEXITED, on_child, e)) < 0 ||
             (r = sd_event_add_time_relative(m->event, &e->watchdog, CLOCK_MONOTONIC,
@@ -634,4 +640,17 @@ int execution_run(manager *m, conn *c, const csc_json *req, csc_contract *ct) {
                 maybe_finish(e);
         }
         return 0;
+}
+
+/* A valid submit that may start: decide, then block or run it. Takes ct. */
+int execution_run(manager *m, conn *c, const csc_json *req, csc_contract *ct) {
+        execution *e = execution_new(m, c, ct);
+        if (!e)
+                return conn_send_error(c, "internal", "out of memory", NULL);
+        /* Borrowed from req and ct; e keeps a copy, spent when the executor
+         * reports READY (spend_approval_and_go). */
+        approval_plan approval = { 0 };
+        if (execution_gates(e, req, &approval) != 0)
+                return 0;
+        return execution_spawn(e, req, &approval);
 }

@@ -15,6 +15,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 sys.path.insert(0, os.path.join(HERE, "..", "integration"))
 import egressctl as ec  # noqa: E402
+import testca  # noqa: E402
 from cscproto import Tally, ensure_user  # noqa: E402
 
 EGRESS = os.path.abspath(sys.argv[1] if len(sys.argv) > 1 else os.environ.get("CSCD_EGRESS", ""))
@@ -90,20 +91,8 @@ class Handler(BaseHTTPRequestHandler):
         self.wfile.write(body)
 
 
-def openssl(*args):
-    subprocess.run(["openssl", *args], cwd=WORK, check=True, capture_output=True)
-
-
 def make_ca():
-    openssl("req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-keyout", "ca.key",
-            "-out", "ca.pem", "-days", "2", "-subj", "/CN=csc egress test CA")
-    openssl("req", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-keyout", "srv.key",
-            "-out", "srv.csr", "-subj", "/CN=allowed.test")
-    with open(os.path.join(WORK, "ext.cnf"), "w") as f:
-        f.write("subjectAltName=DNS:allowed.test,DNS:sub.allowed.test,DNS:front.test,DNS:other.test\n")
-    openssl("x509", "-req", "-in", "srv.csr", "-CA", "ca.pem", "-CAkey", "ca.key", "-CAcreateserial",
-            "-out", "srv.pem", "-days", "2", "-extfile", "ext.cnf")
-    return os.path.join(WORK, "ca.pem")
+    return testca.make_ca(WORK, ["allowed.test", "sub.allowed.test", "front.test", "other.test"], 'csc egress test CA')
 
 
 class Server6(ThreadingHTTPServer):

@@ -16,6 +16,7 @@ import json, os, re, shutil, signal, socket, ssl, struct, subprocess, sys, threa
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "integration"))
+import testca  # noqa: E402
 from cscproto import CSCCTL, Conn, Daemon, Tally, contract, ensure_user, mkwork, output_of  # noqa: E402
 
 EGRESS = os.path.abspath(sys.argv[1] if len(sys.argv) > 1 else os.environ.get("CSCD_EGRESS", ""))
@@ -204,21 +205,8 @@ class DNS:
         return len([x for x in self.queries if x[0] == name])
 
 
-def openssl(*args):
-    subprocess.run(["openssl", *args], cwd=WORK, check=True, capture_output=True)
-
-
 def make_ca():
-    openssl("req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-keyout", "ca.key",
-            "-out", "ca.pem", "-days", "2", "-subj", "/CN=csc sandbox egress test CA")
-    openssl("req", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-keyout", "srv.key",
-            "-out", "srv.csr", "-subj", "/CN=allowed.test")
-    with open(os.path.join(WORK, "ext.cnf"), "w") as f:
-        f.write("subjectAltName=DNS:allowed.test,DNS:other.test,DNS:dnsonly.test\n")
-    openssl("x509", "-req", "-in", "srv.csr", "-CA", "ca.pem", "-CAkey", "ca.key", "-CAcreateserial",
-            "-out", "srv.pem", "-days", "2", "-extfile", "ext.cnf")
-    os.chmod(os.path.join(WORK, "ca.pem"), 0o644)
-    return os.path.join(WORK, "ca.pem")
+    return testca.make_ca(WORK, ["allowed.test", "other.test", "dnsonly.test"], 'csc sandbox egress test CA')
 
 
 class Server(ThreadingHTTPServer):

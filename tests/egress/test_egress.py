@@ -102,12 +102,7 @@ class Server6(ThreadingHTTPServer):
 def serve(addr, tls=False):
     srv = (Server6 if ":" in addr else ThreadingHTTPServer)((addr, 0), Handler)
     srv.daemon_threads = True
-    if tls:
-        ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-        ctx.load_cert_chain(os.path.join(WORK, "srv.pem"), os.path.join(WORK, "srv.key"))
-        srv.socket = ctx.wrap_socket(srv.socket, server_side=True)
-    threading.Thread(target=srv.serve_forever, daemon=True).start()
-    return srv.server_address[1]
+    return testca.start_server(srv, WORK, tls)
 
 
 class Hold:

@@ -216,12 +216,7 @@ class Server(ThreadingHTTPServer):
 
 def serve(addr, handler=Handler, tls=False):
     srv = Server((addr, 0), handler)
-    if tls:
-        ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-        ctx.load_cert_chain(os.path.join(WORK, "srv.pem"), os.path.join(WORK, "srv.key"))
-        srv.socket = ctx.wrap_socket(srv.socket, server_side=True)
-    threading.Thread(target=srv.serve_forever, daemon=True).start()
-    return srv.server_address[1]
+    return testca.start_server(srv, WORK, tls)
 
 
 def make_repo():

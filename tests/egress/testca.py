@@ -18,3 +18,15 @@ def make_ca(work, names, label):
             "-out", "srv.pem", "-days", "2", "-extfile", "ext.cnf")
     os.chmod(os.path.join(work, "ca.pem"), 0o644)
     return os.path.join(work, "ca.pem")
+
+
+def start_server(srv, work, tls):
+    """Serves srv (an HTTP server) from a thread, with TLS from make_ca's
+    certificate when tls; returns its port."""
+    import ssl, threading
+    if tls:
+        ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        ctx.load_cert_chain(os.path.join(work, "srv.pem"), os.path.join(work, "srv.key"))
+        srv.socket = ctx.wrap_socket(srv.socket, server_side=True)
+    threading.Thread(target=srv.serve_forever, daemon=True).start()
+    return srv.server_address[1]

@@ -96,7 +96,7 @@ static double tunnel(int ctl, int lfd, uint16_t lport, uint16_t sink_port, size_
                 return -1;
         }
         close(a);
-        char req[128], head[256];
+        char req[128], head[256] = "";   /* never the previous round's answer */
         int n = snprintf(req, sizeof req, "CONNECT 127.0.0.1:%u HTTP/1.1\r\n\r\n", sink_port);
         size_t got = 0;
         if (write(c, req, (size_t) n) != n)

@@ -194,11 +194,13 @@ int egress_http_parse(const uint8_t *buf, size_t len, egress_request *ret, const
         head_info h;
         size_t end = 0;
         size_t scan = len < EGRESS_REQUEST_MAX ? len : EGRESS_REQUEST_MAX;
-        if (memchr(buf, 0, scan))
-                return refuse(ret_reason, -EINVAL, "NUL byte in request");
         for (size_t i = 3; i < scan && !end; i++)
                 if (buf[i - 3] == '\r' && buf[i - 2] == '\n' && buf[i - 1] == '\r' && buf[i] == '\n')
                         end = i + 1; /* the head is [0, end); its lines end at end - 2 */
+        /* NUL refused in the head only: what a client sends after it (a
+         * tunnel's first bytes, sent without waiting) is not the request. */
+        if (memchr(buf, 0, end ? end : scan))
+                return refuse(ret_reason, -EINVAL, "NUL byte in request");
         if (!end)
                 return len >= EGRESS_REQUEST_MAX ? refuse(ret_reason, -EMSGSIZE, "request head too large")
                                                  : EGRESS_PARSE_MORE;

@@ -89,6 +89,14 @@ static void test_http(void) {
         CHECK(egress_http_parse((const uint8_t *) pipelined, strlen(pipelined), &req, NULL) == EGRESS_PARSE_DONE &&
                       req.consumed == strlen(pipelined) - 3,
               "pipelined bytes not consumed");
+        /* ... whatever they are: a tunnel's first bytes may be NUL (they are not the request) */
+        static const char early[] = "CONNECT example.com:443 HTTP/1.1\r\n\r\n\0\0\0\0";
+        CHECK(egress_http_parse((const uint8_t *) early, sizeof early - 1, &req, NULL) == EGRESS_PARSE_DONE &&
+                      req.consumed == sizeof early - 5,
+              "NUL bytes after the head belong to the tunnel");
+        static const char nul_head[] = "CONNECT example.com:443 HTTP/1.1\r\nX: a\0b\r\n\r\n";
+        CHECK(egress_http_parse((const uint8_t *) nul_head, sizeof nul_head - 1, &req, NULL) == -EINVAL,
+              "a NUL inside the head is refused");
         /* NUL anywhere, and the head size limit */
         CHECK(egress_http_parse((const uint8_t *) "CONNECT a\0b:443", 15, &req, NULL) == -EINVAL, "NUL");
         uint8_t *big = malloc(EGRESS_REQUEST_MAX + 10);

@@ -445,6 +445,7 @@ static void print_grouped(const csc_json *v) {
         static const struct { const char *key, *title; } titles[] = {
                 { "sandbox", "sandbox layers" }, { "approval_store", "approval store" },
                 { "outcomes", "counters (since start)" }, { "pool", "executor pool" },
+                { "egress", "egress proxy (network: allowlisted)" },
         };
         printf("daemon\n");
         for (size_t i = 0; i < v->object.count; i++)

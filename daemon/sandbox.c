@@ -221,36 +221,37 @@ static bool place_secrets(const executor_request *req, size_t index) {
         return true;
 }
 
-static int run_command(const executor_request *req, size_t index, bool own_netns) {
-        const csc_command *cmd = &req->contract->commands[index];
-        bool secrets = place_secrets(req, index);
-        int out[2], err[2];
-        if (pipe2(out, O_CLOEXEC) < 0 || pipe2(err, O_CLOEXEC) < 0)
-                sandbox_die_error("sandbox: cannot create pipes: %s", strerror(errno));
-        int rd[2] = { out[0], err[0] };
-        sandbox_report(EXECUTOR_MSG_STARTED, (uint32_t)index, 0, rd, "%s", "");
-        close(out[0]);
-        close(err[0]);
+/* The processes of one command's pipeline. */
+typedef struct segments {
+        size_t n;
+        pid_t pid[CSC_MAX_SEGMENTS];
+        int status_rd[CSC_MAX_SEGMENTS];   /* each one's exec_report, if it failed before its program ran */
+        int status[CSC_MAX_SEGMENTS];
+        bool done[CSC_MAX_SEGMENTS];
+} segments;
 
-        size_t n = cmd->n_argvs, exe_base = 0;
+/* Forks every segment of cmd, piped together: stdin /dev/null, the last
+ * one's stdout out_w, every stderr err_w. */
+static void spawn_segments(const executor_request *req, size_t index, int out_w, int err_w, bool own_netns,
+                           segments *sg) {
+        const csc_command *cmd = &req->contract->commands[index];
+        size_t exe_base = 0;
         for (size_t i = 0; i < index; i++)
                 exe_base += req->contract->commands[i].n_argvs;
-        pid_t pids[CSC_MAX_SEGMENTS];
-        int status_rd[CSC_MAX_SEGMENTS], seg_status[CSC_MAX_SEGMENTS];
-        bool seg_done[CSC_MAX_SEGMENTS];
+        sg->n = cmd->n_argvs;
         int devnull = open("/dev/null", O_RDONLY | O_CLOEXEC);
         int prev_read = devnull;
-        for (size_t s = 0; s < n; s++) {
+        for (size_t s = 0; s < sg->n; s++) {
                 int link[2] = { -1, -1 }, st[2];
-                if ((s + 1 < n && pipe2(link, O_CLOEXEC) < 0) || pipe2(st, O_CLOEXEC) < 0)
+                if ((s + 1 < sg->n && pipe2(link, O_CLOEXEC) < 0) || pipe2(st, O_CLOEXEC) < 0)
                         sandbox_die_error("sandbox: cannot create pipes: %s", strerror(errno));
                 pid_t pid = fork();
                 if (pid < 0)
                         sandbox_die_error("sandbox: cannot fork: %s", strerror(errno));
                 if (pid == 0) {
                         close(st[0]);
-                        run_segment(req, cmd, &cmd->argvs[s], req->exe_paths[exe_base + s], prev_read, s + 1 < n ? link[1] : out[1], err[1], st[1],
-                                    own_netns);
+                        run_segment(req, cmd, &cmd->argvs[s], req->exe_paths[exe_base + s], prev_read,
+                                    s + 1 < sg->n ? link[1] : out_w, err_w, st[1], own_netns);
                 }
                 close(st[1]);
                 if (prev_read != devnull)
@@ -258,32 +259,33 @@ static int run_command(const executor_request *req, size_t index, bool own_netns
                 if (link[1] >= 0)
                         close(link[1]);
                 prev_read = link[0];
-                pids[s] = pid;
-                status_rd[s] = st[0];
-                seg_done[s] = false;
-                seg_status[s] = 0;
+                sg->pid[s] = pid;
+                sg->status_rd[s] = st[0];
+                sg->done[s] = false;
+                sg->status[s] = 0;
         }
         if (prev_read >= 0 && prev_read != devnull)
                 close(prev_read);
         close(devnull);
-        close(out[1]);
-        close(err[1]);
+}
 
-        /* Wait for every segment, or the timeout. */
+/* Waits for every segment, or kills them all at the deadline; true when it
+ * timed out. */
+static bool wait_segments(segments *sg, int64_t timeout_sec) {
         sigset_t chld;
         sigemptyset(&chld);
         sigaddset(&chld, SIGCHLD);
-        int64_t deadline = now_ms() + cmd->timeout_sec * 1000;
+        int64_t deadline = now_ms() + timeout_sec * 1000;
         bool timed_out = false;
-        size_t remaining = n;
+        size_t remaining = sg->n;
         while (remaining > 0) {
                 int st;
                 pid_t p;
                 while ((p = waitpid(-1, &st, WNOHANG)) > 0)
-                        for (size_t s = 0; s < n; s++)
-                                if (pids[s] == p && !seg_done[s]) {
-                                        seg_done[s] = true;
-                                        seg_status[s] = st;
+                        for (size_t s = 0; s < sg->n; s++)
+                                if (sg->pid[s] == p && !sg->done[s]) {
+                                        sg->done[s] = true;
+                                        sg->status[s] = st;
                                         remaining--;
                                 }
                 if (remaining == 0)
@@ -297,6 +299,46 @@ static int run_command(const executor_request *req, size_t index, bool own_netns
                 struct timespec ts = { left > 0 ? left / 1000 : 0, left > 0 ? (left % 1000) * 1000000 : 100000000 };
                 sigtimedwait(&chld, NULL, &ts);
         }
+        return timed_out;
+}
+
+/* The command's exit code (the first failing segment's, as a shell's
+ * pipefail) and, when a segment failed before its program ran, why. */
+static int segments_outcome(const csc_command *cmd, segments *sg, char *message, size_t message_size) {
+        int code = 0;
+        for (size_t s = 0; s < sg->n && code == 0; s++) {
+                exec_report rep;
+                ssize_t got = read(sg->status_rd[s], &rep, sizeof rep);
+                int st = sg->status[s];
+                int c = WIFEXITED(st) ? WEXITSTATUS(st) : WIFSIGNALED(st) ? 128 + WTERMSIG(st) : 1;
+                if (WIFSIGNALED(st) && WTERMSIG(st) == SIGPIPE && s + 1 < sg->n)
+                        c = 0;   /* `yes | head -1` succeeds */
+                if (got == (ssize_t)sizeof rep && rep.stage >= STAGE_EXEC && rep.stage <= STAGE_NETWORK) {
+                        const char *arg = rep.stage == STAGE_CWD ? cmd->cwd : cmd->argvs[s].v[0];
+                        snprintf(message, message_size, "%s %.120s: %s", stage_what[rep.stage], arg,
+                                 rep.stage == STAGE_EXEC && rep.err == ENOENT ? "executable not found"
+                                                                            : strerror(rep.err));
+                }
+                code = c;
+        }
+        return code;
+}
+
+static int run_command(const executor_request *req, size_t index, bool own_netns) {
+        const csc_command *cmd = &req->contract->commands[index];
+        bool secrets = place_secrets(req, index);
+        int out[2], err[2];
+        if (pipe2(out, O_CLOEXEC) < 0 || pipe2(err, O_CLOEXEC) < 0)
+                sandbox_die_error("sandbox: cannot create pipes: %s", strerror(errno));
+        int rd[2] = { out[0], err[0] };
+        sandbox_report(EXECUTOR_MSG_STARTED, (uint32_t)index, 0, rd, "%s", "");
+        close(out[0]);
+        close(err[0]);
+        segments sg;
+        spawn_segments(req, index, out[1], err[1], own_netns, &sg);
+        close(out[1]);
+        close(err[1]);
+        bool timed_out = wait_segments(&sg, cmd->timeout_sec);
         kill_and_reap_all();   /* no process outlives its command */
         if (secrets && umount2("/run/secrets", MNT_DETACH) < 0)
                 sandbox_die_error("sandbox: cannot remove /run/secrets: %s", strerror(errno));
@@ -306,25 +348,10 @@ static int run_command(const executor_request *req, size_t index, bool own_netns
         if (timed_out) {
                 code = 124;
                 snprintf(message, sizeof message, "command timed out after %lld seconds", (long long)cmd->timeout_sec);
-        } else {
-                for (size_t s = 0; s < n && code == 0; s++) {
-                        exec_report rep;
-                        ssize_t got = read(status_rd[s], &rep, sizeof rep);
-                        int st = seg_status[s];
-                        int c = WIFEXITED(st) ? WEXITSTATUS(st) : WIFSIGNALED(st) ? 128 + WTERMSIG(st) : 1;
-                        if (WIFSIGNALED(st) && WTERMSIG(st) == SIGPIPE && s + 1 < n)
-                                c = 0;   /* `yes | head -1` succeeds */
-                        if (got == (ssize_t)sizeof rep && rep.stage >= STAGE_EXEC && rep.stage <= STAGE_NETWORK) {
-                                const char *arg = rep.stage == STAGE_CWD ? cmd->cwd : cmd->argvs[s].v[0];
-                                snprintf(message, sizeof message, "%s %.120s: %s", stage_what[rep.stage], arg,
-                                         rep.stage == STAGE_EXEC && rep.err == ENOENT ? "executable not found"
-                                                                                    : strerror(rep.err));
-                        }
-                        code = c;
-                }
-        }
-        for (size_t s = 0; s < n; s++)
-                close(status_rd[s]);
+        } else
+                code = segments_outcome(cmd, &sg, message, sizeof message);
+        for (size_t s = 0; s < sg.n; s++)
+                close(sg.status_rd[s]);
         /* A failing command whose write paths hold read-only protected paths:
          * the receipt's error names them (the kernel said EROFS to one). */
         char kept[160];

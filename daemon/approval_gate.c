@@ -22,6 +22,45 @@ static bool initiated_by(const csc_contract *c, const char *peer_user) {
                memcmp(u->string.ptr, peer_user, u->string.len) == 0;
 }
 
+/* The approvals that are valid for c now, each approval_id once; the first
+ * refusal's reason in first_failure. 0, or a negative errno. */
+static int collect_valid(const csc_json *approvals, const csc_contract *c, const csc_approver_key *keys, size_t n_keys,
+                         csc_approval_view valid[MAX_APPROVALS], size_t *n_valid, char *first_failure, size_t ff_size) {
+        int64_t now = csc_time_now_usec();
+        for (size_t i = 0; i < approvals->array.count; i++) {
+                csc_approval_view v;
+                char one[512];
+                int r = csc_approval_check(approvals->array.items[i], c->sha256, now, keys, n_keys, &v, one, sizeof one);
+                if (r < 0)
+                        return r;
+                if (r != CSC_APPROVAL_OK) {
+                        if (!first_failure[0])
+                                snprintf(first_failure, ff_size, "%s", one);
+                        continue;
+                }
+                bool same_id = false;
+                for (size_t k = 0; k < *n_valid; k++)
+                        same_id |= strcmp(valid[k].approval_id, v.approval_id) == 0;
+                if (!same_id)
+                        valid[(*n_valid)++] = v;
+        }
+        return 0;
+}
+
+/* Distinct approvers: identities, and keys when signatures are required. */
+static size_t count_distinct(const csc_approval_view *valid, size_t n_valid, bool signed_keys) {
+        size_t distinct = 0;
+        for (size_t i = 0; i < n_valid; i++) {
+                bool seen = false;
+                for (size_t k = 0; k < i; k++)
+                        seen |= strcmp(valid[k].identity, valid[i].identity) == 0 ||
+                                (signed_keys && valid[k].key_id && valid[i].key_id &&
+                                 strcmp(valid[k].key_id, valid[i].key_id) == 0);
+                distinct += !seen;
+        }
+        return distinct;
+}
+
 int approval_gate_check(const cscd_config *cfg, const csc_contract *c, const csc_json *approvals,
                         const char *peer_user, approval_plan *ret_plan, char *why, size_t why_size) {
         if (cfg->approval_requires_initiating_user && !initiated_by(c, peer_user)) {
@@ -49,37 +88,13 @@ int approval_gate_check(const cscd_config *cfg, const csc_contract *c, const csc
                 keys[i].key.key_id = cfg->approvers[i].key_id;
                 memcpy(keys[i].key.key, cfg->approvers[i].public_key, 32);
         }
-        int64_t now = csc_time_now_usec();
         csc_approval_view valid[MAX_APPROVALS];
         size_t n_valid = 0;
         char first_failure[512] = "";
-        for (size_t i = 0; i < n; i++) {
-                csc_approval_view v;
-                char one[512];
-                int r = csc_approval_check(approvals->array.items[i], c->sha256, now, keys, n_keys, &v, one, sizeof one);
-                if (r < 0)
-                        return r;
-                if (r != CSC_APPROVAL_OK) {
-                        if (!first_failure[0])
-                                snprintf(first_failure, sizeof first_failure, "%s", one);
-                        continue;
-                }
-                bool same_id = false;
-                for (size_t k = 0; k < n_valid; k++)
-                        same_id |= strcmp(valid[k].approval_id, v.approval_id) == 0;
-                if (!same_id)
-                        valid[n_valid++] = v;
-        }
-        /* Distinct approvers: identities, and keys when signatures are required. */
-        size_t distinct = 0;
-        for (size_t i = 0; i < n_valid; i++) {
-                bool seen = false;
-                for (size_t k = 0; k < i; k++)
-                        seen |= strcmp(valid[k].identity, valid[i].identity) == 0 ||
-                                (n_keys > 0 && valid[k].key_id && valid[i].key_id &&
-                                 strcmp(valid[k].key_id, valid[i].key_id) == 0);
-                distinct += !seen;
-        }
+        int r = collect_valid(approvals, c, keys, n_keys, valid, &n_valid, first_failure, sizeof first_failure);
+        if (r < 0)
+                return r;
+        size_t distinct = count_distinct(valid, n_valid, n_keys > 0);
         if (distinct < need) {
                 if (need == 2 && n_valid >= 1)
                         snprintf(why, why_size,

@@ -50,7 +50,26 @@ static long rss_kib(pid_t pid) {
 
 /* K client processes, each submitting per_client contracts; returns
  * contracts per second and adds failures to *errors. */
-static double throughput(const char *sock, uid_t uid, gid_t gid, int k, int per_client, int *errors) {
+/* One unit of work for a throughput client: 0 on success. */
+typedef int (*work_fn)(const char *sock, uid_t uid, gid_t gid);
+
+static int work_submit(const char *sock, uid_t uid, gid_t gid) {
+        char status[32];
+        return submit_once(sock, uid, gid, status) < 0 || strcmp(status, "success") != 0 ? -1 : 0;
+}
+
+static int work_fork_exec(const char *sock, uid_t uid, gid_t gid) {
+        pid_t pid = fork();
+        if (pid == 0) {
+                execl("/bin/true", "true", (char *)NULL);
+                _exit(127);
+        }
+        int st;
+        return pid > 0 && waitpid(pid, &st, 0) == pid && WIFEXITED(st) && WEXITSTATUS(st) == 0 ? 0 : -1;
+}
+
+/* k concurrent clients doing per_client units of work each: units/s. */
+static double throughput_of(work_fn work, const char *sock, uid_t uid, gid_t gid, int k, int per_client, int *errors) {
         int pipes[64][2];
         pid_t kids[64];
         double t0 = (bench_now_ns() / 1e3);
@@ -60,10 +79,8 @@ static double throughput(const char *sock, uid_t uid, gid_t gid, int k, int per_
                 kids[i] = fork();
                 if (kids[i] == 0) {
                         int bad = 0;
-                        char status[32];
                         for (int j = 0; j < per_client; j++)
-                                if (submit_once(sock, uid, gid, status) < 0 || strcmp(status, "success") != 0)
-                                        bad++;
+                                bad += work(sock, uid, gid) < 0;
                         (void)!write(pipes[i][1], &bad, sizeof bad);
                         _exit(0);
                 }
@@ -294,8 +311,13 @@ int bench_submit(const char *cscd, const char *cscctl, const char *egress, int n
         double tput[3];
         int tput_err[3] = { 0, 0, 0 };
         for (int c = 0; c < 3; c++)
-                tput[c] = throughput(sock, pw->pw_uid, pw->pw_gid, conc[c], conc[c] == 1 ? n : (n * 2 / conc[c] + 4),
-                                     &tput_err[c]);
+                tput[c] = throughput_of(work_submit, sock, pw->pw_uid, pw->pw_gid, conc[c],
+                                        conc[c] == 1 ? n : (n * 2 / conc[c] + 4), &tput_err[c]);
+        double tput_fe[3];   /* the same clients, each unit a fork+exec of /bin/true */
+        int fe_err = 0;
+        for (int c = 0; c < 3; c++)
+                tput_fe[c] = throughput_of(work_fork_exec, NULL, 0, 0, conc[c], conc[c] == 1 ? n : (n * 2 / conc[c] + 4),
+                                           &fe_err);
         long rss_after = rss_kib(daemon);
         bench_mcp_figures mcp = { 0 };
         int mcp_r = bench_mcp(cscctl, sock, pw->pw_uid, pw->pw_gid, n, submit_ok, &mcp);
@@ -384,7 +406,8 @@ int bench_submit(const char *cscd, const char *cscctl, const char *egress, int n
         }
         printf("\n(c) throughput (contracts/s, every one a full sandbox)\n");
         for (int c = 0; c < 3; c++)
-                printf("%2d concurrent clients: %8.0f/s, errors %d%s\n", conc[c], tput[c], tput_err[c],
+                printf("%2d concurrent clients: %8.0f/s, errors %d;  fork+exec /bin/true %8.0f/s, cscd = %.3fx%s\n", conc[c],
+                       tput[c], tput_err[c], tput_fe[c], tput[c] / tput_fe[c],
                        conc[c] == 32 ? "   (target >= 800/s on 2 cores, 0 errors)" : "");
         printf("\n(d) cscd RSS: idle %ld KiB, after the run %ld KiB   (target idle <= 4096 KiB)\n", rss_idle, rss_after);
         printf("errors in (b): %d\n", errors);
@@ -397,13 +420,14 @@ int bench_submit(const char *cscd, const char *cscctl, const char *egress, int n
                               "\"baselines_us\":{\"fork_exec_true\":%.0f,\"unshare_true\":%.0f,\"reference_chain_true\":%.0f},"
                               "\"throughput_per_s\":{\"1\":%.0f,\"8\":%.0f,\"32\":%.0f},"
                               "\"throughput_errors\":{\"1\":%d,\"8\":%d,\"32\":%d},"
+                              "\"throughput_fork_exec_per_s\":{\"1\":%.0f,\"8\":%.0f,\"32\":%.0f},"
                               "\"rss_kib\":{\"idle\":%ld,\"after\":%ld},"
                               "\"submit_declared_path_us\":{\"p50\":%.0f,\"errors\":%d},"
                               "\"submit_allowlisted_us\":{\"p50\":%.0f,\"errors\":%d},"
                               "\"submit_gap_us\":{\"gap_ms\":%d,\"n\":%d,\"p50\":%.0f,\"unshare_p50\":%.0f,"
                               "\"reference_chain_p50\":%.0f,\"errors\":%d}",
                         n, p50, p90, p99, errors, bm[0], bm[1], bm[2], tput[0], tput[1], tput[2], tput_err[0],
-                        tput_err[1], tput_err[2], rss_idle, rss_after, pp50, errors_path, ap50, errors_allow,
+                        tput_err[1], tput_err[2], tput_fe[0], tput_fe[1], tput_fe[2], rss_idle, rss_after, pp50, errors_path, ap50, errors_allow,
                         gap_ms, n_gap, g50[0], g50[1], g50[2], errors_gap);
                 if (mcp_r != 77)
                         fprintf(json, ",\"mcp_bridge_us\":{\"n\":%d,\"run\":{\"direct_p50\":%.0f,\"bridge_p50\":%.0f,"

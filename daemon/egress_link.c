@@ -45,6 +45,8 @@ struct egress_session {
         void *done_userdata;
         sd_event_source *done_timer;
         egress_record rec;              /* what it did through the proxy */
+        bool accept_paused;             /* accept4 failed (descriptors, memory): retried from a timer */
+        sd_event_source *accept_retry;
         int pending;                    /* an accepted connection waiting for room on the control
                                          * socket; while there is one, this listener pauses */
 };
@@ -62,6 +64,7 @@ struct egress_link {
         unsigned starts;
         uint64_t restart_delay, ready_at;
         sd_event_source *ctl_src, *child_src, *restart_timer, *ready_timer;
+        sd_event_source *stall_timer;   /* armed while messages wait for room: a proxy that reads nothing is stuck */
         egress_session *sessions;
         egress_msg *msg;                /* one message in or out (large: allocated once) */
         egress_wbuf *wb;                /* its encoding */
@@ -101,9 +104,28 @@ static bool wants_out(const egress_link *l) {
         return false;
 }
 
+static void drop_proxy(egress_link *l, const char *why);
+
+static int on_stall(sd_event_source *src, uint64_t usec, void *userdata) {
+        egress_link *l = userdata;
+        l->stall_timer = sd_event_source_disable_unref(l->stall_timer);
+        char why[80];
+        snprintf(why, sizeof why, "has not read its control socket for %llu s", EGRESS_LINK_STALL_USEC / 1000000);
+        drop_proxy(l, why);
+        return 0;
+}
+
+/* EPOLLOUT while something waits for room, and the stall timer with it. */
 static void update_control_events(egress_link *l) {
+        bool out = wants_out(l);
         if (l->ctl_src)
-                (void)sd_event_source_set_io_events(l->ctl_src, EPOLLIN | (wants_out(l) ? EPOLLOUT : 0));
+                (void)sd_event_source_set_io_events(l->ctl_src, EPOLLIN | (out ? EPOLLOUT : 0));
+        if (!out || l->state != LINK_READY)
+                l->stall_timer = sd_event_source_disable_unref(l->stall_timer);
+        else if (!l->stall_timer &&
+                 sd_event_add_time_relative(l->event, &l->stall_timer, CLOCK_MONOTONIC, EGRESS_LINK_STALL_USEC, 0,
+                                            on_stall, l) < 0)
+                l->stall_timer = NULL;   /* without it a stuck proxy is found by the queue bound */
 }
 
 /* Sends l->msg (a control message, no descriptor), or queues it behind the
@@ -119,8 +141,10 @@ static int send_control(egress_link *l) {
                 if (r != -EAGAIN)
                         return r;
         }
-        if (l->n_out >= EGRESS_LINK_OUT_MAX)
+        if (l->n_out >= EGRESS_LINK_OUT_MAX) {
+                drop_proxy(l, "does not read its control socket (the queue of waiting messages is full)");
                 return -ENOBUFS;
+        }
         out_msg *o = malloc(sizeof *o + l->wb->len);
         if (!o)
                 return -ENOMEM;
@@ -193,6 +217,7 @@ static void session_begin(egress_session *s) {
                 snprintf(b->hosts[i], sizeof b->hosts[i], "%s", s->hosts[i]);
         int r = send_control(l);
         s->begun = r == 0;
+        s->rec.registered |= s->begun;
         if (r < 0)   /* its connections are refused: the proxy does not know it */
                 log_warning("egress: execution %s: cannot register it with cscd-egress: %s", s->id, strerror(-r));
 }
@@ -204,6 +229,8 @@ static void session_release(egress_session *s) {
 }
 
 static void close_listeners(egress_session *s) {
+        s->accept_retry = sd_event_source_disable_unref(s->accept_retry);
+        s->accept_paused = false;
         if (s->pending >= 0) {   /* it waited for room; the execution is over */
                 s->rec.refused++;
                 close(s->pending);
@@ -224,7 +251,8 @@ static void update_listeners(egress_link *l) {
                 for (int i = 0; i < 2; i++)
                         if (s->listen_src[i])
                                 (void)sd_event_source_set_enabled(s->listen_src[i],
-                                                                  l->state == LINK_STARTING || s->pending >= 0
+                                                                  l->state == LINK_STARTING || s->pending >= 0 ||
+                                                                                  s->accept_paused
                                                                           ? SD_EVENT_OFF
                                                                           : SD_EVENT_ON);
 }
@@ -238,6 +266,14 @@ static void conn_sent(egress_session *s, int c, int r) {
         close(c);
 }
 
+static int on_accept_retry(sd_event_source *src, uint64_t usec, void *userdata) {
+        egress_session *s = userdata;
+        s->accept_retry = sd_event_source_disable_unref(s->accept_retry);
+        s->accept_paused = false;
+        update_listeners(s->link);
+        return 0;
+}
+
 static int on_listen(sd_event_source *src, int fd, uint32_t revents, void *userdata) {
         egress_session *s = userdata;
         egress_link *l = s->link;
@@ -246,13 +282,23 @@ static int on_listen(sd_event_source *src, int fd, uint32_t revents, void *userd
                 if (c < 0) {
                         if (errno == EAGAIN || errno == EINTR || errno == ECONNABORTED)
                                 return 0;
-                        /* Out of descriptors or memory: stop accepting for this
-                         * execution rather than spin; its connections fail. */
-                        log_error("egress: execution %s: cannot accept a connection: %s; no more are taken",
-                                  s->id, strerror(errno));
-                        for (int i = 0; i < 2; i++)
-                                if (s->listen_src[i] == src)
-                                        s->listen_src[i] = sd_event_source_disable_unref(s->listen_src[i]);
+                        /* Out of descriptors or memory: pause this execution's
+                         * listeners rather than spin, and try again shortly. */
+                        int e = errno;
+                        if (!s->accept_retry &&
+                            sd_event_add_time_relative(l->event, &s->accept_retry, CLOCK_MONOTONIC,
+                                                       EGRESS_LINK_ACCEPT_RETRY_USEC, 0, on_accept_retry, s) >= 0) {
+                                log_warning("egress: execution %s: cannot accept a connection: %s; retrying",
+                                            s->id, strerror(e));
+                                s->accept_paused = true;
+                                update_listeners(l);
+                        } else if (!s->accept_retry) {
+                                log_error("egress: execution %s: cannot accept a connection: %s; no more are taken",
+                                          s->id, strerror(e));
+                                for (int i = 0; i < 2; i++)
+                                        if (s->listen_src[i] == src)
+                                                s->listen_src[i] = sd_event_source_disable_unref(s->listen_src[i]);
+                        }
                         return 0;
                 }
                 int r = send_conn(s, c);
@@ -284,6 +330,8 @@ static int flush_out(egress_link *l) {
                         l->out_tail = NULL;
                 l->n_out--;
                 free(o);
+                if (l->stall_timer)   /* it reads: not stuck */
+                        (void)sd_event_source_set_time_relative(l->stall_timer, EGRESS_LINK_STALL_USEC);
         }
         for (egress_session *s = l->sessions; s; s = s->next) {
                 if (s->pending < 0)
@@ -360,6 +408,9 @@ static void schedule_restart(egress_link *l) {
 /* The control socket is gone or the proxy misbehaved: close our end, make
  * sure the process ends, release every execution waiting for it. */
 static void drop_proxy(egress_link *l, const char *why) {
+        if (l->state == LINK_DOWN && l->ctl < 0)
+                return;   /* dropped already */
+        l->stall_timer = sd_event_source_disable_unref(l->stall_timer);
         log_warning("egress: cscd-egress (pid %d) %s; allowlisted connections are refused until it is back",
                     (int)l->pid, why);
         l->ctl_src = sd_event_source_disable_unref(l->ctl_src);
@@ -441,8 +492,20 @@ static void on_message(egress_link *l) {
                 session_release(s);
                 return;
         case EGRESS_MSG_ERROR:
+                for (char *p = m->error.message; *p; p++)   /* a line of our log: no control characters */
+                        if ((unsigned char)*p < 0x20 || *p == 0x7f)
+                                *p = '?';
+                for (char *p = m->error.exec_id; *p; p++)
+                        if ((unsigned char)*p < 0x20 || *p == 0x7f)
+                                *p = '?';
                 log_warning("egress: cscd-egress refused message type %u%s%s: %s", (unsigned)m->error.for_type,
                             m->error.exec_id[0] ? " of execution " : "", m->error.exec_id, m->error.message);
+                if ((s = find_session(l, m->error.exec_id))) {
+                        if (m->error.for_type == EGRESS_MSG_EXEC_BEGIN)
+                                s->begun = false;   /* it does not know the execution: refuse its connections here */
+                        else if (m->error.for_type == EGRESS_MSG_EXEC_END)
+                                session_release(s);   /* no EXEC_DONE will come */
+                }
                 return;
         case EGRESS_MSG_CONFIG:
         case EGRESS_MSG_EXEC_BEGIN:
@@ -578,6 +641,7 @@ egress_link *egress_link_free(egress_link *l) {
         l->ctl_src = sd_event_source_disable_unref(l->ctl_src);
         l->ready_timer = sd_event_source_disable_unref(l->ready_timer);
         l->restart_timer = sd_event_source_disable_unref(l->restart_timer);
+        l->stall_timer = sd_event_source_disable_unref(l->stall_timer);
         if (l->ctl >= 0)
                 close(l->ctl);   /* the proxy exits when it reads EOF */
         /* Not waited for any longer: it exits on the EOF by itself. */
@@ -657,31 +721,28 @@ int egress_session_new(egress_link *l, const char *execution_id, const csc_strv 
         l->sessions = s;
         if (l->state == LINK_READY)
                 session_begin(s);
-        else if (l->state == LINK_IDLE)
-                start_proxy(l);   /* the first allowlisted execution starts it */
+        else if (l->state == LINK_IDLE || (l->state == LINK_DOWN && !l->restart_timer && !l->child_src))
+                start_proxy(l);   /* the first allowlisted execution starts it; or a restart could not be scheduled */
         *ret = s;
         return 0;
 }
 
-void egress_session_end(egress_session *s, void (*done)(void *userdata), void *userdata) {
+int egress_session_end(egress_session *s, void (*done)(void *userdata), void *userdata) {
         if (s->ended)
-                return;
+                return -EALREADY;
         s->ended = true;
         close_listeners(s);
-        s->done = done;
-        s->done_userdata = userdata;
         egress_link *l = s->link;
-        bool wait = false;
-        if (s->begun) {
-                wait = send_exec_end(s) == 0;
-        }
+        bool wait = s->begun && send_exec_end(s) == 0;
         int r = sd_event_add_time_relative(l->event, &s->done_timer, CLOCK_MONOTONIC,
                                            wait ? EGRESS_LINK_DONE_WAIT_USEC : 0, 0, on_done_timer, s);
-        if (r < 0) {   /* cannot wait: end without the last reports, but never call done from here */
-                log_error("egress: execution %s: cannot wait for the proxy's last reports: %s", s->id, strerror(-r));
+        if (r < 0) {
                 s->done_timer = NULL;
-                (void)sd_event_add_time_relative(l->event, &s->done_timer, CLOCK_MONOTONIC, 0, 0, on_done_timer, s);
+                return r;   /* the caller goes on without the last reports */
         }
+        s->done = done;
+        s->done_userdata = userdata;
+        return 0;
 }
 
 egress_session *egress_session_free(egress_session *s) {

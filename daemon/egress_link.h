@@ -1,5 +1,6 @@
 /* egress_link.h — cscd's side of `network: allowlisted`: it keeps
- * cscd-egress running (started at daemon start, restarted when it dies) and
+ * cscd-egress running (started with the first allowlisted execution,
+ * restarted when it dies or stops reading its control socket) and
  * moves each allowlisted execution's connections to it.
  *
  * cscd parses none of the proxied bytes: it accepts on the listener the
@@ -26,9 +27,13 @@
 #define EGRESS_LINK_RESTART_MAX_USEC (30 * 1000 * 1000ULL)
 /* How long a started proxy may take to say READY before it is killed. */
 #define EGRESS_LINK_READY_USEC (10 * 1000 * 1000ULL)
-/* Control messages queued while the proxy's socket is full; past it the
- * proxy is considered stuck and restarted. */
+/* Control messages queued while the proxy's socket is full; past it, or
+ * when nothing waiting moved for EGRESS_LINK_STALL_USEC, the proxy is
+ * considered stuck: killed and restarted. */
 #define EGRESS_LINK_OUT_MAX 4096
+#define EGRESS_LINK_STALL_USEC (10 * 1000 * 1000ULL)
+/* After accept4 fails for want of descriptors or memory, accepting pauses this long. */
+#define EGRESS_LINK_ACCEPT_RETRY_USEC (100 * 1000ULL)
 /* Connections accepted per listener wakeup (the loop serves others between). */
 #define EGRESS_LINK_ACCEPT_BURST 64
 
@@ -60,9 +65,10 @@ int egress_session_new(egress_link *l, const char *execution_id, const csc_strv 
  * A failure to watch one is logged here. */
 int egress_session_add_listeners(egress_session *s, const int fds[2]);
 /* The commands are over: closes the listeners, sends EXEC_END and calls
- * done(userdata) once EXEC_DONE arrives, the proxy is gone, or
- * EGRESS_LINK_DONE_WAIT_USEC passes (never from inside this call). */
-void egress_session_end(egress_session *s, void (*done)(void *userdata), void *userdata);
+ * done(userdata) once EXEC_DONE arrives, the proxy is gone or refuses it, or
+ * EGRESS_LINK_DONE_WAIT_USEC passes (never from inside this call). A
+ * negative errno when it cannot wait (done is then never called: go on). */
+int egress_session_end(egress_session *s, void (*done)(void *userdata), void *userdata);
 egress_session *egress_session_free(egress_session *s);
 /* Whether the proxy allowed at least one connection, or died holding one
  * it had not reported (then it may have been allowed: true). */

@@ -24,6 +24,9 @@ void egress_record_report(egress_record *r, const egress_msg_report *m) {
         r->denied += m->verdict == EGRESS_VERDICT_DENIED;
         r->bytes_up += m->bytes_up;
         r->bytes_down += m->bytes_down;
+        if (m->verdict != EGRESS_VERDICT_ALLOWED && m->bytes_up + m->bytes_down > 0 && m->address[0] &&
+            strcmp(m->address, "-") != 0)
+                r->touched = true;
         if (r->n_list == EGRESS_RECORD_LIST_MAX ||
             (!r->list && !(r->list = calloc(EGRESS_RECORD_LIST_MAX, sizeof *r->list)))) {
                 r->not_listed++;
@@ -51,11 +54,11 @@ void egress_record_done(egress_record *r, const egress_msg_exec_done *m) {
 }
 
 unsigned egress_record_unreported(const egress_record *r) {
-        return r->proxy_lost && r->passed > r->reported ? r->passed - r->reported : 0;
+        return (r->proxy_lost || !r->got_done) && r->passed > r->reported ? r->passed - r->reported : 0;
 }
 
 bool egress_record_network_used(const egress_record *r) {
-        return r->allowed > 0 || egress_record_unreported(r) > 0;
+        return r->allowed > 0 || r->touched || egress_record_unreported(r) > 0;
 }
 
 static int add_int(csc_json_doc *doc, csc_json *o, const char *key, int64_t v) {
@@ -94,7 +97,10 @@ int egress_record_write_json(const egress_record *rec, csc_buf *b) {
         r = r ?: add_int(doc, o, "connections_not_listed", (int64_t)rec->not_listed);
         r = r ?: add_int(doc, o, "refused_no_proxy", rec->refused);
         r = r ?: add_int(doc, o, "unreported", egress_record_unreported(rec));
-        r = r ?: add_str(doc, o, "proxy", rec->proxy_lost ? "lost" : rec->got_done ? "ok" : "unavailable");
+        r = r ?: add_str(doc, o, "proxy", rec->proxy_lost   ? "lost"
+                                          : rec->got_done   ? "ok"
+                                          : rec->registered ? "no final report"
+                                                            : "unavailable");
         r = r ?: csc_buf_puts(b, "\"egress\":");
         r = r ?: csc_canon_write(o, b);
         r = r ?: csc_buf_putc(b, ',');

@@ -22,6 +22,8 @@ typedef struct egress_record {
         unsigned passed, reported;      /* connections handed to the proxy; REPORTs back */
         bool proxy_lost;                /* the proxy died while the execution ran */
         bool got_done;                  /* EXEC_DONE arrived */
+        bool registered;                /* the proxy took the execution (EXEC_BEGIN sent) */
+        bool touched;                   /* a connection not counted as allowed still reached its host */
         egress_conn_record *list;
         size_t n_list, not_listed;
 } egress_record;
@@ -30,10 +32,13 @@ void egress_record_report(egress_record *r, const egress_msg_report *m);
 /* EXEC_DONE's totals, unless the proxy was lost meanwhile (then the new
  * proxy knows only its part, and the REPORTs summed here are better). */
 void egress_record_done(egress_record *r, const egress_msg_exec_done *m);
-/* Connections the proxy took but never reported: it died with them open. */
+/* Connections the proxy took but never reported: it died with them open,
+ * or its EXEC_DONE did not come in time. */
 unsigned egress_record_unreported(const egress_record *r);
-/* Allowed at least one connection, or died holding one it never reported
- * (it may have been allowed): a receipt may over-report, never under-report. */
+/* Allowed at least one connection, reported one that reached its host with
+ * bytes moved (a late SNI refusal, a relay failure), or took one it never
+ * reported (it may have been allowed): a receipt may over-report the
+ * network, never under-report it. */
 bool egress_record_network_used(const egress_record *r);
 /* Appends `"egress":{...},`: canonical JSON for receipts.jsonl. */
 int egress_record_write_json(const egress_record *r, csc_buf *b);

@@ -44,7 +44,7 @@ typedef struct executor_request {
         const csc_json *env;         /* the client's {NAME: value} or NULL */
         const cscd_config *config;
         const char *cgroup_procs;    /* the execution cgroup's cgroup.procs, or NULL */
-        const struct sandbox_filter *filter_deny_net, *filter_net;   /* compiled once by the daemon */
+        const struct sandbox_filter *filter_deny_net, *filter_allowlisted, *filter_net;   /* compiled once by the daemon */
         const cscd_secret *secrets;  /* placed under /run/secrets for the command that declared each */
         size_t n_secrets;
         char *const *exe_paths;      /* the program of every argv, in contract order; NULL: not found (127) */

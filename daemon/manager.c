@@ -147,6 +147,7 @@ manager *manager_free(manager *m) {
         approval_store_free(m->approvals);
         cscd_cgroups_free(m->cgroups);
         sandbox_seccomp_free(&m->filter_deny_net);
+        sandbox_seccomp_free(&m->filter_allowlisted);
         sandbox_seccomp_free(&m->filter_net);
         cscd_config_free(m->config);
         free(m->config_path);
@@ -302,12 +303,14 @@ int manager_load(manager *m) {
         /* Group commit of receipts; without it each receipt syncs alone. */
         if ((r = cscd_audit_set_event(m->audit, m->event)) < 0)
                 log_warning("receipts.jsonl: no group commit, one fdatasync per receipt: %s", strerror(-r));
-        if ((r = sandbox_seccomp_build(true, &m->filter_deny_net)) < 0 ||
-            (r = sandbox_seccomp_build(false, &m->filter_net)) < 0) {
+        if ((r = sandbox_seccomp_build(CSC_NET_DENY, &m->filter_deny_net)) < 0 ||
+            (r = sandbox_seccomp_build(CSC_NET_ALLOWLISTED, &m->filter_allowlisted)) < 0 ||
+            (r = sandbox_seccomp_build(CSC_NET_FULL, &m->filter_net)) < 0) {
                 /* Keep serving decisions, status and receipts, but run nothing
                  * without the filter (fail closed, see submit.c). */
                 log_error_errno(r, "cannot compile the sandbox's seccomp filter; no command will run");
                 sandbox_seccomp_free(&m->filter_deny_net);
+                sandbox_seccomp_free(&m->filter_allowlisted);
                 sandbox_seccomp_free(&m->filter_net);
                 weakened(m, "seccomp", "the sandbox's seccomp filter could not be compiled: no command runs");
         }

@@ -54,7 +54,7 @@ struct manager {
         struct cgroup_reaper *cgroup_reaper; /* removes execution cgroups without blocking the loop */
         struct egress_link *egress;  /* cscd-egress, started with the first allowlisted execution */
         bool no_egress;              /* no CAP_NET_ADMIN: `allowlisted` is blocked (a weakened layer) */
-        sandbox_filter filter_deny_net, filter_net;   /* seccomp programs, compiled at start */   /* consumed approvals; may be unhealthy (fail closed) */
+        sandbox_filter filter_deny_net, filter_allowlisted, filter_net;   /* seccomp programs, compiled at start */
         int listen_fd;
         bool listen_fd_owned;        /* we bound it (unlink on exit) */
         sd_event_source *listen_source;

@@ -150,7 +150,10 @@ _Noreturn static void run_segment(const executor_request *req, const csc_command
                 errno = -r;
                 goto fail;
         }
-        if ((r = sandbox_seccomp_install(cmd->network == CSC_NET_DENY ? req->filter_deny_net : req->filter_net)) < 0) {
+        const sandbox_filter *filter = cmd->network == CSC_NET_DENY          ? req->filter_deny_net
+                                       : cmd->network == CSC_NET_ALLOWLISTED ? req->filter_allowlisted
+                                                                              : req->filter_net;
+        if ((r = sandbox_seccomp_install(filter)) < 0) {
                 errno = -r;
                 goto fail;
         }

@@ -38,7 +38,7 @@ static const char *const refused[] = {
         "iopl", "ioperm", "syslog",
 };
 
-static int build_ctx(bool deny_network, scmp_filter_ctx *ret) {
+static int build_ctx(csc_network network, scmp_filter_ctx *ret) {
         scmp_filter_ctx ctx = seccomp_init(SCMP_ACT_ALLOW);
         if (!ctx)
                 return -ENOMEM;
@@ -67,15 +67,27 @@ static int build_ctx(bool deny_network, scmp_filter_ctx *ret) {
         for (size_t i = 0; r == 0 && i < sizeof newns / sizeof *newns; i++)
                 r = seccomp_rule_add(ctx, SCMP_ACT_ERRNO(EPERM), SCMP_SYS(clone), 1,
                                      SCMP_A0(SCMP_CMP_MASKED_EQ, newns[i], newns[i]));
-        if (deny_network && r == 0) {
+        if (network == CSC_NET_DENY && r == 0) {
                 /* Only AF_UNIX sockets (an empty network namespace already has no
                  * route; this also closes netlink, packet and vsock). */
                 r = seccomp_rule_add(ctx, SCMP_ACT_ERRNO(EAFNOSUPPORT), SCMP_SYS(socket), 1,
                                      SCMP_A0(SCMP_CMP_NE, AF_UNIX));
-                if (r == 0)
-                        r = seccomp_rule_add(ctx, SCMP_ACT_ERRNO(EAFNOSUPPORT), SCMP_SYS(socketpair), 1,
-                                             SCMP_A0(SCMP_CMP_NE, AF_UNIX));
         }
+        if (network == CSC_NET_ALLOWLISTED) {
+                /* AF_UNIX, AF_INET and AF_INET6 only: the sandbox's namespace has
+                 * only lo, where the proxy listens. Families a network namespace
+                 * does not scope (vsock to the hypervisor and host) or that
+                 * reach past it (netlink, packet) are refused. Each family is
+                 * compared on the low 32 bits the kernel reads; a value past
+                 * the last family is refused by the kernel itself. */
+                for (int fam = 0; r == 0 && fam < 64; fam++)
+                        if (fam != AF_UNIX && fam != AF_INET && fam != AF_INET6)
+                                r = seccomp_rule_add(ctx, SCMP_ACT_ERRNO(EAFNOSUPPORT), SCMP_SYS(socket), 1,
+                                                     SCMP_A0(SCMP_CMP_MASKED_EQ, 0xffffffffu, (scmp_datum_t)fam));
+        }
+        if (network != CSC_NET_FULL && r == 0)
+                r = seccomp_rule_add(ctx, SCMP_ACT_ERRNO(EAFNOSUPPORT), SCMP_SYS(socketpair), 1,
+                                     SCMP_A0(SCMP_CMP_NE, AF_UNIX));
         if (r < 0) {
                 seccomp_release(ctx);
                 return r;
@@ -84,9 +96,9 @@ static int build_ctx(bool deny_network, scmp_filter_ctx *ret) {
         return 0;
 }
 
-int sandbox_seccomp_build(bool deny_network, sandbox_filter *ret) {
+int sandbox_seccomp_build(csc_network network, sandbox_filter *ret) {
         scmp_filter_ctx ctx = NULL;
-        int r = build_ctx(deny_network, &ctx);
+        int r = build_ctx(network, &ctx);
         if (r < 0)
                 return r;
         int fd = memfd_create("cscd-seccomp", MFD_CLOEXEC);

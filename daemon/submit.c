@@ -112,11 +112,12 @@ static void maybe_finish(execution *e) {
         drain_and_close_outputs(e);
         if (e->egress && !e->egress_over) {
                 /* The proxy's last reports (network_used) before the receipt. */
-                if (!e->egress_waiting) {
-                        e->egress_waiting = true;
-                        egress_session_end(e->egress, egress_over, e);
-                }
-                return;
+                if (e->egress_waiting)
+                        return;
+                e->egress_waiting = true;
+                if (egress_session_end(e->egress, egress_over, e) == 0)
+                        return;
+                e->egress_over = true;   /* cannot wait: sign with what the proxy reported so far */
         }
         if (e->blocked || e->approval_refused) {
                 execution_finish(e, "blocked");
@@ -570,7 +571,7 @@ static int execution_gates(execution *e, const csc_json *req, approval_plan *app
                         return 1;
                 }
         }
-        if (!m->filter_deny_net.insns || !m->filter_net.insns)
+        if (!m->filter_deny_net.insns || !m->filter_allowlisted.insns || !m->filter_net.insns)
                 return execution_fail(e, "internal error: the sandbox's seccomp filter could not be compiled; "
                                          "cscd runs nothing without it"), 1;
         /* The pure gates: each blocks with its reason in e->error. */
@@ -616,6 +617,7 @@ static int execution_spawn(execution *e, const csc_json *req, approval_plan *app
                 .config = m->config,
                 .cgroup_procs = e->cgroup_dir[0] ? procs : NULL,
                 .filter_deny_net = &m->filter_deny_net,
+                .filter_allowlisted = &m->filter_allowlisted,
                 .filter_net = &m->filter_net,
                 .secrets = e->secrets,
                 .n_secrets = e->n_secrets,

@@ -82,7 +82,8 @@ def udp(host, port):
 def mksocket(family, tag):
     kinds = {"inet": (socket.AF_INET, socket.SOCK_STREAM, 0), "inet6": (socket.AF_INET6, socket.SOCK_STREAM, 0),
              "raw": (socket.AF_INET, socket.SOCK_RAW, socket.IPPROTO_ICMP),
-             "packet": (socket.AF_PACKET, socket.SOCK_RAW, 0), "netlink": (socket.AF_NETLINK, socket.SOCK_RAW, 0)}
+             "packet": (socket.AF_PACKET, socket.SOCK_RAW, 0), "netlink": (socket.AF_NETLINK, socket.SOCK_RAW, 0),
+             "vsock": (socket.AF_VSOCK, socket.SOCK_STREAM, 0)}
     try:
         socket.socket(*kinds[family]).close()
         print("%s SOCKET-OK" % tag)

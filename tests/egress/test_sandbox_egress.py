@@ -798,6 +798,50 @@ def t_an_allowlist_entry_the_proxy_refuses_is_refused_at_load(d):
     assert r.status == "success" and r.out == "hello from HTTPS /kept\n", r.why()
 
 
+def t_only_inet_sockets_for_allowlisted(d):
+    """vsock is not scoped by the network namespace (it reaches the hypervisor
+    and the host), netlink and packet sockets reach past it: an allowlisted
+    command gets AF_UNIX, AF_INET and AF_INET6 only. (Found by review: the
+    allowlisted commands had the full network's filter.)"""
+    for kind in ("vsock", "netlink", "packet"):
+        r = probe(d, "socket", kind, kind.upper())
+        assert "SOCKET-OK" not in r.out and ("EAFNOSUPPORT" in r.out or "EPERM" in r.out), (kind, r.why())
+    r = probe(d, "socket", "vsock", "VSOCK", network="full")
+    print("# the same under network full (the admin's choice):", r.out.strip())
+
+
+def t_stalled_proxy_receipt_still_says_network_used(d):
+    """A proxy that stops reading mid-transfer (SIGSTOP): the execution still
+    ends with a receipt that says network_used, the connection it never
+    reported counted as unreported; the stuck proxy is killed and restarted,
+    and the next run is served."""
+    slow_started.clear()
+    box = {}
+    th = threading.Thread(target=lambda: box.setdefault("r", run(d, ["curl", "-sS", "--max-time", "6", "-o", "/dev/null",
+                                                                     "http://allowed.test:%d/slowbig" % HP])))
+    th.start()
+    assert slow_started.wait(30), "the transfer did not start"
+    pids = proxy_pids(d)
+    for p in pids:
+        os.kill(p, signal.SIGSTOP)
+    th.join(90)
+    r = box["r"]
+    eg = r.egress()
+    for p in pids:
+        try:
+            os.kill(p, signal.SIGCONT)
+        except ProcessLookupError:
+            pass
+    assert r.network_used is True and eg["unreported"] >= 1, (r.network_used, eg)
+    deadline = time.time() + 40
+    while time.time() < deadline:
+        r2 = run(d, ["curl", "-sS", "--max-time", "20", "--cacert", CA, "https://allowed.test:%d/after-stall" % SP])
+        if r2.status == "success":
+            break
+        time.sleep(1)
+    assert r2.status == "success" and r2.out == "hello from HTTPS /after-stall\n", r2.why()
+
+
 def t_daemon_still_serves(d):
     r = run(d, ["curl", "-sS", "--max-time", "30", "--cacert", CA, "https://allowed.test:%d/end" % SP])
     assert r.status == "success" and r.out == "hello from HTTPS /end\n", r.why()

@@ -83,6 +83,7 @@ typedef struct cscd_config {
         cscd_signing_key_spec *signing_keys;
         size_t n_signing_keys;
         cscd_strlist egress_allow_private; /* CIDRs cscd-egress may dial despite being private (docs/egress.md) */
+        char *session_program;           /* cscd-session; NULL: beside cscd, else CSC_SESSION_PROGRAM */
         char *egress_proxy;              /* the cscd-egress binary (CSC_EGRESS_PROXY: libexecdir/csc/cscd-egress) */
         char *egress_user;               /* csc-egress: the unprivileged user the proxy becomes */
         unsigned egress_idle_timeout_ms; /* 300000: an idle proxied connection is closed */

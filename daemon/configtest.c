@@ -2,6 +2,7 @@
  * JSON path a loader names is walked in libfyaml's document tree of the
  * same file to find where that value is written. */
 #include "configtest.h"
+#include "session_spawn.h"
 #include "egress_link.h"
 
 #include <errno.h>
@@ -232,6 +233,13 @@ int cscd_config_test(manager *m) {
                         report(&t, true, "socket_group", "socket_group: no group named \"%s\"", c->socket_group);
                 check_dir(&t, "state_dir", c->state_dir, true);
                 check_dir(&t, "secrets_dir", c->secrets_dir, true);
+                const char *session_path;
+                int sfd = session_program_open(c->session_program, &session_path);
+                if (sfd < 0)
+                        report(&t, false, "session_program", "session_program %s: %s (cscd cannot serve a connection "
+                               "without it)", session_path, strerror(-sfd));
+                else
+                        close(sfd);
                 /* Needed only by `network: allowlisted`: warnings, not errors. */
                 if (access(c->egress_proxy, X_OK) < 0)
                         report(&t, true, "egress_proxy", "egress_proxy %s: %s (network: allowlisted fails closed without it)",

@@ -1,11 +1,17 @@
-/* conn.c — one client connection: non-blocking frame reads with a per-frame
- * deadline and an idle timeout, SO_PEERCRED identity, the per-uid share of
- * connection slots, the request table with who may call each request, and a
- * bounded write queue (requests are not read while replies wait unread; a
- * connection past the hard cap is closed). A protocol error closes this
- * connection only. */
+/* conn.c — one client connection, as the monitor sees it. The client's
+ * socket belongs to the connection's session (cscd-session, running as the
+ * peer), which reads and parses everything the client sends; here we read
+ * the session's binary messages (mon_proto.h) with a bounded reader, never
+ * the client's bytes. This file keeps: SO_PEERCRED identity (read from the
+ * client's socket before the session starts), the per-uid share of
+ * connection slots, the frame deadline and idle timeout, the request table
+ * with who may call each request, and a bounded write queue of reply frames
+ * (requests are not read while replies wait unread; a connection past the
+ * hard cap is closed). A protocol error closes this connection only. */
 #include <errno.h>
 #include <poll.h>
+#include <signal.h>
+#include <sys/syscall.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -18,6 +24,8 @@
 #include "csc_limits.h"
 #include "log.h"
 #include "manager.h"
+#include "mon_proto.h"
+#include "session_spawn.h"
 #include "keyring.h"
 #include "audit.h"
 #include "peer.h"
@@ -30,9 +38,11 @@ struct conn {
         int fd;
         sd_event_source *io;
         sd_event_source *timer;      /* frame deadline or idle timeout */
+        sd_event_source *session;    /* the session process (pidfd), until it exits */
         cscd_peer *peer;
         unsigned roles;              /* as of the last request that needed one */
-        csc_frame_reader reader;
+        mon_reader reader;           /* the session's messages */
+        bool in_frame;               /* the session said a client frame has begun */
         csc_buf out;
         size_t out_off;
         bool close_after_flush;
@@ -52,12 +62,18 @@ static bool conn_holds_submit(const conn *c) {
 static void conn_update_events(conn *c);
 static void conn_arm_timer(conn *c);
 
+/* Part of a request has arrived: from the client (FRAME_BEGIN), or from the session. */
+static bool conn_in_frame(const conn *c) {
+        return c->in_frame || mon_reader_in_progress(&c->reader);
+}
+
 static int on_timer(sd_event_source *s, uint64_t usec, void *userdata) {
         conn *c = userdata;
         c->frame_deadline = false;
-        if (csc_frame_reader_in_progress(&c->reader)) {
+        if (conn_in_frame(c)) {
                 c->close_after_flush = true;
-                csc_frame_reader_reset(&c->reader);
+                c->in_frame = false;
+                mon_reader_reset(&c->reader);
                 int r = conn_send_error(c, "bad_frame", "frame not completed in time", NULL);
                 if (r < 0 || (c->out_off == c->out.len && !conn_holds_submit(c))) {
                         conn_free(c);   /* sent (or unsendable): nothing more to say */
@@ -73,7 +89,7 @@ static int on_timer(sd_event_source *s, uint64_t usec, void *userdata) {
 }
 
 static void conn_arm_timer(conn *c) {
-        bool in_frame = csc_frame_reader_in_progress(&c->reader);
+        bool in_frame = conn_in_frame(c);
         unsigned ms = in_frame ? c->m->config->frame_timeout_ms : c->m->config->idle_timeout_ms;
         if (conn_holds_submit(c) && !in_frame) {
                 c->frame_deadline = false;
@@ -323,84 +339,96 @@ static int req_submit(conn *c, const csc_json *req) {
         return execution_start(c->m, c, req);
 }
 
-/* The request table: handler and the role a peer needs. */
+/* The request table: handler and the role a peer needs, by mon_request. */
 static const struct {
-        const char *type;
         int (*handler)(conn *c, const csc_json *req);
         unsigned role;       /* 0 = any authenticated peer */
-} requests[] = {
-        { "submit",  req_submit,  CSCD_ROLE_SUBMIT },
-        { "check",   req_check,   CSCD_ROLE_SUBMIT | CSCD_ROLE_ADMIN },
-        { "status",  req_status,  0 },
-        { "reload",  req_reload,  CSCD_ROLE_ADMIN },
-        { "pubkeys", req_pubkeys, 0 },
-        { "policy",  req_policy,  CSCD_ROLE_SUBMIT },
+} requests[_MON_REQ_MAX] = {
+        [MON_REQ_SUBMIT] =  { req_submit,  CSCD_ROLE_SUBMIT },
+        [MON_REQ_CHECK] =   { req_check,   CSCD_ROLE_SUBMIT | CSCD_ROLE_ADMIN },
+        [MON_REQ_STATUS] =  { req_status,  0 },
+        [MON_REQ_RELOAD] =  { req_reload,  CSCD_ROLE_ADMIN },
+        [MON_REQ_PUBKEYS] = { req_pubkeys, 0 },
+        [MON_REQ_POLICY] =  { req_policy,  CSCD_ROLE_SUBMIT },
 };
 
-static int conn_dispatch(conn *c, char *payload, size_t len) {
-        csc_json_doc *doc = NULL;
-        const char *code = NULL;
-        csc_error err = { 0 };
-        int r = csc_frame_parse(payload, len, &doc, &code, &err);
-        free(payload);
-        if (r < 0) {
-                c->close_after_flush = true;
-                char buf[CSC_ERROR_PATH_MAX + CSC_ERROR_MSG_MAX + 4];
-                return conn_send_error(c, code, csc_error_str(&err, buf, sizeof buf), NULL);
-        }
-        c->m->counters.requests++;
-        c->req_bytes = len;
-        const char *type = csc_json_get_str(csc_json_doc_root(doc), "type");
-        for (size_t i = 0; i < sizeof requests / sizeof requests[0]; i++) {
-                if (strcmp(type, requests[i].type) != 0)
-                        continue;
-                /* Roles as the config says now: a reload that revokes one
-                 * also ends it on connections that are already open. */
-                if (requests[i].role)
-                        c->roles = cscd_peer_roles(c->peer, c->m->config);
-                if (requests[i].role && !(c->roles & requests[i].role)) {
-                        csc_json_doc_free(doc);
-                        return conn_send_error(c, "unauthorized",
-                                               c->peer->uid == 0 && requests[i].role == CSCD_ROLE_SUBMIT
-                                                       ? "root may not submit contracts (allow_root_submit is false)"
-                                                       : "this user is not permitted to make this request",
-                                               NULL);
-                }
-                r = requests[i].handler(c, csc_json_doc_root(doc));
-                csc_json_doc_free(doc);
-                return r;
-        }
-        c->close_after_flush = true;
-        char msg[160];
-        snprintf(msg, sizeof msg, "unknown request type \"%.100s\"", type);
-        csc_json_doc_free(doc);   /* type points into it */
-        return conn_send_error(c, "bad_frame", msg, "type");
+/* The session broke the monitor protocol: it is not the program we started
+ * (or has been taken over). Log it and end the connection, saying nothing:
+ * the peer is the only one who could have caused it. */
+static int conn_malformed(conn *c, const char *what) {
+        log_warning("closing the connection of uid %u (pid %d): its session sent a malformed message (%s)",
+                    (unsigned) c->peer->uid, (int) c->peer->pid, what);
+        return -EBADMSG;
 }
 
-/* Feeds peeked bytes to the frame reader and dispatches whole frames until
- * the bytes run out, a submit starts, the connection is to close, or replies
- * back up. *ret_used says how many bytes the reader took. */
+static int conn_request(conn *c, mon_request type, csc_json_doc *doc) {
+        c->m->counters.requests++;
+        unsigned role = requests[type].role;
+        /* Roles as the config says now: a reload that revokes one also ends
+         * it on connections that are already open. */
+        if (role)
+                c->roles = cscd_peer_roles(c->peer, c->m->config);
+        if (role && !(c->roles & role)) {
+                csc_json_doc_free(doc);
+                return conn_send_error(c, "unauthorized",
+                                       c->peer->uid == 0 && role == CSCD_ROLE_SUBMIT
+                                               ? "root may not submit contracts (allow_root_submit is false)"
+                                               : "this user is not permitted to make this request",
+                                       NULL);
+        }
+        int r = requests[type].handler(c, csc_json_doc_root(doc));
+        csc_json_doc_free(doc);
+        return r;
+}
+
+/* One whole message from the session; takes body. */
+static int conn_dispatch(conn *c, const mon_header *h, char *body) {
+        if (h->kind == MON_MSG_FRAME_BEGIN) {
+                c->in_frame = true;
+                return 0;
+        }
+        c->in_frame = false;
+        c->frame_deadline = false;   /* the next frame gets a deadline of its own */
+        if (h->kind == MON_MSG_REFUSE) {
+                char message[MON_REFUSE_TEXT_MAX + 1], path[MON_REFUSE_TEXT_MAX + 1];
+                int r = mon_parse_refuse(body, h->len, message, path);
+                free(body);
+                if (r < 0)
+                        return conn_malformed(c, "a refusal that does not parse");
+                c->close_after_flush = true;
+                return conn_send_error(c, mon_refusal_code(h->arg), message, path[0] ? path : NULL);
+        }
+        size_t frame_len;
+        csc_json_doc *doc = NULL;
+        csc_error err = { 0 };
+        int r = mon_parse_request(body, h->len, &frame_len, &doc, &err);
+        free(body);
+        if (r < 0)
+                return r == -ENOMEM ? r : conn_malformed(c, err.message);
+        c->req_bytes = frame_len;
+        return conn_request(c, (mon_request) h->arg, doc);
+}
+
+/* Feeds peeked bytes to the message reader and dispatches whole messages
+ * until the bytes run out, a submit starts, the connection is to close, or
+ * replies back up. *ret_used says how many bytes the reader took. */
 static int conn_feed(conn *c, const char *buf, size_t n, size_t *ret_used) {
         size_t off = 0;
         int r = 0;
         while (off < n && !c->close_after_flush && !c->broken && !conn_replies_backlogged(c)) {
                 size_t used;
-                r = csc_frame_reader_feed(&c->reader, buf + off, n - off, &used);
+                r = mon_reader_feed(&c->reader, buf + off, n - off, &used);
                 off += used;
-                if (r == -EBADMSG || r == -EMSGSIZE) {
-                        c->close_after_flush = true;
-                        csc_frame_reader_reset(&c->reader);
-                        r = conn_send_error(c, r == -EBADMSG ? "bad_frame" : "too_large",
-                                            r == -EBADMSG ? "frame length 0" : "frame larger than 2 MiB", NULL);
+                if (r == -EBADMSG) {
+                        r = conn_malformed(c, "a bad message header");
                         break;
                 }
                 if (r <= 0)
                         break;
-                char *payload;
-                size_t len;
-                csc_frame_reader_take(&c->reader, &payload, &len);
-                c->frame_deadline = false;   /* the next frame gets a deadline of its own */
-                r = conn_dispatch(c, payload, len);
+                mon_header h;
+                char *body;
+                mon_reader_take(&c->reader, &h, &body);
+                r = conn_dispatch(c, &h, body);
                 if (r < 0)
                         break;
                 if (!conn_holds_submit(c))
@@ -494,13 +522,57 @@ static const char *conn_over_share(const manager *m, const cscd_peer *p, unsigne
         return NULL;
 }
 
+/* The connection ends before its session has exited: the loop keeps
+ * watching it (floating), so it is reaped without waiting here. */
+static void conn_release_session(conn *c) {
+        if (!c->session)
+                return;
+        sd_event_source_set_userdata(c->session, NULL);
+        sd_event_source_set_floating(c->session, true);
+        c->session = sd_event_source_unref(c->session);
+}
+
+/* The session exited. While the connection lives it owns the source; after
+ * conn_free the loop does (floating), and this frees it. */
+static int on_session_exit(sd_event_source *s, const siginfo_t *si, void *userdata) {
+        conn *c = userdata;
+        if (si->si_code != CLD_EXITED || si->si_status != 0)
+                log_warning("session (pid %d) of uid %u %s %d", (int) si->si_pid, c ? (unsigned) c->peer->uid : 0u,
+                            si->si_code == CLD_EXITED ? "exited with status" : "was killed by signal", si->si_status);
+        if (c)
+                c->session = sd_event_source_disable_unref(s);
+        else {
+                sd_event_source_set_enabled(s, SD_EVENT_OFF);
+                sd_event_source_set_floating(s, false);   /* drops the loop's reference */
+        }
+        return 0;
+}
+
+/* Starts the connection's session on (a copy of) the client's socket fd and watches it. */
+static int conn_start_session(conn *c, int fd) {
+        int sfd, pidfd;
+        int r = session_spawn(c->m->session_program_fd, fd, c->peer, &sfd, &pidfd);
+        if (r < 0)
+                return log_error_errno(r, "cannot start a session for uid %u", (unsigned) c->peer->uid), r;
+        r = sd_event_add_child_pidfd(c->m->event, &c->session, pidfd, WEXITED, on_session_exit, c);
+        if (r < 0) {
+                /* Rare: it ends once its socket closes below; reaped by nobody until cscd exits. */
+                (void) syscall(SYS_pidfd_send_signal, pidfd, SIGKILL, NULL, 0);
+                close(pidfd);
+                close(sfd);
+                return log_error_errno(r, "cannot watch the session of uid %u", (unsigned) c->peer->uid), r;
+        }
+        (void) sd_event_source_set_child_pidfd_own(c->session, true);
+        c->fd = sfd;
+        return 0;
+}
+
 int conn_new(manager *m, int fd, conn **ret) {
         conn *c = calloc(1, sizeof *c);
         if (!c)
                 return -ENOMEM;
         c->m = m;
-        c->fd = fd;
-        csc_frame_reader_init(&c->reader, CSC_FRAME_MAX_BYTES);
+        c->fd = -1;
         int r = cscd_peer_from_fd(fd, &c->peer);
         if (r < 0) {
                 free(c);
@@ -515,15 +587,21 @@ int conn_new(manager *m, int fd, conn **ret) {
                 free(c);
                 return CONN_REFUSED;
         }
-        r = sd_event_add_io(m->event, &c->io, fd, EPOLLIN | EPOLLRDHUP, on_io, c);
+        r = conn_start_session(c, fd);
+        if (r >= 0)
+                r = sd_event_add_io(m->event, &c->io, c->fd, EPOLLIN | EPOLLRDHUP, on_io, c);
         if (r >= 0)
                 r = sd_event_add_time(m->event, &c->timer, CLOCK_MONOTONIC, UINT64_MAX, 0, on_timer, c);
         if (r < 0) {
                 sd_event_source_disable_unref(c->io);
+                if (c->fd >= 0)
+                        close(c->fd);
+                conn_release_session(c);
                 cscd_peer_free(c->peer);
                 free(c);
                 return r;
         }
+        close(fd);   /* the session has it now */
         c->next = m->conns;
         if (m->conns)
                 m->conns->prev = c;
@@ -556,8 +634,9 @@ conn *conn_free(conn *c) {
         m->n_conns_no_role -= c->no_role;
         sd_event_source_disable_unref(c->io);
         sd_event_source_disable_unref(c->timer);
-        close(c->fd);
-        csc_frame_reader_reset(&c->reader);
+        close(c->fd);   /* the session sees the end of its input, and exits */
+        conn_release_session(c);
+        mon_reader_reset(&c->reader);
         csc_buf_free(&c->out);
         cscd_peer_free(c->peer);
         free(c);

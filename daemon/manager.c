@@ -1,6 +1,7 @@
 /* manager.c — the Manager: loading config/policy/key, the listening socket
  * (socket activation or our own bind), signals, reload and graceful stop. */
 #include "manager.h"
+#include "session_spawn.h"
 
 #include "cleanup.h"
 
@@ -96,6 +97,7 @@ int manager_new(manager **ret) {
         if (!m)
                 return -ENOMEM;
         m->listen_fd = -1;
+        m->session_program_fd = -1;
         int r = sd_event_new(&m->event);
         if (r < 0) {
                 free(m);
@@ -139,6 +141,8 @@ manager *manager_free(manager *m) {
                         unlink(m->config->socket_path);
                 close(m->listen_fd);
         }
+        if (m->session_program_fd >= 0)
+                close(m->session_program_fd);
         policy_ref_put(m->policy);
         cscd_keyring_free(m->keyring);
         egress_link_free(m->egress);   /* after the executions: each may hold a session */
@@ -293,6 +297,13 @@ int manager_load(manager *m) {
                 return log_error("%s", err), r;
         }
         m->key = m->keyring->active;
+        const char *session_path;
+        r = session_program_open(m->config->session_program, &session_path);
+        if (r < 0) {
+                m->config_error = true;
+                return log_error("cannot start: session_program %s: %s", session_path, strerror(-r)), r;
+        }
+        m->session_program_fd = r;
         csc_error e = { 0 };
         r = cscd_audit_open(m->config->state_dir, &m->audit, &e);
         if (r < 0) {

@@ -55,6 +55,7 @@ struct manager {
         struct egress_link *egress;  /* cscd-egress, started with the first allowlisted execution */
         bool no_egress;              /* no CAP_NET_ADMIN: `allowlisted` is blocked (a weakened layer) */
         sandbox_filter filter_deny_net, filter_allowlisted, filter_net;   /* seccomp programs, compiled at start */
+        int session_program_fd;      /* cscd-session, opened at start (O_PATH) */
         int listen_fd;
         bool listen_fd_owned;        /* we bound it (unlink on exit) */
         sd_event_source *listen_source;

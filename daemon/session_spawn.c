@@ -1,0 +1,124 @@
+/* session_spawn.c — fork, become the peer, execute cscd-session. */
+#include "session_spawn.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <linux/capability.h>
+#include <linux/securebits.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "build-config.h"
+
+int session_program_open(const char *path, const char **ret_path) {
+        static char beside[PATH_MAX + 16];
+        if (!path) {
+                char self[PATH_MAX];
+                ssize_t n = readlink("/proc/self/exe", self, sizeof self - 1);
+                path = CSC_SESSION_PROGRAM;
+                if (n > 0) {
+                        self[n] = 0;
+                        char *slash = strrchr(self, '/');
+                        if (slash) {
+                                *slash = 0;
+                                int w = snprintf(beside, sizeof beside, "%s/cscd-session", self);
+                                if (w > 0 && (size_t) w < sizeof beside && access(beside, X_OK) == 0)
+                                        path = beside;
+                        }
+                }
+        }
+        *ret_path = path;
+        int fd = open(path, O_PATH | O_CLOEXEC);
+        if (fd < 0)
+                return -errno;
+        if (faccessat(fd, "", X_OK, AT_EMPTY_PATH | AT_EACCESS) < 0) {
+                int e = errno;
+                close(fd);
+                return -e;
+        }
+        return fd;
+}
+
+/* The child, between fork and exec: system calls only. */
+static _Noreturn void become_session(int program_fd, int client_fd, int session_fd, const cscd_peer *peer,
+                                     char **envp) {
+        sigset_t none;
+        sigemptyset(&none);
+        if (sigprocmask(SIG_SETMASK, &none, NULL) < 0)
+                _exit(127);
+        /* fds 3 and 4, whatever numbers the two have now; the program on 5 (close-on-exec). */
+        int c = fcntl(client_fd, F_DUPFD, 10), s = fcntl(session_fd, F_DUPFD, 10), p = fcntl(program_fd, F_DUPFD, 10);
+        if (c < 0 || s < 0 || p < 0 || dup2(c, 3) < 0 || dup2(s, 4) < 0 || dup3(p, 5, O_CLOEXEC) < 0 ||
+            syscall(SYS_close_range, 6, ~0U, 0) < 0)
+                _exit(127);
+        if (syscall(SYS_setgroups, peer->n_groups, peer->groups) < 0 ||
+            syscall(SYS_setresgid, peer->gid, peer->gid, peer->gid) < 0)
+                _exit(127);
+        for (unsigned long cap = 0; cap <= CAP_LAST_CAP; cap++)
+                if (prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) < 0 && errno != EINVAL)
+                        _exit(127);
+        if (prctl(PR_SET_SECUREBITS, SECBIT_NOROOT | SECBIT_NOROOT_LOCKED | SECBIT_NO_SETUID_FIXUP |
+                                             SECBIT_NO_SETUID_FIXUP_LOCKED | SECBIT_KEEP_CAPS_LOCKED |
+                                             SECBIT_NO_CAP_AMBIENT_RAISE | SECBIT_NO_CAP_AMBIENT_RAISE_LOCKED,
+                  0, 0, 0) < 0)
+                _exit(127);
+        if (syscall(SYS_setresuid, peer->uid, peer->uid, peer->uid) < 0)
+                _exit(127);
+        /* Root peers keep their capabilities across setresuid (NO_SETUID_FIXUP): clear them. */
+        struct __user_cap_header_struct h = { .version = _LINUX_CAPABILITY_VERSION_3 };
+        struct __user_cap_data_struct d[2] = { 0 };
+        if (syscall(SYS_capset, &h, d) < 0 || prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0 ||
+            prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) < 0)
+                _exit(127);
+        char *argv[] = { (char *) "cscd-session", NULL };
+        syscall(SYS_execveat, 5, "", argv, envp, AT_EMPTY_PATH);
+        _exit(127);
+}
+
+extern char **environ;
+
+int session_spawn(int program_fd, int client_fd, const cscd_peer *peer, int *ret_fd, int *ret_pidfd) {
+        /* Only the sanitizers' options pass (test builds read them); the
+         * session needs nothing else from cscd's environment. */
+        static const char *const pass[] = { "ASAN_OPTIONS=", "UBSAN_OPTIONS=", "LSAN_OPTIONS=" };
+        char *envp[4] = { 0 };
+        size_t n_env = 0;
+        for (char **e = environ; e && *e; e++)
+                for (size_t i = 0; i < 3; i++)
+                        if (strncmp(*e, pass[i], strlen(pass[i])) == 0 && n_env < 3)
+                                envp[n_env++] = *e;
+        int sp[2];
+        if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sp) < 0)
+                return -errno;
+        pid_t pid = fork();
+        if (pid < 0) {
+                int e = errno;
+                close(sp[0]);
+                close(sp[1]);
+                return -e;
+        }
+        if (pid == 0)
+                become_session(program_fd, client_fd, sp[1], peer, envp);
+        close(sp[1]);
+        int pidfd = (int) syscall(SYS_pidfd_open, pid, 0);
+        if (pidfd < 0 || fcntl(sp[0], F_SETFL, O_NONBLOCK) < 0) {
+                int e = errno;
+                (void) kill(pid, SIGKILL);
+                (void) waitpid(pid, NULL, 0);
+                if (pidfd >= 0)
+                        close(pidfd);
+                close(sp[0]);
+                return -e;
+        }
+        *ret_fd = sp[0];
+        *ret_pidfd = pidfd;
+        return 0;
+}

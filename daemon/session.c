@@ -208,6 +208,7 @@ static void run(session *s) {
 int main(int argc, char **argv) {
         if (argc != 1 || fcntl(CLIENT_FD, F_GETFD) < 0 || fcntl(MON_FD, F_GETFD) < 0)
                 fail("started by cscd only (the client's socket on fd 3, cscd's on fd 4)");
+        (void) close(5);   /* cscd executed us from it */
         if (fcntl(CLIENT_FD, F_SETFL, O_NONBLOCK) < 0 || fcntl(MON_FD, F_SETFL, O_NONBLOCK) < 0)
                 fail("fcntl: %s", strerror(errno));
         int r = session_seccomp_install();

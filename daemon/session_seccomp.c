@@ -19,7 +19,7 @@ static const char *const allowed[] = {
         /* AddressSanitizer and LeakSanitizer at exit (test builds only): they
          * read /proc/self/maps, stop the process with a ptraced clone, and
          * print their report. */
-        "openat", "open", "readlink", "readlinkat", "getdents64", "pread64", "clone", "clone3", "ptrace",
+        "openat", "open", "readlink", "readlinkat", "getdents", "getdents64", "pread64", "clone", "clone3", "ptrace",
         "wait4", "waitid", "prctl", "sched_yield", "sigaltstack", "rt_sigaction", "kill", "tgkill",
         "getppid", "sched_getaffinity", "prlimit64", "getrlimit", "uname", "nanosleep", "clock_nanosleep",
         "access", "faccessat", "statx", "stat", "lstat", "dup", "dup2", "dup3", "ioctl", "set_robust_list",

@@ -54,9 +54,10 @@ static _Noreturn void become_session(int program_fd, int client_fd, int session_
         sigemptyset(&none);
         if (sigprocmask(SIG_SETMASK, &none, NULL) < 0)
                 _exit(127);
-        /* fds 3 and 4, whatever numbers the two have now; the program on 5 (close-on-exec). */
+        /* fds 3 and 4, whatever numbers the two have now; the program on 5 (a script's
+         * interpreter opens it as /dev/fd/5; cscd-session closes it). */
         int c = fcntl(client_fd, F_DUPFD, 10), s = fcntl(session_fd, F_DUPFD, 10), p = fcntl(program_fd, F_DUPFD, 10);
-        if (c < 0 || s < 0 || p < 0 || dup2(c, 3) < 0 || dup2(s, 4) < 0 || dup3(p, 5, O_CLOEXEC) < 0 ||
+        if (c < 0 || s < 0 || p < 0 || dup2(c, 3) < 0 || dup2(s, 4) < 0 || dup2(p, 5) < 0 ||
             syscall(SYS_close_range, 6, ~0U, 0) < 0)
                 _exit(127);
         if (syscall(SYS_setgroups, peer->n_groups, peer->groups) < 0 ||

@@ -10,7 +10,7 @@ secs=${1:-60}
 out=${2:-$top/build-fuzz}
 shift 2 2>/dev/null || shift $#
 names=("$@")
-[ ${#names[@]} -gt 0 ] || names=(frame contract policy approval receipt config redact jsonrpc egress egress_proto)
+[ ${#names[@]} -gt 0 ] || names=(frame contract policy approval receipt config redact jsonrpc egress egress_proto mon_proto)
 cc=${CLANG:-clang}
 if ! command -v "$cc" >/dev/null; then
   echo "SKIP: clang not found (install clang and libclang-rt-14-dev)"; exit 77
@@ -28,6 +28,7 @@ for n in "${names[@]}"; do
   case $n in
     config) extra=(-I"$top/daemon" "$top/daemon/config.c" "$top/daemon/env_names.c" "$top/daemon/egress/egress_match.c" "$top/daemon/protected_paths.c") ;;
     redact) extra=(-I"$top/daemon" "$top/daemon/redact.c") ;;
+    mon_proto) extra=(-I"$top/daemon" "$top/daemon/mon_proto.c") ;;
     jsonrpc) extra=(-I"$top/client" "$top/client/mcp_rpc.c" "$top/client/mcp_args.c" "$top/client/mcp_result.c") ;;
     egress|egress_proto) extra=(-I"$top/daemon/egress" "$top/daemon/egress/egress_parse.c"
                                 "$top/daemon/egress/egress_match.c" "$top/daemon/egress/egress_proto.c") ;;

@@ -279,6 +279,22 @@ static void check_layers(manager *m, const char *optional_caps_missing) {
                                       "namespace): contracts with network 'allowlisted' are blocked");
 }
 
+/* The commands' seccomp programs, compiled once. Without them cscd keeps
+ * serving decisions, status and receipts, but runs nothing (fail closed,
+ * see submit.c). */
+static void load_seccomp_filters(manager *m) {
+        int r;
+        if ((r = sandbox_seccomp_build(CSC_NET_DENY, &m->filter_deny_net)) < 0 ||
+            (r = sandbox_seccomp_build(CSC_NET_ALLOWLISTED, &m->filter_allowlisted)) < 0 ||
+            (r = sandbox_seccomp_build(CSC_NET_FULL, &m->filter_net)) < 0) {
+                log_error_errno(r, "cannot compile the sandbox's seccomp filter; no command will run");
+                sandbox_seccomp_free(&m->filter_deny_net);
+                sandbox_seccomp_free(&m->filter_allowlisted);
+                sandbox_seccomp_free(&m->filter_net);
+                weakened(m, "seccomp", "the sandbox's seccomp filter could not be compiled: no command runs");
+        }
+}
+
 int manager_load(manager *m) {
         char err[2048];
         int r = manager_load_config(m, &m->config, err, sizeof err);
@@ -314,17 +330,7 @@ int manager_load(manager *m) {
         /* Group commit of receipts; without it each receipt syncs alone. */
         if ((r = cscd_audit_set_event(m->audit, m->event)) < 0)
                 log_warning("receipts.jsonl: no group commit, one fdatasync per receipt: %s", strerror(-r));
-        if ((r = sandbox_seccomp_build(CSC_NET_DENY, &m->filter_deny_net)) < 0 ||
-            (r = sandbox_seccomp_build(CSC_NET_ALLOWLISTED, &m->filter_allowlisted)) < 0 ||
-            (r = sandbox_seccomp_build(CSC_NET_FULL, &m->filter_net)) < 0) {
-                /* Keep serving decisions, status and receipts, but run nothing
-                 * without the filter (fail closed, see submit.c). */
-                log_error_errno(r, "cannot compile the sandbox's seccomp filter; no command will run");
-                sandbox_seccomp_free(&m->filter_deny_net);
-                sandbox_seccomp_free(&m->filter_allowlisted);
-                sandbox_seccomp_free(&m->filter_net);
-                weakened(m, "seccomp", "the sandbox's seccomp filter could not be compiled: no command runs");
-        }
+        load_seccomp_filters(m);
         if ((r = egress_link_new(m->event, m->config, &m->egress)) < 0)
                 return log_error_errno(r, "cannot set up the egress proxy link");
         char missing[256], optional[128];

@@ -11,7 +11,7 @@
 #include <errno.h>
 #include <poll.h>
 #include <signal.h>
-#include <sys/syscall.h>
+#include <sys/wait.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -550,19 +550,21 @@ static int on_session_exit(sd_event_source *s, const siginfo_t *si, void *userda
 
 /* Starts the connection's session on (a copy of) the client's socket fd and watches it. */
 static int conn_start_session(conn *c, int fd) {
-        int sfd, pidfd;
-        int r = session_spawn(c->m->session_program_fd, fd, c->peer, &sfd, &pidfd);
+        int sfd;
+        pid_t pid;
+        int r = session_spawn(c->m->session_program_fd, fd, c->peer, &sfd, &pid);
         if (r < 0)
                 return log_error_errno(r, "cannot start a session for uid %u", (unsigned) c->peer->uid), r;
-        r = sd_event_add_child_pidfd(c->m->event, &c->session, pidfd, WEXITED, on_session_exit, c);
+        /* sd-event watches it by pidfd where the kernel has one, by SIGCHLD elsewhere. */
+        r = sd_event_add_child(c->m->event, &c->session, pid, WEXITED, on_session_exit, c);
         if (r < 0) {
-                /* Rare: it ends once its socket closes below; reaped by nobody until cscd exits. */
-                (void) syscall(SYS_pidfd_send_signal, pidfd, SIGKILL, NULL, 0);
-                close(pidfd);
+                /* Rare: it ends once its socket closes; reaped here (it was just killed). */
+                (void) kill(pid, SIGKILL);
+                (void) waitpid(pid, NULL, 0);
                 close(sfd);
                 return log_error_errno(r, "cannot watch the session of uid %u", (unsigned) c->peer->uid), r;
         }
-        (void) sd_event_source_set_child_pidfd_own(c->session, true);
+        (void) sd_event_source_set_child_process_own(c->session, true);
         c->fd = sfd;
         return 0;
 }

@@ -14,7 +14,8 @@
  * The frame deadline and idle timeout stay in the monitor (FRAME_BEGIN tells
  * it a frame has started). A client that hangs up ends this process, and the
  * monitor sees its end close; one that only closes its write side has the
- * monitor's end shut down for writing in turn. */
+ * monitor's end shut down for writing in turn. When the monitor closes, the
+ * session passes on what is left for at most a second, then ends. */
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
@@ -23,6 +24,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "buf.h"
@@ -164,8 +166,29 @@ static void read_monitor(session *s) {
                 fail("out of memory");
 }
 
+static uint64_t now_ms(void) {
+        struct timespec ts;
+        clock_gettime(CLOCK_MONOTONIC, &ts);
+        return (uint64_t) ts.tv_sec * 1000u + (uint64_t) ts.tv_nsec / 1000000u;
+}
+
+/* Once the monitor has closed, what it said last gets this long to reach a
+ * client that is not reading; then the session ends, as the connection
+ * would have when the monitor closed the client's socket itself. */
+#define LAST_WORDS_MS 1000
+
 static void run(session *s) {
+        uint64_t give_up = 0;
         for (;;) {
+                int timeout = -1;
+                if (s->mon_eof) {
+                        uint64_t now = now_ms();
+                        if (!give_up)
+                                give_up = now + LAST_WORDS_MS;
+                        if (now >= give_up)
+                                exit(0);
+                        timeout = (int) (give_up - now);
+                }
                 struct pollfd p[2] = { { .fd = CLIENT_FD }, { .fd = MON_FD } };
                 if (!s->client_eof && !s->refused && pending(&s->to_mon) < TO_MON_PAUSE)
                         p[0].events |= POLLIN;
@@ -175,7 +198,7 @@ static void run(session *s) {
                         p[1].events |= POLLIN;
                 if (pending(&s->to_mon))
                         p[1].events |= POLLOUT;
-                if (poll(p, 2, -1) < 0) {
+                if (poll(p, 2, timeout) < 0) {
                         if (errno == EINTR)
                                 continue;
                         fail("poll: %s", strerror(errno));

@@ -86,7 +86,7 @@ static _Noreturn void become_session(int program_fd, int client_fd, int session_
 
 extern char **environ;
 
-int session_spawn(int program_fd, int client_fd, const cscd_peer *peer, int *ret_fd, int *ret_pidfd) {
+int session_spawn(int program_fd, int client_fd, const cscd_peer *peer, int *ret_fd, pid_t *ret_pid) {
         /* Only the sanitizers' options pass (test builds read them); the
          * session needs nothing else from cscd's environment. */
         static const char *const pass[] = { "ASAN_OPTIONS=", "UBSAN_OPTIONS=", "LSAN_OPTIONS=" };
@@ -109,17 +109,14 @@ int session_spawn(int program_fd, int client_fd, const cscd_peer *peer, int *ret
         if (pid == 0)
                 become_session(program_fd, client_fd, sp[1], peer, envp);
         close(sp[1]);
-        int pidfd = (int) syscall(SYS_pidfd_open, pid, 0);
-        if (pidfd < 0 || fcntl(sp[0], F_SETFL, O_NONBLOCK) < 0) {
+        if (fcntl(sp[0], F_SETFL, O_NONBLOCK) < 0) {
                 int e = errno;
                 (void) kill(pid, SIGKILL);
                 (void) waitpid(pid, NULL, 0);
-                if (pidfd >= 0)
-                        close(pidfd);
                 close(sp[0]);
                 return -e;
         }
         *ret_fd = sp[0];
-        *ret_pidfd = pidfd;
+        *ret_pid = pid;
         return 0;
 }

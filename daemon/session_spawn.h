@@ -14,6 +14,6 @@ int session_program_open(const char *path, const char **ret_path);
  * pair's other end its fd 4; it runs as peer->uid, gid and groups with no
  * capabilities (bounding set empty, securebits locked) and no_new_privs.
  * The passed-through environment is the sanitizer options of test builds.
- * Returns the monitor's end of the pair in *ret_fd (non-blocking) and a
- * pidfd in *ret_pidfd. */
-int session_spawn(int program_fd, int client_fd, const cscd_peer *peer, int *ret_fd, int *ret_pidfd);
+ * Returns the monitor's end of the pair in *ret_fd (non-blocking) and the
+ * session's pid. */
+int session_spawn(int program_fd, int client_fd, const cscd_peer *peer, int *ret_fd, pid_t *ret_pid);

@@ -10,6 +10,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sched.h>
+#include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
@@ -47,7 +49,8 @@ int session_program_open(const char *path, const char **ret_path) {
         return fd;
 }
 
-/* The child, between fork and exec: system calls only. */
+/* The child, between clone and exec: system calls only (it shares the
+ * monitor's memory until the exec). */
 static _Noreturn void become_session(int program_fd, int client_fd, int session_fd, const cscd_peer *peer,
                                      char **envp) {
         sigset_t none;
@@ -86,6 +89,17 @@ static _Noreturn void become_session(int program_fd, int client_fd, int session_
 
 extern char **environ;
 
+typedef struct spawn_args {
+        int program_fd, client_fd, session_fd;
+        const cscd_peer *peer;
+        char **envp;
+} spawn_args;
+
+static int session_child(void *p) {
+        const spawn_args *a = p;
+        become_session(a->program_fd, a->client_fd, a->session_fd, a->peer, a->envp);
+}
+
 int session_spawn(int program_fd, int client_fd, const cscd_peer *peer, int *ret_fd, pid_t *ret_pid) {
         /* Only the sanitizers' options pass (test builds read them); the
          * session needs nothing else from cscd's environment. */
@@ -99,18 +113,25 @@ int session_spawn(int program_fd, int client_fd, const cscd_peer *peer, int *ret
         int sp[2];
         if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sp) < 0)
                 return -errno;
-        pid_t pid = fork();
+        /* A vfork-style child on a stack of its own: it shares our memory
+         * until it executes (we wait), so nothing of the monitor's is copied
+         * on the connection's path; it makes only system calls. */
+        spawn_args a = { program_fd, client_fd, sp[1], peer, envp };
+        size_t stack_size = 64 * 1024;
+        void *stack = mmap(NULL, stack_size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK, -1, 0);
+        pid_t pid = stack == MAP_FAILED ? -1 : clone(session_child, (char *) stack + stack_size,
+                                                     CLONE_VM | CLONE_VFORK | SIGCHLD, &a);
+        int e = errno;
+        if (stack != MAP_FAILED)
+                munmap(stack, stack_size);
         if (pid < 0) {
-                int e = errno;
                 close(sp[0]);
                 close(sp[1]);
                 return -e;
         }
-        if (pid == 0)
-                become_session(program_fd, client_fd, sp[1], peer, envp);
         close(sp[1]);
         if (fcntl(sp[0], F_SETFL, O_NONBLOCK) < 0) {
-                int e = errno;
+                e = errno;
                 (void) kill(pid, SIGKILL);
                 (void) waitpid(pid, NULL, 0);
                 close(sp[0]);

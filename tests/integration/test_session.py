@@ -137,6 +137,9 @@ def session_runs_as_the_peer_with_nothing(d):
     before = children(d.proc.pid, "cscd-session")
     c = Conn(d.sock, UID, GID)
     pid = session_of(d, UID, before)
+    # A reply means the session has read a request: its filter is in place by then.
+    c.send({"type": "status"})
+    assert c.recv()["type"] == "status"
     st = status_of(pid)
     assert st["Uid"].split() == [str(UID)] * 4, st["Uid"]
     assert st["Gid"].split() == [str(GID)] * 4, st["Gid"]
@@ -152,8 +155,6 @@ def session_runs_as_the_peer_with_nothing(d):
     # Only its two sockets (and the standard descriptors it inherited).
     fds = sorted(int(x) for x in os.listdir("/proc/%d/fd" % pid))
     assert fds == [0, 1, 2, 3, 4], fds
-    c.send({"type": "status"})
-    assert c.recv()["type"] == "status"
     c.close()
     print("# session pid %d: uid %s, caps all 0, NoNewPrivs 1, Seccomp 2, fds %s" % (pid, UID, fds))
 
@@ -162,11 +163,12 @@ def root_session_has_no_capabilities(d):
     before = children(d.proc.pid, "cscd-session")
     c = Conn(d.sock)
     pid = session_of(d, 0, before)
+    c.send({"type": "pubkeys"})
+    assert c.recv()["type"] == "pubkeys"
     st = status_of(pid)
     for k in ("CapInh", "CapPrm", "CapEff", "CapBnd", "CapAmb"):
         assert int(st[k], 16) == 0, (k, st[k])
-    c.send({"type": "pubkeys"})
-    assert c.recv()["type"] == "pubkeys"
+    assert st["Seccomp"] == "2", st["Seccomp"]
     c.close()
 
 

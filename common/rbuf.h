@@ -37,10 +37,6 @@ static inline int csc_rbuf_get_u32(csc_rbuf *b, uint32_t *ret) {
         return csc_rbuf_get(b, ret, sizeof *ret);
 }
 
-static inline int csc_rbuf_get_u64(csc_rbuf *b, uint64_t *ret) {
-        return csc_rbuf_get(b, ret, sizeof *ret);
-}
-
 /* A u32 length, then that many bytes; *ret points into the buffer. */
 static inline int csc_rbuf_get_bytes(csc_rbuf *b, const char **ret, size_t *ret_len, size_t max) {
         uint32_t n;

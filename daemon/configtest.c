@@ -6,6 +6,7 @@
 #include "egress_link.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <fcntl.h>
 #include <grp.h>
 #include <libfyaml.h>
@@ -233,8 +234,8 @@ int cscd_config_test(manager *m) {
                         report(&t, true, "socket_group", "socket_group: no group named \"%s\"", c->socket_group);
                 check_dir(&t, "state_dir", c->state_dir, true);
                 check_dir(&t, "secrets_dir", c->secrets_dir, true);
-                const char *session_path;
-                int sfd = session_program_open(c->session_program, &session_path);
+                char session_path[PATH_MAX];
+                int sfd = session_program_open(c->session_program, session_path, sizeof session_path);
                 if (sfd < 0)
                         report(&t, false, "session_program", "session_program %s: %s (cscd cannot serve a connection "
                                "without it)", session_path, strerror(-sfd));

@@ -6,6 +6,7 @@
 #include "cleanup.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <fcntl.h>
 #include <signal.h>
 #include <stdlib.h>
@@ -313,8 +314,8 @@ int manager_load(manager *m) {
                 return log_error("%s", err), r;
         }
         m->key = m->keyring->active;
-        const char *session_path;
-        r = session_program_open(m->config->session_program, &session_path);
+        char session_path[PATH_MAX];
+        r = session_program_open(m->config->session_program, session_path, sizeof session_path);
         if (r < 0) {
                 m->config_error = true;
                 return log_error("cannot start: session_program %s: %s", session_path, strerror(-r)), r;

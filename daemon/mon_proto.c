@@ -50,26 +50,40 @@ int mon_put_frame_begin(csc_buf *out) {
         return put_header(out, MON_MSG_FRAME_BEGIN, 0, 0);
 }
 
-/* Writes the header with a zero length, the body, then the length. */
+/* A message is written header first, with a zero length that this fills
+ * in once the body is there (at: where the header starts). */
+static void put_length(csc_buf *out, size_t at) {
+        uint32_t len = (uint32_t) (out->len - at - MON_HEADER_BYTES);
+        memcpy(out->data + at + 4, &len, 4);
+}
+
 int mon_put_request(csc_buf *out, mon_request type, size_t frame_len, const csc_json *request) {
         size_t at = out->len;
         uint32_t fl = (uint32_t) frame_len;
         int r = put_header(out, MON_MSG_REQUEST, 0, (uint32_t) type);
         r = r ?: csc_buf_append(out, &fl, sizeof fl);
         r = r ?: csc_json_wire_encode(request, out);
-        if (r < 0 || out->len - at - MON_HEADER_BYTES > MON_REQUEST_BODY_MAX) {
+        if (r >= 0 && out->len - at - MON_HEADER_BYTES > MON_REQUEST_BODY_MAX)
+                r = -E2BIG;
+        if (r < 0) {
                 out->len = at;
-                return r < 0 ? r : -E2BIG;
+                return r;
         }
-        uint32_t len = (uint32_t) (out->len - at - MON_HEADER_BYTES);
-        memcpy(out->data + at + 4, &len, 4);
+        put_length(out, at);
         return 0;
 }
 
+/* At most MON_REFUSE_TEXT_MAX bytes, cut on a UTF-8 character boundary
+ * (the monitor refuses text that is not UTF-8). */
 static int put_text(csc_buf *out, const char *s) {
-        uint32_t n = (uint32_t) strnlen(s ? s : "", MON_REFUSE_TEXT_MAX);
-        int r = csc_buf_append(out, &n, sizeof n);
-        return r ?: csc_buf_append(out, s ? s : "", n);
+        s = s ? s : "";
+        size_t n = strnlen(s, MON_REFUSE_TEXT_MAX + 1);
+        if (n > MON_REFUSE_TEXT_MAX)
+                for (n = MON_REFUSE_TEXT_MAX; n > 0 && ((unsigned char) s[n] & 0xc0) == 0x80; n--)
+                        ;
+        uint32_t len = (uint32_t) n;
+        int r = csc_buf_append(out, &len, sizeof len);
+        return r ?: csc_buf_append(out, s, n);
 }
 
 int mon_put_refuse(csc_buf *out, mon_refusal code, const char *message, const char *path) {
@@ -81,8 +95,7 @@ int mon_put_refuse(csc_buf *out, mon_refusal code, const char *message, const ch
                 out->len = at;
                 return r;
         }
-        uint32_t len = (uint32_t) (out->len - at - MON_HEADER_BYTES);
-        memcpy(out->data + at + 4, &len, 4);
+        put_length(out, at);
         return 0;
 }
 

@@ -20,25 +20,19 @@
 
 #include "build-config.h"
 
-int session_program_open(const char *path, const char **ret_path) {
-        static char beside[PATH_MAX + 16];
-        if (!path) {
+int session_program_open(const char *path, char *ret_path, size_t size) {
+        if (path)
+                snprintf(ret_path, size, "%s", path);
+        else {
+                /* Beside this cscd (a build tree), else the installed one. */
                 char self[PATH_MAX];
                 ssize_t n = readlink("/proc/self/exe", self, sizeof self - 1);
-                path = CSC_SESSION_PROGRAM;
-                if (n > 0) {
-                        self[n] = 0;
-                        char *slash = strrchr(self, '/');
-                        if (slash) {
-                                *slash = 0;
-                                int w = snprintf(beside, sizeof beside, "%s/cscd-session", self);
-                                if (w > 0 && (size_t) w < sizeof beside && access(beside, X_OK) == 0)
-                                        path = beside;
-                        }
-                }
+                char *slash = n > 0 ? (self[n] = 0, strrchr(self, '/')) : NULL;
+                int w = slash ? snprintf(ret_path, size, "%.*s/cscd-session", (int) (slash - self), self) : -1;
+                if (w < 0 || (size_t) w >= size || access(ret_path, X_OK) < 0)
+                        snprintf(ret_path, size, "%s", CSC_SESSION_PROGRAM);
         }
-        *ret_path = path;
-        int fd = open(path, O_PATH | O_CLOEXEC);
+        int fd = open(ret_path, O_PATH | O_CLOEXEC);
         if (fd < 0)
                 return -errno;
         if (faccessat(fd, "", X_OK, AT_EMPTY_PATH | AT_EACCESS) < 0) {

@@ -7,8 +7,8 @@
 /* Opens the session program once, at start (O_PATH): every session runs that
  * file, even if the one on disk is replaced while cscd runs. path NULL: the
  * cscd-session beside this cscd when there is one (a build tree), else the
- * installed one. Returns the descriptor or -errno; *ret_path says which. */
-int session_program_open(const char *path, const char **ret_path);
+ * installed one. Returns the descriptor or -errno; ret_path says which file. */
+int session_program_open(const char *path, char *ret_path, size_t size);
 
 /* Forks a session: the client's socket becomes its fd 3 and a new socket
  * pair's other end its fd 4; it runs as peer->uid, gid and groups with no

@@ -317,6 +317,38 @@ def policy_is_decided_again(d):
     assert err["type"] == "error" and err["code"] == "invalid_contract", err
 
 
+def unusable_session_program_stops_cscd(t):
+    """A session_program that is missing or not executable: cscd refuses to
+    start (78, naming it), and `cscd -t` reports it."""
+    import subprocess
+    from cscproto import CSCD
+    work = mkwork("badsession.")
+    plain = os.path.join(work, "not-executable")
+    with open(plain, "w") as f:
+        f.write("#!/bin/sh\n")
+    os.chmod(plain, 0o644)
+    try:
+        for path in ("/nonexistent/cscd-session", plain):
+            d = Daemon(config_extra=ROLES + "\nsession_program: " + path)
+            try:
+                d.proc.wait(10)
+                log = d.logtext()
+            finally:
+                d.stop()
+            t.check(d.returncode == 78 and "session_program " + path in log,
+                    "cscd_refuses_to_start_with_session_program_%s" % ("missing" if "nonexistent" in path else
+                                                                       "not_executable"), (d.returncode, log[-500:]))
+            conf = os.path.join(work, "cscd.conf")
+            with open(conf, "w") as f:
+                f.write("session_program: %s\n" % path)
+            p = subprocess.run([CSCD, "-t", "--config", conf], capture_output=True, text=True)
+            t.check(p.returncode == 78 and "session_program" in p.stderr and path in p.stderr,
+                    "cscd_t_reports_session_program_%s" % ("missing" if "nonexistent" in path else "not_executable"),
+                    (p.returncode, p.stderr[-500:]))
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+
 def main():
     hostile_src = sys.argv[1]
     t = Tally()
@@ -330,6 +362,8 @@ def main():
     finally:
         d.stop()
     t.check(d.returncode == 0, "daemon_exits_cleanly", d.final_log[-1500:])
+
+    unusable_session_program_stops_cscd(t)
 
     work = mkwork("hostile.")
     prog = os.path.join(work, "hostile_session.py")

@@ -180,6 +180,27 @@ static void reader(void) {
         }
         mon_reader_reset(&r);
 
+        /* A long refusal is cut on a character boundary, so the monitor still takes it. */
+        char longmsg[2 * MON_REFUSE_TEXT_MAX + 2], oddmsg[sizeof longmsg + 1];
+        for (size_t i = 0; i + 1 < sizeof longmsg; i += 2)
+                memcpy(longmsg + i, "\xc3\xa9", 2);   /* é */
+        longmsg[sizeof longmsg - 1] = 0;
+        oddmsg[0] = 'a';   /* then é...: byte 1024 is the middle of a character */
+        memcpy(oddmsg + 1, longmsg, sizeof longmsg);
+        csc_buf lb = CSC_BUF_INIT;
+        CHECK(mon_put_refuse(&lb, MON_REFUSE_BAD_JSON, "x", NULL) == 0, "short refusal");
+        csc_buf_reset(&lb);
+        CHECK(mon_put_refuse(&lb, MON_REFUSE_BAD_JSON, oddmsg, longmsg) == 0, "long refusal");
+        mon_reader_reset(&r);
+        CHECK(feed_all(&r, lb.data, lb.len, &h, &body) == 1, "long refusal read");
+        {
+                char m1[MON_REFUSE_TEXT_MAX + 1], p1[MON_REFUSE_TEXT_MAX + 1];
+                CHECK(mon_parse_refuse(body, h.len, m1, p1) == 0 && strlen(m1) == MON_REFUSE_TEXT_MAX - 1 &&
+                      strlen(p1) == MON_REFUSE_TEXT_MAX, "long refusal cut: %zu %zu", strlen(m1), strlen(p1));
+        }
+        free(body);
+        csc_buf_free(&lb);
+
         /* Bodies that do not parse. */
         char m[MON_REFUSE_TEXT_MAX + 1], p[MON_REFUSE_TEXT_MAX + 1];
         const char nul_in_message[] = { U32(3), 'a', 0, 'b', U32(0) };

@@ -537,7 +537,7 @@ static void conn_release_session(conn *c) {
 static int on_session_exit(sd_event_source *s, const siginfo_t *si, void *userdata) {
         conn *c = userdata;
         if (si->si_code != CLD_EXITED || si->si_status != 0)
-                log_warning("session (pid %d) of uid %u %s %d", (int) si->si_pid, c ? (unsigned) c->peer->uid : 0u,
+                log_warning("session (pid %d)%s %s %d", (int) si->si_pid, c ? " of a live connection" : "",
                             si->si_code == CLD_EXITED ? "exited with status" : "was killed by signal", si->si_status);
         if (c)
                 c->session = sd_event_source_disable_unref(s);

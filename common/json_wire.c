@@ -98,6 +98,8 @@ static int get_text(decoder *d, const char **ret, size_t *ret_len, const char *w
 
 /* "-"? then digits without a leading zero: the parser's canonical text. */
 static bool big_int_text_ok(const char *s, size_t n) {
+        if (n == 0)
+                return false;
         size_t i = s[0] == '-';
         if (n <= i + 1 || n > BIG_INT_TEXT_MAX || s[i] == '0')
                 return false;

@@ -87,6 +87,13 @@ static void decoder_refusals(void) {
         refused("NaN", f, sizeof f);
         const char big_bad[] = { 5, U32(3), '1', 'x', '2' };
         refused("big integer text with a letter", big_bad, sizeof big_bad);
+        /* Empty text, at the very end of the input (the fuzzer found an over-read here). */
+        char *big_empty = malloc(5);
+        memcpy(big_empty, (const char[]) { 5, U32(0) }, 5);
+        refused("big integer with empty text", big_empty, 5);
+        free(big_empty);
+        const char minus_only[] = { 5, U32(1), '-' };
+        refused("big integer text \"-\"", minus_only, sizeof minus_only);
         const char big_zero[] = { 5, U32(2), '0', '1' };
         refused("big integer text with a leading zero", big_zero, sizeof big_zero);
         /* 65 nested arrays: one deeper than the JSON parser allows. */

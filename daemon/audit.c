@@ -1,5 +1,6 @@
 /* audit.c — receipts.jsonl and the journal. */
 #include "audit.h"
+#include "log.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -393,7 +394,11 @@ void cscd_journal_receipt(const cscd_audit *a, const csc_contract *ct, const cha
         csc_buf_free(&cwd);
 }
 
-static void log_refused(const cscd_audit *a, uid_t uid, pid_t pid, const char *code, const char *reason) {
+static void log_refused(const cscd_audit *a, uid_t uid, pid_t pid, const char *code, const char *text) {
+        /* The reason may quote the client (a request type) and comes from its session. */
+        char reason[1024];
+        snprintf(reason, sizeof reason, "%s", text);
+        log_strip_controls(reason);
         if (a->journal)
                 sd_journal_send("MESSAGE=refused a request from uid %u pid %d: %s: %s", (unsigned)uid, (int)pid, code,
                                 reason, "MESSAGE_ID=" CSCD_MESSAGE_REFUSED, "PRIORITY=%i", LOG_NOTICE,

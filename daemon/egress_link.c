@@ -492,12 +492,8 @@ static void on_message(egress_link *l) {
                 session_release(s);
                 return;
         case EGRESS_MSG_ERROR:
-                for (char *p = m->error.message; *p; p++)   /* a line of our log: no control characters */
-                        if ((unsigned char)*p < 0x20 || *p == 0x7f)
-                                *p = '?';
-                for (char *p = m->error.exec_id; *p; p++)
-                        if ((unsigned char)*p < 0x20 || *p == 0x7f)
-                                *p = '?';
+                log_strip_controls(m->error.message);
+                log_strip_controls(m->error.exec_id);
                 log_warning("egress: cscd-egress refused message type %u%s%s: %s", (unsigned)m->error.for_type,
                             m->error.exec_id[0] ? " of execution " : "", m->error.exec_id, m->error.message);
                 if ((s = find_session(l, m->error.exec_id))) {

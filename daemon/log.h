@@ -18,3 +18,11 @@
                 fprintf(stderr, SD_ERR "cscd: " fmt ": %s\n", ##__VA_ARGS__, strerror(-_r)); \
                 _r;                                                                      \
         })
+
+/* Text from a less trusted process goes into our log as one line: control
+ * characters (a newline could forge a line with any priority) become '?'. */
+static inline void log_strip_controls(char *s) {
+        for (; *s; s++)
+                if ((unsigned char) *s < 0x20 || *s == 0x7f)
+                        *s = '?';
+}

@@ -237,11 +237,16 @@ def malformed(d):
 
 
 def nothing_after_a_refusal(d):
-    c = hostile(d, [refuse(1, "bad JSON, says the session") + request({"type": "status"}) +
+    # The refusal's text also tries to forge a line of cscd's log.
+    c = hostile(d, [refuse(1, "bad JSON, says the session\n<3>cscd: forged by a session") +
+                    request({"type": "status"}) +
                     request({"type": "submit", "contract": contract([{"argv": ["true"]}])})])
     got = frames_until_close(c)
     c.close()
     assert [f["type"] for f in got] == ["error"] and got[0]["code"] == "bad_json", got
+    log = d.logtext()
+    assert "forged by a session" in log, log[-1000:]
+    assert not any(line.startswith("<3>cscd: forged") for line in log.splitlines()), log[-1000:]
 
 
 def request_during_a_submit_is_refused(d):

@@ -60,9 +60,14 @@ static _Noreturn void become_session(int program_fd, int client_fd, int session_
         if (syscall(SYS_setgroups, peer->n_groups, peer->groups) < 0 ||
             syscall(SYS_setresgid, peer->gid, peer->gid, peer->gid) < 0)
                 _exit(127);
-        for (unsigned long cap = 0; cap <= CAP_LAST_CAP; cap++)
-                if (prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) < 0 && errno != EINVAL)
-                        _exit(127);
+        /* Every capability the kernel knows, also those newer than our headers. */
+        for (unsigned long cap = 0; cap < 64; cap++)
+                if (prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) < 0) {
+                        if (errno == EINVAL && cap > CAP_LAST_CAP)
+                                break;
+                        if (errno != EINVAL)
+                                _exit(127);
+                }
         if (prctl(PR_SET_SECUREBITS, SECBIT_NOROOT | SECBIT_NOROOT_LOCKED | SECBIT_NO_SETUID_FIXUP |
                                              SECBIT_NO_SETUID_FIXUP_LOCKED | SECBIT_KEEP_CAPS_LOCKED |
                                              SECBIT_NO_CAP_AMBIENT_RAISE | SECBIT_NO_CAP_AMBIENT_RAISE_LOCKED,

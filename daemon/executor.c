@@ -36,10 +36,8 @@ static long clone_executor(struct clone_args *args) {
 #endif
 }
 
-int executor_spawn(const executor_request *req, executor_handle **ret) {
-        bool host_net = false;
-        for (size_t i = 0; i < req->contract->n_commands; i++)
-                host_net |= req->contract->commands[i].network == CSC_NET_FULL;
+int executor_spawn(const sandbox_plan *plan, executor_handle **ret) {
+        bool host_net = !plan->own_netns;
         int sp[2];
         if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sp) < 0)
                 return -errno;
@@ -66,7 +64,7 @@ int executor_spawn(const executor_request *req, executor_handle **ret) {
         }
         if (pid == 0) {
                 close(sp[0]);
-                sandbox_main(req, sp[1], !host_net);
+                sandbox_main(plan, sp[1]);
         }
         close(sp[1]);
         h->pid = (pid_t)pid;

@@ -2,9 +2,10 @@
  *
  * executor_spawn() clones a child into new mount, PID, IPC, UTS (and, unless a
  * command needs the host network, network) namespaces. The child is PID 1 of
- * its PID namespace: it builds the sandbox's filesystem (sandbox.c), then runs
- * the contract's commands one after another as the peer's uid/gid, reporting
- * over a SOCK_SEQPACKET control socket:
+ * its PID namespace: it applies the plan (sandbox_plan.h) it was given: the
+ * sandbox's filesystem (sandbox_apply.c), then the commands one after another
+ * as the peer's uid/gid (sandbox_run.c), reporting over a SOCK_SEQPACKET
+ * control socket:
  *   STARTED {index} + SCM_RIGHTS {stdout read end, stderr read end}
  *   EXIT    {index, exit_code, message}
  *   BLOCKED {message}   a declared path could not be bound safely (no command ran)
@@ -30,27 +31,7 @@
 #include <stdint.h>
 #include <sys/types.h>
 
-#include "config.h"
-#include "contract.h"
-#include "json.h"
-#include "secrets.h"
-
-typedef struct executor_request {
-        const csc_contract *contract;
-        uid_t uid;
-        gid_t gid;
-        const gid_t *groups;
-        size_t n_groups;
-        const csc_json *env;         /* the client's {NAME: value} or NULL */
-        const cscd_config *config;
-        const char *cgroup_procs;    /* the execution cgroup's cgroup.procs, or NULL */
-        const struct sandbox_filter *filter_deny_net, *filter_allowlisted, *filter_net;   /* compiled once by the daemon */
-        const cscd_secret *secrets;  /* placed under /run/secrets for the command that declared each */
-        size_t n_secrets;
-        char *const *exe_paths;      /* the program of every argv, in contract order; NULL: not found (127) */
-        bool await_go;               /* report READY once the sandbox is built, then wait for GO */
-        const csc_strv *write_prefixes;   /* the policy's allowed_write_prefixes: what may unlock a protected path */
-} executor_request;
+#include "sandbox_plan.h"
 
 typedef enum executor_msg_type {
         EXECUTOR_MSG_STARTED = 1,
@@ -77,7 +58,9 @@ typedef struct executor_handle executor_handle;
 /* Tells an executor waiting after READY to run its commands. 0 or -errno. */
 int executor_go(executor_handle *h);
 
-int executor_spawn(const executor_request *req, executor_handle **ret);
+/* Clones the executor for plan (which the caller may free once this
+ * returns: the child has its own copy). 0 or -errno. */
+int executor_spawn(const sandbox_plan *plan, executor_handle **ret);
 /* Kills the whole sandbox (SIGKILL to its PID 1 ends the namespace). */
 void executor_kill(executor_handle *h);
 /* Kills if still running, reaps, closes. */
@@ -89,5 +72,5 @@ int executor_read_msg(executor_handle *h, executor_msg *msg, int fds[2]);
 int executor_control_fd(const executor_handle *h);
 int executor_pidfd(const executor_handle *h);
 
-/* sandbox.c: the child's side. Never returns. */
-_Noreturn void sandbox_main(const executor_request *req, int ctl, bool own_netns);
+/* sandbox_run.c: the child's side, with the control socket ctl. Never returns. */
+_Noreturn void sandbox_main(const sandbox_plan *plan, int ctl);

@@ -79,7 +79,7 @@ int safe_open_walk(int dirfd, const char *path, int flags, uint64_t resolve) {
         char buf[4096];
         if (strlen(path) >= sizeof buf)
                 return -ENAMETOOLONG;
-        snprintf(buf, sizeof buf, "%s", path);
+        memcpy(buf, path, strlen(path) + 1);
         int cur = path[0] == '/' ? open("/", O_PATH | O_DIRECTORY | O_CLOEXEC)
                                  : openat(dirfd, ".", O_PATH | O_DIRECTORY | O_CLOEXEC);
         if (cur < 0)

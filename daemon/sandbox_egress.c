@@ -100,13 +100,14 @@ int sandbox_egress_listen(int fds[2]) {
 #define PROXY_SOCKS "socks5h://127.0.0.1:3128"
 _Static_assert(CSCD_EGRESS_PORT == 3128, "the proxy URLs name the port");
 
-void sandbox_egress_set_env(void) {
-        static const char *const http[] = { "HTTP_PROXY", "HTTPS_PROXY", "http_proxy", "https_proxy",
-                                            "npm_config_proxy", "npm_config_https_proxy", "PIP_PROXY" };
-        for (size_t i = 0; i < sizeof http / sizeof *http; i++)
-                setenv(http[i], PROXY_HTTP, 1);
-        setenv("ALL_PROXY", PROXY_SOCKS, 1);
-        setenv("all_proxy", PROXY_SOCKS, 1);
-        setenv("NO_PROXY", "localhost,127.0.0.1,::1", 1);
-        setenv("no_proxy", "localhost,127.0.0.1,::1", 1);
+const sandbox_egress_var *sandbox_egress_env(void) {
+        static const sandbox_egress_var vars[] = {
+                { "HTTP_PROXY", PROXY_HTTP },        { "HTTPS_PROXY", PROXY_HTTP },
+                { "http_proxy", PROXY_HTTP },        { "https_proxy", PROXY_HTTP },
+                { "npm_config_proxy", PROXY_HTTP },  { "npm_config_https_proxy", PROXY_HTTP },
+                { "PIP_PROXY", PROXY_HTTP },         { "ALL_PROXY", PROXY_SOCKS },
+                { "all_proxy", PROXY_SOCKS },        { "NO_PROXY", "localhost,127.0.0.1,::1" },
+                { "no_proxy", "localhost,127.0.0.1,::1" }, { NULL, NULL },
+        };
+        return vars;
 }

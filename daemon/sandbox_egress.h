@@ -28,6 +28,11 @@ int sandbox_egress_gate(const csc_contract *ct, bool unavailable, char *why, siz
  * fds[1] is -1 without IPv6. 0, or -errno (nothing left open). */
 int sandbox_egress_listen(int fds[2]);
 
-/* Sets the proxy variables for an allowlisted command, after the client's
- * names, so a contract's env_allow cannot override them. */
-void sandbox_egress_set_env(void);
+typedef struct sandbox_egress_var {
+        const char *name, *value;
+} sandbox_egress_var;
+
+/* The proxy variables of an allowlisted command, ending in { NULL, NULL }.
+ * The plan sets them after the client's names, so a contract's env_allow
+ * cannot override them. */
+const sandbox_egress_var *sandbox_egress_env(void);

@@ -10,7 +10,6 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
-#include "path.h"
 #include "sandbox_egress.h"
 
 /* Newer than Debian 12's uapi headers. */
@@ -66,7 +65,7 @@ static int add(int ruleset, const char *path, uint64_t rights, uint64_t handled)
         return r;
 }
 
-int sandbox_landlock_apply(const csc_command *cmd, int abi) {
+int sandbox_landlock_apply(const sandbox_command *cmd, int abi) {
         if (abi <= 0)
                 return 0;
         uint64_t fs = FS_ALL_V1;
@@ -101,9 +100,8 @@ int sandbox_landlock_apply(const csc_command *cmd, int abi) {
                 if (syscall(SYS_landlock_add_rule, ruleset, LL_RULE_NET_PORT, &np, 0) < 0)
                         r = -errno;
         }
-        for (size_t i = 0; r == 0 && i < cmd->write_paths.n; i++)
-                if (csc_path_flavour_of(cmd->write_paths.v[i]) == CSC_PATH_POSIX)
-                        r = add(ruleset, cmd->write_paths.v[i], write, fs);
+        for (size_t i = 0; r == 0 && i < cmd->n_write_paths; i++)
+                r = add(ruleset, cmd->write_paths[i], write, fs);
         if (r == 0 && syscall(SYS_landlock_restrict_self, ruleset, 0) < 0)
                 r = -errno;
         close(ruleset);

@@ -9,9 +9,9 @@
 #pragma once
 #include <stdbool.h>
 
-#include "contract.h"
+#include "sandbox_plan.h"
 
 /* The kernel's Landlock ABI version, or 0 when unavailable. */
 int sandbox_landlock_abi(void);
 /* Restricts the calling process (no_new_privs must be set). 0, or -errno. */
-int sandbox_landlock_apply(const csc_command *cmd, int abi);
+int sandbox_landlock_apply(const sandbox_command *cmd, int abi);

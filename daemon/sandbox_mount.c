@@ -52,7 +52,7 @@ int sandbox_mount_point(int rootfd, const char *path, bool dir, const struct sta
         char buf[SANDBOX_PATH_MAX];
         if (strlen(path) >= sizeof buf)
                 return -ENAMETOOLONG;
-        snprintf(buf, sizeof buf, "%s", path);
+        memcpy(buf, path, strlen(path) + 1);
         int cur = openat2_fd(rootfd, ".", O_PATH | O_DIRECTORY, RESOLVE_OURS);
         if (cur < 0)
                 return cur;

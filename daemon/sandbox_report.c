@@ -3,14 +3,11 @@
 
 #include <errno.h>
 #include <stdarg.h>
-#include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
-/* The executor is a process of its own with one control socket; this is set
- * once before anything else runs there and never in the daemon. */
-static int report_fd = -1;
+#include "sandbox_text.h"
 
 int sandbox_send_fds(int sock, const void *buf, size_t len, const int *fds, size_t n) {
         if (n > 2)
@@ -64,36 +61,32 @@ int sandbox_recv_fd(int sock, void *buf, size_t len, int *ret_fd) {
         return 0;
 }
 
-void sandbox_report_init(int ctl) {
-        report_fd = ctl;
+/* The strings in ap, concatenated into m's message, cut to fit. */
+static void message_cat(executor_msg *m, va_list ap) {
+        size_t len = 0, size = sizeof m->message;
+        for (const char *s; (s = va_arg(ap, const char *));) {
+                size_t n = strlen(sandbox_text(m->message + len, size - len, s));
+                len += n;
+                if (n < strlen(s))
+                        break;   /* cut: nothing after it */
+        }
 }
 
-static void vreport(executor_msg_type type, uint32_t index, int exit_code, const int *fds, const char *fmt, va_list ap) {
+void sandbox_report_cat(executor_msg_type type, uint32_t index, int exit_code, const int *fds, ...) {
         executor_msg m = { .type = type, .index = index, .exit_code = exit_code };
-        if (fmt)
-                vsnprintf(m.message, sizeof m.message, fmt, ap);
-        (void)sandbox_send_fds(report_fd, &m, sizeof m, fds, fds ? 2 : 0);
+        va_list ap;
+        va_start(ap, fds);
+        message_cat(&m, ap);
+        va_end(ap);
+        (void)sandbox_send_fds(SANDBOX_CTL_FD, &m, sizeof m, fds, fds ? 2 : 0);
 }
 
-void sandbox_report(executor_msg_type type, uint32_t index, int exit_code, const int *fds, const char *fmt, ...) {
+_Noreturn void sandbox_die_cat(executor_msg_type type, ...) {
+        executor_msg m = { .type = type, .index = 0, .exit_code = 1 };
         va_list ap;
-        va_start(ap, fmt);
-        vreport(type, index, exit_code, fds, fmt, ap);
+        va_start(ap, type);
+        message_cat(&m, ap);
         va_end(ap);
-}
-
-_Noreturn void sandbox_die_error(const char *fmt, ...) {
-        va_list ap;
-        va_start(ap, fmt);
-        vreport(EXECUTOR_MSG_ERROR, 0, 1, NULL, fmt, ap);
-        va_end(ap);
-        _exit(1);
-}
-
-_Noreturn void sandbox_die_blocked(const char *fmt, ...) {
-        va_list ap;
-        va_start(ap, fmt);
-        vreport(EXECUTOR_MSG_BLOCKED, 0, 1, NULL, fmt, ap);
-        va_end(ap);
+        (void)sandbox_send_fds(SANDBOX_CTL_FD, &m, sizeof m, NULL, 0);
         _exit(1);
 }

@@ -14,13 +14,19 @@ int sandbox_send_fds(int sock, const void *buf, size_t len, const int *fds, size
  * malformed message (no descriptor is left open then), or -errno. */
 int sandbox_recv_fd(int sock, void *buf, size_t len, int *ret_fd);
 
-/* The control socket every report goes to (set once, first thing in the executor). */
-void sandbox_report_init(int ctl);
-/* One report; fds (two: stdout and stderr read ends) only with STARTED. */
-void sandbox_report(executor_msg_type type, uint32_t index, int exit_code, const int *fds, const char *fmt, ...)
-        __attribute__((format(printf, 5, 6)));
+/* The executor's control socket: descriptor 3, from its first step on. */
+#define SANDBOX_CTL_FD 3
 
-/* An internal failure: a failed receipt with exit code 1. Never returns. */
-_Noreturn void sandbox_die_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-/* A declared path that cannot be bound safely: a blocked receipt. Never returns. */
-_Noreturn void sandbox_die_blocked(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* One report whose message is the strings up to the NULL, concatenated (cut
+ * to fit); fds (two: stdout and stderr read ends) only with STARTED.
+ * Async-signal-safe. */
+void sandbox_report_cat(executor_msg_type type, uint32_t index, int exit_code, const int *fds, ...);
+#define sandbox_report(type, index, exit_code, fds, ...) \
+        sandbox_report_cat(type, index, exit_code, fds, __VA_ARGS__, (const char *)NULL)
+
+/* Reports type (ERROR: an internal failure, a failed receipt with exit code
+ * 1; BLOCKED: a declared path that cannot be bound safely, a blocked receipt)
+ * with the strings up to the NULL, and exits. */
+_Noreturn void sandbox_die_cat(executor_msg_type type, ...);
+#define sandbox_die_error(...) sandbox_die_cat(EXECUTOR_MSG_ERROR, __VA_ARGS__, (const char *)NULL)
+#define sandbox_die_blocked(...) sandbox_die_cat(EXECUTOR_MSG_BLOCKED, __VA_ARGS__, (const char *)NULL)

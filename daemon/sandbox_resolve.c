@@ -13,8 +13,9 @@
 #include "sandbox_mount.h"
 #include "safe_open.h"
 #include "sandbox_report.h"
+#include "sandbox_text.h"
 
-#include <dirent.h>
+#include <dirent.h>   /* DT_* only: the listing is getdents64 */
 #include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
@@ -23,8 +24,6 @@
 #include <signal.h>
 #include <stdarg.h>
 #include <stdint.h>
-#include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
@@ -153,7 +152,17 @@ typedef struct walker {
         unsigned found;
         struct timespec deadline;
         char last_chain[SANDBOX_PATH_MAX];   /* parent of the last object whose ancestors were pinned */
+        walk_msg msg;                        /* the message being sent, or received */
 } walker;
+
+/* getdents64's record (glibc 2.36 has no wrapper). */
+struct linux_dirent64_ {
+        uint64_t d_ino;
+        int64_t d_off;
+        unsigned short d_reclen;
+        unsigned char d_type;
+        char d_name[];
+};
 
 /* Beneath dirfd; an absolute path (dirfd AT_FDCWD) from the peer's root. */
 static int open_beneath(int dirfd, const char *rel, int flags) {
@@ -162,36 +171,44 @@ static int open_beneath(int dirfd, const char *rel, int flags) {
 }
 
 static void walk_send(walker *w, int kind, const char *text, int fd) {
-        walk_msg *m = calloc(1, sizeof *m);
-        if (!m)
+        w->msg.kind = kind;
+        sandbox_text(w->msg.text, sizeof w->msg.text, text);
+        if (sandbox_send_fds(w->sock, &w->msg, sizeof w->msg, &fd, fd >= 0 ? 1 : 0) < 0)
                 _exit(1);
-        m->kind = kind;
-        snprintf(m->text, sizeof m->text, "%s", text);
-        if (sandbox_send_fds(w->sock, m, sizeof *m, &fd, fd >= 0 ? 1 : 0) < 0)
-                _exit(1);
-        free(m);
 }
 
-_Noreturn __attribute__((format(printf, 2, 3))) static void walk_refuse(walker *w, const char *fmt, ...) {
+/* Refuses with the strings up to the NULL as the reason; never returns. */
+_Noreturn static void walk_refuse_cat(walker *w, ...) {
         char why[512];
+        size_t len = 0;
         va_list ap;
-        va_start(ap, fmt);
-        vsnprintf(why, sizeof why, fmt, ap);
+        va_start(ap, w);
+        for (const char *s; (s = va_arg(ap, const char *)) && len + 1 < sizeof why;)
+                len += strlen(sandbox_text(why + len, sizeof why - len, s));
         va_end(ap);
+        why[len] = 0;
         walk_send(w, WALK_REFUSE, why, -1);
         _exit(0);
 }
+#define walk_refuse(w, ...) walk_refuse_cat(w, __VA_ARGS__, (const char *)NULL)
 
 static void walk_emit(walker *w, int kind, const char *path, int fd) {
+        char n[21];
         if (++w->found > w->lim->max_found)
-                walk_refuse(w, "more than %u protected paths and their directories under the write paths "
-                               "(protected_walk_max_found)", w->lim->max_found);
+                walk_refuse(w, "more than ", sandbox_text_u64(n, w->lim->max_found), " protected paths and their "
+                            "directories under the write paths (protected_walk_max_found)");
         walk_send(w, kind, path, fd);
 }
 
 static void join(walker *w, char *out, const char *dir, const char *name) {
-        if ((size_t)snprintf(out, SANDBOX_PATH_MAX, "%s/%s", strcmp(dir, "/") == 0 ? "" : dir, name) >= SANDBOX_PATH_MAX)
-                walk_refuse(w, "a path under %.200s is longer than %d bytes", dir, SANDBOX_PATH_MAX - 1);
+        const char *d = strcmp(dir, "/") == 0 ? "" : dir;
+        if (strlen(d) + 1 + strlen(name) >= SANDBOX_PATH_MAX) {
+                char head[201], n[21];
+                sandbox_text(head, sizeof head, dir);
+                walk_refuse(w, "a path under ", head, " is longer than ", sandbox_text_u64(n, SANDBOX_PATH_MAX - 1),
+                            " bytes");
+        }
+        sandbox_text(out, SANDBOX_PATH_MAX, d, "/", name);
 }
 
 /* Pins every directory strictly between `root` and `path`: renaming one of
@@ -199,14 +216,14 @@ static void join(walker *w, char *out, const char *dir, const char *name) {
  * fails with EBUSY. */
 static void pin_chain(walker *w, const char *root, const char *path) {
         char parent[SANDBOX_PATH_MAX];
-        snprintf(parent, sizeof parent, "%s", path);
+        sandbox_text(parent, sizeof parent, path);
         char *slash = strrchr(parent, '/');
         if (!slash)
                 return;
         *slash = 0;
         if (strcmp(parent, w->last_chain) == 0)
                 return;
-        snprintf(w->last_chain, sizeof w->last_chain, "%s", parent);
+        sandbox_text(w->last_chain, sizeof w->last_chain, parent);
         size_t rl = strlen(root);
         for (char *p = parent + rl + 1; rl < strlen(parent) && p && *p;) {
                 char *next = strchr(p, '/');
@@ -214,7 +231,8 @@ static void pin_chain(walker *w, const char *root, const char *path) {
                         *next = 0;
                 int fd = open_beneath(AT_FDCWD, parent, O_PATH | O_DIRECTORY);
                 if (fd < 0)
-                        walk_refuse(w, "%s changed while protected paths were looked for: %s", parent, strerror(-fd));
+                        walk_refuse(w, parent, " changed while protected paths were looked for: ",
+                                    sandbox_text_errno(-fd));
                 walk_emit(w, WALK_PIN, parent, fd);
                 close(fd);
                 if (next)
@@ -231,16 +249,17 @@ static bool protect_at(walker *w, const char *root, int dirfd, const char *dir, 
         if (fd == -ENOENT || fd == -ENOTDIR)
                 return false;
         if (fd == -ELOOP)
-                walk_refuse(w, "protected path %s is, or passes through, a symlink; cscd cannot keep what it "
-                               "points to read-only", path);
+                walk_refuse(w, "protected path ", path, " is, or passes through, a symlink; cscd cannot keep what "
+                            "it points to read-only");
         if (fd < 0)
-                walk_refuse(w, "protected path %s cannot be inspected: %s", path, strerror(-fd));
+                walk_refuse(w, "protected path ", path, " cannot be inspected: ", sandbox_text_errno(-fd));
         struct stat st;
         if (fstat(fd, &st) < 0)
-                walk_refuse(w, "protected path %s cannot be inspected: %s", path, strerror(errno));
+                walk_refuse(w, "protected path ", path, " cannot be inspected: ", sandbox_text_errno(errno));
+        char n[21];
         if (!S_ISDIR(st.st_mode) && st.st_nlink > 1)
-                walk_refuse(w, "protected path %s has %ju hard links; another name could change it", path,
-                            (uintmax_t)st.st_nlink);
+                walk_refuse(w, "protected path ", path, " has ", sandbox_text_u64(n, st.st_nlink),
+                            " hard links; another name could change it");
         pin_chain(w, root, path);
         walk_emit(w, WALK_PROTECT, path, fd);
         close(fd);
@@ -272,9 +291,12 @@ static const char *root_of(const walker *w, const char *path) {
  * when it is opened, so the text is what the kernel will walk. */
 static bool lexical_join(const char *base, const char *rel, char *out, size_t size) {
         char tmp[SANDBOX_PATH_MAX * 2];
-        if ((size_t)snprintf(tmp, sizeof tmp, rel[0] == '/' ? "%s" : "%s/%s", rel[0] == '/' ? rel : base, rel) >=
-            sizeof tmp)
+        if (strlen(base) + 1 + strlen(rel) >= sizeof tmp)
                 return false;
+        if (rel[0] == '/')
+                sandbox_text(tmp, sizeof tmp, rel);
+        else
+                sandbox_text(tmp, sizeof tmp, base, "/", rel);
         size_t n = 0;
         out[0] = 0;
         for (char *save = NULL, *c = strtok_r(tmp, "/", &save); c; c = strtok_r(NULL, "/", &save)) {
@@ -288,10 +310,11 @@ static bool lexical_join(const char *base, const char *rel, char *out, size_t si
                 }
                 if (n + 1 + strlen(c) + 1 > size)
                         return false;
-                n += (size_t)sprintf(out + n, "/%s", c);
+                sandbox_text(out + n, size - n, "/", c);
+                n += 1 + strlen(c);
         }
         if (n == 0)
-                snprintf(out, size, "/");
+                sandbox_text(out, size, "/");
         return true;
 }
 
@@ -316,10 +339,10 @@ static void follow_gitfile(walker *w, int dirfd, const char *dir) {
                 buf[--n] = 0;
         char target[SANDBOX_PATH_MAX];
         if (!lexical_join(dir, buf + 8, target, sizeof target))
-                walk_refuse(w, "the gitdir in %s/.git is too long", dir);
+                walk_refuse(w, "the gitdir in ", dir, "/.git is too long");
         int tfd = open_beneath(AT_FDCWD, target, O_PATH | O_DIRECTORY);
         if (tfd == -ELOOP)
-                walk_refuse(w, "the gitdir %s named by %s/.git passes through a symlink", target, dir);
+                walk_refuse(w, "the gitdir ", target, " named by ", dir, "/.git passes through a symlink");
         const char *root = root_of(w, target);
         if (tfd >= 0 && root) {
                 protect_at(w, root, tfd, target, "hooks");
@@ -332,9 +355,11 @@ static void follow_gitfile(walker *w, int dirfd, const char *dir) {
 static void check_time(walker *w) {
         struct timespec now;
         clock_gettime(CLOCK_MONOTONIC, &now);
+        char n[21];
         if (now.tv_sec > w->deadline.tv_sec || (now.tv_sec == w->deadline.tv_sec && now.tv_nsec > w->deadline.tv_nsec))
-                walk_refuse(w, "looking for protected paths under the write paths took longer than %u ms "
-                               "(protected_walk_timeout_ms); declare narrower write paths", w->lim->timeout_ms);
+                walk_refuse(w, "looking for protected paths under the write paths took longer than ",
+                            sandbox_text_u64(n, w->lim->timeout_ms), " ms (protected_walk_timeout_ms); declare "
+                            "narrower write paths");
 }
 
 /* One directory: its protected names, then its subdirectories. */
@@ -348,57 +373,80 @@ static bool first_component_is(const char *entry, const char *name) {
  * component is listed, git's files, then the subdirectories. Names are
  * matched from the listing so that a directory costs one getdents plus an
  * open per match, not an open per configured entry. */
+static void walk_dir(walker *w, const char *root, int dirfd, const char *dir, unsigned depth);
+
+/* One entry of a listing: its protected names, git's files, then below it. */
+static void walk_entry(walker *w, const char *root, int dirfd, const char *dir, unsigned depth, const char *name,
+                       unsigned char type) {
+        char n[21];
+        for (size_t i = 0; i < w->n_entries; i++)
+                if (first_component_is(w->entries[i], name))
+                        protect_at(w, root, dirfd, dir, w->entries[i]);
+        if (strcmp(name, ".git") == 0 && type != DT_DIR)
+                follow_gitfile(w, dirfd, dir);
+        if (type != DT_DIR && type != DT_UNKNOWN)
+                return;
+        int c = open_beneath(dirfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW);
+        if (c == -ENOTDIR || c == -ELOOP || c == -ENOENT)
+                return;   /* not a directory (any more): nothing below it to walk */
+        char sub[SANDBOX_PATH_MAX];
+        join(w, sub, dir, name);
+        if (c == -EACCES) {
+                struct stat st;
+                if (fstatat(dirfd, name, &st, AT_SYMLINK_NOFOLLOW) == 0 && st.st_uid != w->uid)
+                        return;   /* not the peer's: it cannot open it up inside either */
+                walk_refuse(w, sub, " cannot be searched for protected paths (permission denied), and the "
+                            "submitting user could open it up");
+        }
+        if (c < 0)
+                walk_refuse(w, sub, " cannot be opened while looking for protected paths: ", sandbox_text_errno(-c));
+        if (depth + 1 > w->lim->max_depth)
+                walk_refuse(w, sub, " is more than ", sandbox_text_u64(n, w->lim->max_depth),
+                            " directories below its write path (protected_walk_max_depth)");
+        walk_dir(w, root, c, sub, depth + 1);
+        close(c);
+}
+
+/* One directory, from its listing (getdents64: no allocation): the
+ * protected entries whose first component is listed, git's files, then the
+ * subdirectories. Names are matched from the listing so that a directory
+ * costs one getdents plus an open per match, not an open per configured
+ * entry. */
 static void walk_dir(walker *w, const char *root, int dirfd, const char *dir, unsigned depth) {
         bool head = false;
+        char n[21];
         int lfd = open_beneath(dirfd, ".", O_RDONLY | O_DIRECTORY);
-        DIR *d = lfd >= 0 ? fdopendir(lfd) : NULL;
-        if (!d)
-                walk_refuse(w, "%s cannot be listed while looking for protected paths: %s", dir,
-                            strerror(lfd < 0 ? -lfd : errno));
-        struct dirent *de;
-        while ((de = readdir(d))) {
-                if (++w->seen > w->lim->max_entries)
-                        walk_refuse(w, "more than %llu entries under the write paths (protected_walk_max_entries); "
-                                       "declare narrower write paths", w->lim->max_entries);
-                if ((w->seen & 255) == 0)
-                        check_time(w);
-                if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
-                        continue;
-                for (size_t i = 0; i < w->n_entries; i++)
-                        if (first_component_is(w->entries[i], de->d_name))
-                                protect_at(w, root, dirfd, dir, w->entries[i]);
-                head = head || strcmp(de->d_name, "HEAD") == 0;
-                if (strcmp(de->d_name, ".git") == 0 && de->d_type != DT_DIR)
-                        follow_gitfile(w, dirfd, dir);
-                if (de->d_type != DT_DIR && de->d_type != DT_UNKNOWN)
-                        continue;
-                int c = open_beneath(dirfd, de->d_name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW);
-                if (c == -ENOTDIR || c == -ELOOP || c == -ENOENT)
-                        continue;   /* not a directory (any more): nothing below it to walk */
-                char sub[SANDBOX_PATH_MAX];
-                join(w, sub, dir, de->d_name);
-                if (c == -EACCES) {
-                        struct stat st;
-                        if (fstatat(dirfd, de->d_name, &st, AT_SYMLINK_NOFOLLOW) == 0 && st.st_uid != w->uid)
-                                continue;   /* not the peer's: it cannot open it up inside either */
-                        walk_refuse(w, "%s cannot be searched for protected paths (permission denied), and the "
-                                       "submitting user could open it up", sub);
+        if (lfd < 0)
+                walk_refuse(w, dir, " cannot be listed while looking for protected paths: ", sandbox_text_errno(-lfd));
+        _Alignas(struct linux_dirent64_) char buf[4096];
+        for (;;) {
+                long got = syscall(SYS_getdents64, lfd, buf, sizeof buf);
+                if (got < 0)
+                        walk_refuse(w, dir, " cannot be listed while looking for protected paths: ",
+                                    sandbox_text_errno(errno));
+                if (got == 0)
+                        break;
+                for (long off = 0; off < got;) {
+                        const struct linux_dirent64_ *de = (const void *)(buf + off);
+                        off += de->d_reclen;
+                        if (++w->seen > w->lim->max_entries)
+                                walk_refuse(w, "more than ", sandbox_text_u64(n, w->lim->max_entries), " entries under "
+                                            "the write paths (protected_walk_max_entries); declare narrower write paths");
+                        if ((w->seen & 255) == 0)
+                                check_time(w);
+                        if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
+                                continue;
+                        head = head || strcmp(de->d_name, "HEAD") == 0;
+                        walk_entry(w, root, dirfd, dir, depth, de->d_name, de->d_type);
                 }
-                if (c < 0)
-                        walk_refuse(w, "%s cannot be opened while looking for protected paths: %s", sub, strerror(-c));
-                if (depth + 1 > w->lim->max_depth)
-                        walk_refuse(w, "%s is more than %u directories below its write path "
-                                       "(protected_walk_max_depth)", sub, w->lim->max_depth);
-                walk_dir(w, root, c, sub, depth + 1);
-                close(c);
         }
-        closedir(d);
+        close(lfd);
         /* A repository without a hooks directory is refused: a new one could
          * not be kept from being created (docs/sandbox.md). */
         if (head && looks_like_git_dir(dirfd)) {
                 if (!protect_at(w, root, dirfd, dir, "hooks"))
-                        walk_refuse(w, "git directory %s has no hooks directory, and cscd cannot keep one from "
-                                       "being created; create it (mkdir %s/hooks)", dir, dir);
+                        walk_refuse(w, "git directory ", dir, " has no hooks directory, and cscd cannot keep one from "
+                                    "being created; create it (mkdir ", dir, "/hooks)");
                 protect_at(w, root, dirfd, dir, "config");
         }
 }
@@ -418,7 +466,7 @@ static void walk_root_partial(walker *w, const char *root, int rootfd) {
 _Noreturn static void walker_main(const sandbox_peer *who, walker *w) {
         int r = become_peer(who);
         if (r < 0)
-                walk_refuse(w, "cannot become the submitting user: %s", strerror(-r));
+                walk_refuse(w, "cannot become the submitting user: ", sandbox_text_errno(-r));
         clock_gettime(CLOCK_MONOTONIC, &w->deadline);
         w->deadline.tv_sec += w->lim->timeout_ms / 1000;
         w->deadline.tv_nsec += (long)(w->lim->timeout_ms % 1000) * 1000000L;
@@ -431,8 +479,8 @@ _Noreturn static void walker_main(const sandbox_peer *who, walker *w) {
                 if (fd == -ENOTDIR || fd == -ENOENT)
                         continue;   /* a file or nothing: no names below it */
                 if (fd < 0)
-                        walk_refuse(w, "write path %s cannot be searched for protected paths: %s", w->roots[i],
-                                    strerror(-fd));
+                        walk_refuse(w, "write path ", w->roots[i], " cannot be searched for protected paths: ",
+                                    sandbox_text_errno(-fd));
                 w->last_chain[0] = 0;
                 walk_root_partial(w, w->roots[i], fd);
                 walk_dir(w, w->roots[i], fd, w->roots[i], 0);
@@ -464,36 +512,34 @@ int sandbox_find_protected_as_peer(const sandbox_peer *who, const char *const *r
         int sp[2];
         if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sp) < 0)
                 return -errno;
-        walk_msg *m = malloc(sizeof *m);
-        walker *w = calloc(1, sizeof *w);
-        pid_t pid = m && w ? fork() : -1;
+        /* On our stack, not the heap: this runs in the cloned executor. */
+        walker w;
+        pid_t pid = fork();
         if (pid < 0) {
-                int r = m && w ? -errno : -ENOMEM;
-                free(m);
-                free(w);
+                int r = -errno;
                 close(sp[0]);
                 close(sp[1]);
                 return r;
         }
         if (pid == 0) {
                 close(sp[0]);
-                *w = (walker){ .sock = sp[1], .uid = who->uid, .roots = roots, .n_roots = n_roots,
-                               .entries = entries, .n_entries = n_entries, .lim = lim };
-                walker_main(who, w);
+                w = (walker){ .sock = sp[1], .uid = who->uid, .roots = roots, .n_roots = n_roots,
+                              .entries = entries, .n_entries = n_entries, .lim = lim };
+                walker_main(who, &w);
         }
         close(sp[1]);
         int r = 0;
         for (;;) {
                 int fd = -1;
-                r = walk_recv(sp[0], m, &fd);
-                if (r < 0 || m->kind == WALK_END)
+                r = walk_recv(sp[0], &w.msg, &fd);
+                if (r < 0 || w.msg.kind == WALK_END)
                         break;
-                if (m->kind == WALK_REFUSE) {
-                        snprintf(why, why_size, "%s", m->text);
+                if (w.msg.kind == WALK_REFUSE) {
+                        sandbox_text(why, why_size, w.msg.text);
                         r = 1;
                         break;
                 }
-                r = fn(userdata, (sandbox_found_kind)m->kind, m->text, fd);
+                r = fn(userdata, (sandbox_found_kind)w.msg.kind, w.msg.text, fd);
                 if (r < 0)
                         break;
         }
@@ -503,7 +549,5 @@ int sandbox_find_protected_as_peer(const sandbox_peer *who, const char *const *r
         int status;
         while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
                 ;
-        free(m);
-        free(w);
         return r;
 }

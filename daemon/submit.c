@@ -27,6 +27,9 @@
 #include "exec_path.h"
 #include "egress_link.h"
 #include "executor.h"
+#include "sandbox_host.h"
+#include "sandbox_landlock.h"
+#include "sandbox_plan.h"
 #include "csc_limits.h"
 #include "log.h"
 #include "manager.h"
@@ -592,22 +595,21 @@ static int execution_gates(execution *e, const csc_json *req, approval_plan *app
         return 0;
 }
 
-/* Everything the executor needs, then the executor itself, watched. */
-static int execution_spawn(execution *e, const csc_json *req, approval_plan *approval) {
+/* The sandbox plan, built before any fork: 0 with *ret, or 1 when the
+ * execution is finished (the plan refused the contract: a blocked receipt;
+ * or a failure). */
+static int execution_plan(execution *e, const csc_json *req, const approval_plan *approval, sandbox_plan **ret) {
         manager *m = e->m;
         csc_contract *ct = e->contract;
         const cscd_peer *peer = conn_peer(e->c);
         if ((e->n_secrets > 0 && redactor_for_secrets(e) < 0) || exec_paths_resolve(ct, &e->exe_paths, &e->n_exe_paths) < 0)
-                return execution_fail(e, "internal error: out of memory");
-        char procs[PATH_MAX];
-        int r;
-        if (strcmp(cscd_cgroups_mode(m->cgroups, NULL), "none") != 0 &&
-            (r = cscd_cgroups_create(m->cgroups, e->execution_id, m->config->pids_max, m->config->memory_max_bytes,
-                                     e->cgroup_dir, procs)) < 0) {
-                e->cgroup_dir[0] = 0;
-                return execution_fail(e, "internal error: cannot create the execution's cgroup: %s", strerror(-r));
-        }
-        executor_request xr = {
+                return execution_fail(e, "internal error: out of memory"), 1;
+        char **top = NULL;
+        size_t n_top = 0;
+        int r = sandbox_plan_wants_host_top(ct) ? sandbox_host_top(&top, &n_top) : 0;
+        if (r < 0)
+                return execution_fail(e, "internal error: cannot list the host's root: %s", strerror(-r)), 1;
+        sandbox_plan_input in = {
                 .contract = ct,
                 .uid = peer->uid,
                 .gid = peer->gid,
@@ -615,7 +617,6 @@ static int execution_spawn(execution *e, const csc_json *req, approval_plan *app
                 .n_groups = peer->n_groups,
                 .env = csc_json_get(req, "env"),
                 .config = m->config,
-                .cgroup_procs = e->cgroup_dir[0] ? procs : NULL,
                 .filter_deny_net = &m->filter_deny_net,
                 .filter_allowlisted = &m->filter_allowlisted,
                 .filter_net = &m->filter_net,
@@ -624,13 +625,50 @@ static int execution_spawn(execution *e, const csc_json *req, approval_plan *app
                 .exe_paths = e->exe_paths,
                 .await_go = approval->n > 0,
                 .write_prefixes = &e->policy->policy->allowed_write_prefixes,
+                .host_top = (const char *const *)top,
+                .n_host_top = n_top,
+                .credentials_dir = getenv("CREDENTIALS_DIRECTORY"),
+                .landlock_abi = sandbox_landlock_abi(),
         };
+        (void)sandbox_host_title_area(&in.title_start, &in.title_end);   /* none found: the title stays */
+        char why[1024];
+        r = sandbox_plan_build(&in, ret, why, sizeof why);
+        sandbox_host_top_free(top);
+        if (r == SANDBOX_PLAN_BLOCKED) {
+                snprintf(e->error, sizeof e->error, "blocked by the sandbox: %s", why);
+                execution_finish(e, "blocked");
+                return 1;
+        }
+        if (r < 0)
+                return execution_fail(e, "internal error: cannot plan the sandbox: %s", strerror(-r)), 1;
+        return 0;
+}
+
+/* Everything the executor needs, then the executor itself, watched. */
+static int execution_spawn(execution *e, const csc_json *req, approval_plan *approval) {
+        manager *m = e->m;
+        csc_contract *ct = e->contract;
+        _cleanup_(sandbox_plan_freep) sandbox_plan *plan = NULL;
+        int r = execution_plan(e, req, approval, &plan);
+        if (r != 0)
+                return 0;   /* finished: blocked, or failed */
+        char procs[PATH_MAX];
+        if (strcmp(cscd_cgroups_mode(m->cgroups, NULL), "none") != 0 &&
+            (r = cscd_cgroups_create(m->cgroups, e->execution_id, m->config->pids_max, m->config->memory_max_bytes,
+                                     e->cgroup_dir, procs)) < 0) {
+                e->cgroup_dir[0] = 0;
+                return execution_fail(e, "internal error: cannot create the execution's cgroup: %s", strerror(-r));
+        }
+        if (e->cgroup_dir[0] && sandbox_plan_set_cgroup(plan, procs) < 0)
+                return execution_fail(e, "internal error: out of memory");
         if (approval->n > 0 && approval_plan_dup(approval, &e->approval) < 0)
                 return execution_fail(e, "internal error: out of memory");
         if (sandbox_egress_wanted(ct) &&
             (r = egress_session_new(m->egress, e->execution_id, &e->policy->policy->allowed_egress_hosts, &e->egress)) < 0)
                 return execution_fail(e, "internal error: cannot prepare the egress proxy: %s", strerror(-r));
-        if ((r = executor_spawn(&xr, &e->h)) < 0)
+        r = executor_spawn(plan, &e->h);
+        plan = sandbox_plan_free(plan);   /* the executor has its own copy; the secrets in ours are wiped */
+        if (r < 0)
                 return execution_fail(e, "internal error: cannot start the sandbox: %s", strerror(-r));
         if ((r = sd_event_add_io(m->event, &e->ctl_src, executor_control_fd(e->h), EPOLLIN, on_control, e)) < 0 ||
             (r = sd_event_add_child_pidfd(m->event, &e->child_src, executor_pidfd(e->h), WEXITED, on_child, e)) < 0 ||

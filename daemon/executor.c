@@ -79,19 +79,41 @@ void executor_kill(executor_handle *h) {
                 (void)syscall(SYS_pidfd_send_signal, h->pidfd, SIGKILL, NULL, 0);
 }
 
-executor_handle *executor_handle_free(executor_handle *h) {
+static int on_reaped(sd_event_source *s, const siginfo_t *si, void *userdata) {
+        return 0;   /* sd-event has reaped it; the floating source goes with it */
+}
+
+executor_handle *executor_handle_free(executor_handle *h, sd_event *event) {
         if (!h)
                 return NULL;
         if (h->pidfd >= 0) {
                 siginfo_t si = { 0 };
                 /* Usually sd-event has reaped it already (ECHILD). Otherwise
-                 * SIGKILL ends the whole PID namespace promptly. */
+                 * SIGKILL ends the whole PID namespace promptly, and a
+                 * floating source of the loop reaps it then: nothing here
+                 * waits. */
                 if (waitid((idtype_t)P_PIDFD, (id_t)h->pidfd, &si, WEXITED | WNOHANG) == 0 && si.si_pid == 0) {
                         executor_kill(h);
-                        while (waitid((idtype_t)P_PIDFD, (id_t)h->pidfd, &si, WEXITED) < 0 && errno == EINTR)
-                                ;
+                        sd_event_source *src = NULL;
+                        if (event && sd_event_add_child_pidfd(event, &src, h->pidfd, WEXITED, on_reaped, NULL) >= 0 &&
+                            sd_event_source_set_child_pidfd_own(src, true) >= 0 &&
+                            sd_event_source_set_floating(src, true) >= 0) {
+                                sd_event_source_unref(src);   /* the loop holds it now */
+                                h->pidfd = -1;
+                        } else {
+                                /* No loop to hand it to (out of memory, or at
+                                 * exit): SIGKILL is already sent, so this wait is
+                                 * short. */
+                                if (src) {
+                                        sd_event_source_set_child_pidfd_own(src, false);
+                                        sd_event_source_disable_unref(src);
+                                }
+                                while (waitid((idtype_t)P_PIDFD, (id_t)h->pidfd, &si, WEXITED) < 0 && errno == EINTR)
+                                        ;
+                        }
                 }
-                close(h->pidfd);
+                if (h->pidfd >= 0)
+                        close(h->pidfd);
         }
         if (h->ctl >= 0)
                 close(h->ctl);

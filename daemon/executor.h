@@ -31,6 +31,8 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include <systemd/sd-event.h>
+
 #include "sandbox_plan.h"
 
 typedef enum executor_msg_type {
@@ -63,8 +65,11 @@ int executor_go(executor_handle *h);
 int executor_spawn(const sandbox_plan *plan, executor_handle **ret);
 /* Kills the whole sandbox (SIGKILL to its PID 1 ends the namespace). */
 void executor_kill(executor_handle *h);
-/* Kills if still running, reaps, closes. */
-executor_handle *executor_handle_free(executor_handle *h);
+/* Kills it if still running and closes the handle. An executor not reaped
+ * yet is reaped by a floating child source of event when it exits: this
+ * never waits (only without a loop, or out of memory, for the killed
+ * executor's exit). NULL-safe; returns NULL. */
+executor_handle *executor_handle_free(executor_handle *h, sd_event *event);
 /* Non-blocking: 0 with *msg (fds[] set for STARTED, fds[0] and maybe fds[1]
  * for LISTENER, else -1), -EAGAIN, or
  * -EPIPE at end of stream / on a malformed message. */

@@ -16,34 +16,28 @@
 #include "path.h"
 #include "sandbox_egress.h"
 
-/* ---- the arena: every byte a plan points to ---------------------------- */
+/* ---- the arena: every byte a plan points to --------------------------- */
 
-typedef struct arena_chunk {
-        struct arena_chunk *next;
-        size_t size, used;
-        max_align_t data[];
-} arena_chunk;
-
+/* One block: the sandbox_plan itself at its start, then everything it points
+ * to. A plan is therefore one run of bytes that can be copied to another
+ * process and relocated there (sandbox_plan_relocate). */
 struct plan_arena {
-        arena_chunk *head;
+        char *base;
+        size_t size, used;
+        bool full;                   /* an allocation did not fit: build again, larger */
 };
 
-#define CHUNK_MIN (16 * 1024)
+#define ARENA_FIRST (64 * 1024)
+#define ARENA_MAX (256u * 1024 * 1024)
 
 static void *arena_alloc(struct plan_arena *a, size_t size) {
         size = (size + _Alignof(max_align_t) - 1) & ~(_Alignof(max_align_t) - 1);
-        arena_chunk *c = a->head;
-        if (!c || c->size - c->used < size) {
-                size_t want = size > CHUNK_MIN ? size : CHUNK_MIN;
-                c = calloc(1, sizeof *c + want);
-                if (!c)
-                        return NULL;
-                c->size = want;
-                c->next = a->head;
-                a->head = c;
+        if (size > a->size - a->used) {
+                a->full = true;
+                return NULL;
         }
-        void *p = (char *)c->data + c->used;
-        c->used += size;
+        void *p = a->base + a->used;
+        a->used += size;
         return p;
 }
 
@@ -68,23 +62,18 @@ static char *arena_printf(struct plan_arena *a, const char *fmt, ...) {
         return d;
 }
 
-static void arena_free(struct plan_arena *a) {
-        if (!a)
-                return;
-        for (arena_chunk *c = a->head, *next; c; c = next) {
-                next = c->next;
-                sodium_memzero(c->data, c->size);   /* secrets live here */
-                free(c);
-        }
-        free(a);
-}
-
 sandbox_plan *sandbox_plan_free(sandbox_plan *p) {
         if (p) {
-                arena_free(p->arena);
+                size_t size = p->bytes;
+                sodium_memzero(p, size);   /* secrets live here */
                 free(p);
         }
         return NULL;
+}
+
+const void *sandbox_plan_data(const sandbox_plan *p, size_t *ret_size) {
+        *ret_size = p->bytes;
+        return p;
 }
 
 /* ---- building ----------------------------------------------------------- */
@@ -289,6 +278,25 @@ static int plan_masks(builder *b) {
         return b->p->masks ? 0 : -ENOMEM;
 }
 
+/* The three seccomp programs, copied in: the plan points nowhere else. */
+static int plan_filters(builder *b) {
+        const sandbox_filter *src[3] = { b->in->filter_deny_net, b->in->filter_allowlisted, b->in->filter_net };
+        for (size_t i = 0; i < 3; i++) {
+                sandbox_filter *f = &b->p->filters[i];
+                *f = (sandbox_filter){ NULL, 0 };
+                if (!src[i])
+                        continue;
+                f->len = src[i]->len;
+                if (src[i]->insns && src[i]->len) {
+                        f->insns = arena_alloc(b->a, src[i]->len * sizeof *f->insns);
+                        if (!f->insns)
+                                return -ENOMEM;
+                        memcpy(f->insns, src[i]->insns, src[i]->len * sizeof *f->insns);
+                }
+        }
+        return 0;
+}
+
 /* ---- per command -------------------------------------------------------- */
 
 typedef struct env_list {
@@ -408,9 +416,9 @@ static int plan_commands(builder *b) {
                         .cwd = arena_strdup(b->a, cmd->cwd),
                         .envp = plan_env(b, cmd),
                         .network = cmd->network,
-                        .filter = cmd->network == CSC_NET_DENY          ? in->filter_deny_net
-                                  : cmd->network == CSC_NET_ALLOWLISTED ? in->filter_allowlisted
-                                                                         : in->filter_net,
+                        .filter = &b->p->filters[cmd->network == CSC_NET_DENY          ? 0
+                                                 : cmd->network == CSC_NET_ALLOWLISTED ? 1
+                                                                                        : 2],
                         .unshare_net = !b->p->own_netns && cmd->network == CSC_NET_DENY,
                         .write_paths = write,
                         .n_write_paths = write ? n_write : 0,
@@ -496,10 +504,11 @@ static size_t scratch_size(const sandbox_plan *p) {
 }
 
 int sandbox_plan_set_cgroup(sandbox_plan *p, const char *cgroup_procs) {
-        const char *d = arena_strdup(p->arena, cgroup_procs);
-        if (!d)
-                return -ENOMEM;
-        p->cgroup_procs = d;
+        size_t n = strlen(cgroup_procs) + 1;
+        if (n > sizeof p->cgroup_room)
+                return -ENAMETOOLONG;
+        memcpy(p->cgroup_room, cgroup_procs, n);
+        p->cgroup_procs = p->cgroup_room;
         return 0;
 }
 
@@ -517,47 +526,59 @@ bool sandbox_plan_wants_host_top(const csc_contract *c) {
         return false;
 }
 
-int sandbox_plan_build(const sandbox_plan_input *in, sandbox_plan **ret, char *why, size_t why_size) {
-        sandbox_plan *p = calloc(1, sizeof *p);
-        struct plan_arena *a = calloc(1, sizeof *a);
+/* Fills the plan at the start of a's block; 0, SANDBOX_PLAN_BLOCKED, or
+ * -ENOMEM (a->full: the block was too small). */
+static int build_in(const sandbox_plan_input *in, struct plan_arena *a, char *why, size_t why_size) {
+        sandbox_plan *p = arena_alloc(a, sizeof *p);
+        if (!p)
+                return -ENOMEM;
         builder b = { .in = in, .p = p, .a = a, .why = why, .why_size = why_size };
-        int r = p && a ? 0 : -ENOMEM;
-        if (p)
-                p->arena = a;
-        else
-                free(a);
-        if (r == 0) {
-                const csc_contract *c = in->contract;
-                p->uid = in->uid;
-                p->gid = in->gid;
-                p->own_netns = true;
-                for (size_t i = 0; i < c->n_commands; i++)
-                        p->own_netns &= c->commands[i].network != CSC_NET_FULL;
-                p->egress = sandbox_egress_wanted(c);
-                p->await_go = in->await_go;
-                p->landlock_abi = in->landlock_abi;
-                p->title_start = in->title_start;
-                p->title_end = in->title_end;
-                gid_t *groups = arena_alloc(a, (in->n_groups ? in->n_groups : 1) * sizeof *groups);
-                p->cgroup_procs = in->cgroup_procs ? arena_strdup(a, in->cgroup_procs) : NULL;
-                if (!groups || (in->cgroup_procs && !p->cgroup_procs))
-                        r = -ENOMEM;
-                else if (in->n_groups)
-                        memcpy(groups, in->groups, in->n_groups * sizeof *groups);
-                p->groups = groups;
-                p->n_groups = in->n_groups;
-        }
+        const csc_contract *c = in->contract;
+        p->uid = in->uid;
+        p->gid = in->gid;
+        p->own_netns = true;
+        for (size_t i = 0; i < c->n_commands; i++)
+                p->own_netns &= c->commands[i].network != CSC_NET_FULL;
+        p->egress = sandbox_egress_wanted(c);
+        p->await_go = in->await_go;
+        p->landlock_abi = in->landlock_abi;
+        p->title_start = in->title_start;
+        p->title_end = in->title_end;
+        gid_t *groups = arena_alloc(a, (in->n_groups ? in->n_groups : 1) * sizeof *groups);
+        if (!groups)
+                return -ENOMEM;
+        if (in->n_groups)
+                memcpy(groups, in->groups, in->n_groups * sizeof *groups);
+        p->groups = groups;
+        p->n_groups = in->n_groups;
+        int r = in->cgroup_procs ? sandbox_plan_set_cgroup(p, in->cgroup_procs) : 0;
+        r = r ?: plan_filters(&b);
         r = r ?: plan_binds(&b);
         r = r ?: plan_masks(&b);
         r = r ?: plan_config(&b);
         r = r ?: plan_commands(&b);
         r = r ?: plan_artifacts(&b);
         free(b.binds);
-        if (r != 0) {
-                sandbox_plan_free(p);
-                return r;
+        return r;
+}
+
+int sandbox_plan_build(const sandbox_plan_input *in, sandbox_plan **ret, char *why, size_t why_size) {
+        for (size_t size = ARENA_FIRST; size <= ARENA_MAX; size *= 2) {
+                struct plan_arena a = { .base = calloc(1, size), .size = size };
+                if (!a.base)
+                        return -ENOMEM;
+                int r = build_in(in, &a, why, why_size);
+                sandbox_plan *p = (sandbox_plan *)a.base;
+                if (r == 0) {
+                        p->bytes = a.used;
+                        p->scratch_size = scratch_size(p);
+                        *ret = p;
+                        return 0;
+                }
+                sodium_memzero(a.base, a.size);
+                free(a.base);
+                if (r != -ENOMEM || !a.full)
+                        return r;
         }
-        p->scratch_size = scratch_size(p);
-        *ret = p;
-        return 0;
+        return -E2BIG;
 }

@@ -18,6 +18,7 @@
 #pragma once
 #include <stdbool.h>
 #include <stddef.h>
+#include <limits.h>
 #include <stdint.h>
 #include <sys/resource.h>
 #include <sys/types.h>
@@ -74,11 +75,14 @@ typedef struct sandbox_rlimit {
 } sandbox_rlimit;
 
 typedef struct sandbox_plan {
+        size_t bytes;                 /* the plan is one block of this many bytes, starting here */
         uid_t uid;
         gid_t gid;
         const gid_t *groups;
         size_t n_groups;
         const char *cgroup_procs;     /* the execution cgroup's cgroup.procs to join, or NULL */
+        char cgroup_room[PATH_MAX];   /* where cgroup_procs points when set */
+        sandbox_filter filters[3];    /* the seccomp programs for deny, allowlisted, full */
         bool own_netns;               /* no command needs the host's network */
         bool await_go;                /* report READY, then wait for GO */
         bool egress;                  /* a command is `allowlisted`: hand over the proxy listener */
@@ -105,7 +109,6 @@ typedef struct sandbox_plan {
 
         uintptr_t title_start, title_end;   /* our argv area, overwritten with a neutral title */
         size_t scratch_size;          /* bytes the executor maps for what it learns while applying */
-        struct plan_arena *arena;
 } sandbox_plan;
 
 typedef struct sandbox_plan_input {
@@ -143,6 +146,17 @@ static inline void sandbox_plan_freep(sandbox_plan **p) {
 /* The execution cgroup's cgroup.procs, made after the plan (a refused plan
  * makes none). 0 or -ENOMEM. */
 int sandbox_plan_set_cgroup(sandbox_plan *p, const char *cgroup_procs);
+
+/* The plan's bytes: one block (the plan at its start) that can be copied to
+ * another process, where sandbox_plan_relocate() makes it usable. */
+const void *sandbox_plan_data(const sandbox_plan *p, size_t *ret_size);
+
+/* Makes a plan usable that was copied whole to p (size bytes) from the
+ * address old_base: every pointer in it is moved by the distance, after
+ * checking that it lay inside the block (and a string ends there). For the
+ * executor, after its clone: no allocation, no libc beyond memchr.
+ * 0, or -EBADMSG for a block that is not a plan of that size. */
+int sandbox_plan_relocate(sandbox_plan *p, size_t size, uintptr_t old_base);
 
 /* Does the contract declare "/" (the host's top-level directories are then
  * needed as input)? */

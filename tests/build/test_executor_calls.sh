@@ -13,7 +13,7 @@ lib=$1
 # children (sandbox_seccomp.c and sandbox_egress.c also hold monitor code and
 # are not listed; their executor parts are one prctl and a few socket calls).
 objects="sandbox_run.c.o sandbox_apply.c.o sandbox_resolve.c.o sandbox_mount.c.o sandbox_report.c.o
-sandbox_text.c.o sandbox_landlock.c.o safe_open.c.o"
+sandbox_text.c.o sandbox_landlock.c.o safe_open.c.o sandbox_plan_relocate.c.o"
 forbidden='^(malloc|calloc|realloc|reallocarray|free|strdup|strndup|asprintf|vasprintf|printf|fprintf|sprintf|snprintf|vprintf|vfprintf|vsprintf|vsnprintf|__[a-z]*printf_chk|puts|fputs|fopen|fdopen|fclose|strerror|strerror_r|getenv|secure_getenv|setenv|unsetenv|clearenv|putenv|qsort|opendir|fdopendir|readdir|closedir|execvp|execlp|syslog|cap_.*|sd_.*|strtok)$'
 pass=0 fail=0
 # nm on the archive (thin or not) prints "member.o:" before each member's symbols.

@@ -236,7 +236,8 @@ static void command_cases(void) {
                       !a->segments[0].argv[2], "exec argv and program");
         CHECK(b->n_segments == 2 && !b->segments[0].exe && strcmp(b->segments[1].exe, "/usr/bin/wc") == 0,
               "pipeline programs, one not found");
-        CHECK(a->filter == &f_full && b->filter == &f_deny, "filters by network");
+        CHECK(a->filter == &p->filters[2] && a->filter->len == f_full.len && b->filter == &p->filters[0] &&
+                      b->filter->len == f_deny.len, "filters by network, copied into the plan");
         CHECK(!a->unshare_net && b->unshare_net, "deny in a host-network sandbox gets its own namespace");
         CHECK(a->n_write_paths == 1 && strcmp(a->write_paths[0], "/srv/w") == 0, "Landlock write rules: %zu",
               a->n_write_paths);
@@ -292,6 +293,85 @@ static void config_cases(void) {
         sandbox_plan_free(p);
 }
 
+/* Everything a plan says, as text, to compare two plans. */
+static void plan_text(const sandbox_plan *p, char *buf, size_t size) {
+        size_t len = 0;
+        char part[4096];
+        binds_text(p, part, sizeof part);
+        len += (size_t)snprintf(buf + len, size - len, "binds %s|groups %u,%u|cgroup %s|tmp %s|", part,
+                                (unsigned)p->groups[0], (unsigned)p->groups[1], p->cgroup_procs ? p->cgroup_procs : "-",
+                                p->tmp_opts);
+        for (size_t i = 0; i < p->n_masks; i++)
+                len += (size_t)snprintf(buf + len, size - len, "mask %s|", p->masks[i]);
+        for (size_t i = 0; i < p->n_protected_names; i++)
+                len += (size_t)snprintf(buf + len, size - len, "pp %s|", p->protected_names[i]);
+        for (size_t i = 0; i < p->n_commands; i++) {
+                const sandbox_command *c = &p->commands[i];
+                envp_text(c, part, sizeof part);
+                len += (size_t)snprintf(buf + len, size - len, "cmd %s env %s filter %u|", c->cwd, part,
+                                        (unsigned)c->filter->len);
+                for (size_t s = 0; s < c->n_segments; s++)
+                        for (size_t k = 0; c->segments[s].argv[k]; k++)
+                                len += (size_t)snprintf(buf + len, size - len, "arg %s exe %s|", c->segments[s].argv[k],
+                                                        c->segments[s].exe ? c->segments[s].exe : "-");
+                for (size_t k = 0; k < c->n_write_paths; k++)
+                        len += (size_t)snprintf(buf + len, size - len, "w %s|", c->write_paths[k]);
+                for (size_t k = 0; k < c->n_secrets; k++)
+                        len += (size_t)snprintf(buf + len, size - len, "secret %s %.*s|", c->secrets[k].path,
+                                                (int)c->secrets[k].len, c->secrets[k].value);
+        }
+        for (size_t i = 0; i < p->n_artifacts; i++)
+                len += (size_t)snprintf(buf + len, size - len, "out %u %s|", p->artifacts[i].index, p->artifacts[i].path);
+}
+
+/* A plan copied whole to another address (as to a warm executor) and
+ * relocated there says exactly what the original said, after the original
+ * is gone; a damaged copy is refused. */
+static void relocate_cases(void) {
+        static const char cmds[] =
+                "[{\"id\":\"a\",\"cwd\":\"/srv\",\"read_paths\":[\"/srv\"],\"write_paths\":[\"/srv/w\"],"
+                "\"network\":\"deny\",\"env_allow\":[\"FOO\"],\"secret_refs\":[],\"timeout_sec\":7,"
+                "\"proposed_effect_type\":\"observe\",\"pipeline\":{\"segments\":[{\"argv\":[\"ls\",\"-l\"]},"
+                "{\"argv\":[\"wc\"]}]}}]";
+        static const char env[] = "{\"FOO\":\"bar\"}";
+        csc_json_doc *doc = NULL;
+        csc_error err = { 0 };
+        CHECK(csc_json_parse(env, sizeof env - 1, &doc, &err) == 0, "env");
+        char *exe[] = { "/usr/bin/ls", "/usr/bin/wc" };
+        char name[] = "tok", value[] = "v4lue";
+        cscd_secret sec = { name, value, 5, 0 };
+        sandbox_plan_input extra = { .exe_paths = exe, .env = csc_json_doc_root(doc), .secrets = &sec, .n_secrets = 1,
+                                     .cgroup_procs = "/sys/fs/cgroup/x/cgroup.procs" };
+        sandbox_plan *p;
+        char why[512];
+        int r = plan_of(contract_of(cmds, "[\"/srv/w/o\"]"), config_of("allow_env_names: [FOO]\n"), &extra, &p, why,
+                        sizeof why);
+        csc_json_doc_free(doc);
+        CHECK(r == 0 && p, "plan: %d %s", r, why);
+        if (!p)
+                return;
+        size_t size;
+        const void *data = sandbox_plan_data(p, &size);
+        char *copy = malloc(size), *bad = malloc(size);
+        static char before[16384], after[16384];
+        plan_text(p, before, sizeof before);
+        memcpy(copy, data, size);
+        memcpy(bad, data, size);
+        uintptr_t old = (uintptr_t)data;
+        sandbox_plan_free(p);   /* nothing may point into it any more */
+        sandbox_plan *q = (sandbox_plan *)copy;
+        CHECK(sandbox_plan_relocate(q, size, old) == 0, "relocates");
+        plan_text(q, after, sizeof after);
+        CHECK(strcmp(before, after) == 0 && strstr(after, "secret /run/secrets/tok v4lue") && strstr(after, "env PATH="),
+              "the copy says what the plan said:\n# %s\n# %s", before, after);
+        CHECK(sandbox_plan_relocate((sandbox_plan *)bad, size - 8, old) == -EBADMSG, "a short copy is refused");
+        sandbox_plan *b = (sandbox_plan *)bad;
+        b->tmp_opts = (const char *)(old + size + 64);   /* outside the block */
+        CHECK(sandbox_plan_relocate(b, size, old) == -EBADMSG, "a pointer outside the block is refused");
+        free(copy);
+        free(bad);
+}
+
 /* No privilege needed: as root, become nobody first. */
 static void drop_root(void) {
         if (geteuid() != 0)
@@ -311,5 +391,6 @@ int main(void) {
         env_cases();
         command_cases();
         config_cases();
+        relocate_cases();
         return tap_done("sandbox plan");
 }

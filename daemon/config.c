@@ -1,5 +1,6 @@
 /* config.c — parsing cscd.conf with libcsc's strict YAML loader. */
 #include "config.h"
+#include "warm_pool.h"
 
 #include <errno.h>
 #include <stddef.h>
@@ -112,6 +113,7 @@ int cscd_config_defaults(cscd_config **ret) {
         c->frame_timeout_ms = 5000;
         c->idle_timeout_ms = 60000;
         c->stop_grace_sec = 10;
+        c->warm_sandboxes = 4;
         c->tmp_size_bytes = 64ull << 20;
         c->rlimit_cpu_sec = 300;
         c->rlimit_as_bytes = 1ull << 30;
@@ -175,6 +177,7 @@ static const key_spec keys[] = {
         { "frame_timeout_ms", K_UINT, F(frame_timeout_ms), 100, 600000 },
         { "idle_timeout_ms", K_UINT, F(idle_timeout_ms), 100, 86400000 },
         { "stop_grace_sec", K_UINT, F(stop_grace_sec), 0, 3600 },
+        { "warm_sandboxes", K_UINT, F(warm_sandboxes), 0, WARM_POOL_MAX },
         { "tmp_size_bytes", K_U64, F(tmp_size_bytes), 1 << 20, 64ull << 30 },
         { "mask_paths", K_PATH_LIST, F(mask_paths), 0, 0 },
         { "approvers", K_APPROVERS, 0, 0, 0 },

@@ -1,5 +1,6 @@
 /* executor.c — spawning the sandboxed executor and reading its reports. */
 #include "executor.h"
+#include "sandbox_report.h"
 
 #include <errno.h>
 #include <linux/sched.h>
@@ -8,6 +9,7 @@
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -36,8 +38,8 @@ static long clone_executor(struct clone_args *args) {
 #endif
 }
 
-int executor_spawn(const sandbox_plan *plan, executor_handle **ret) {
-        bool host_net = !plan->own_netns;
+/* Clones the executor into new namespaces; in the child, run(arg) never returns. */
+static int spawn(bool own_netns, void (*run)(int ctl, const void *arg), const void *arg, executor_handle **ret) {
         int sp[2];
         if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sp) < 0)
                 return -errno;
@@ -50,7 +52,7 @@ int executor_spawn(const sandbox_plan *plan, executor_handle **ret) {
         int pidfd = -1;
         struct clone_args args = {
                 .flags = CLONE_PIDFD | CLONE_NEWPID | CLONE_NEWNS | CLONE_NEWIPC | CLONE_NEWUTS |
-                         (host_net ? 0 : CLONE_NEWNET),
+                         (own_netns ? CLONE_NEWNET : 0),
                 .pidfd = (uint64_t)(uintptr_t)&pidfd,
                 .exit_signal = SIGCHLD,
         };
@@ -64,7 +66,8 @@ int executor_spawn(const sandbox_plan *plan, executor_handle **ret) {
         }
         if (pid == 0) {
                 close(sp[0]);
-                sandbox_main(plan, sp[1]);
+                run(sp[1], arg);
+                _exit(1);
         }
         close(sp[1]);
         h->pid = (pid_t)pid;
@@ -72,6 +75,49 @@ int executor_spawn(const sandbox_plan *plan, executor_handle **ret) {
         h->ctl = sp[0];
         *ret = h;
         return 0;
+}
+
+static void run_cold(int ctl, const void *arg) {
+        sandbox_main(arg, ctl);
+}
+
+int executor_spawn(const sandbox_plan *plan, executor_handle **ret) {
+        return spawn(plan->own_netns, run_cold, plan, ret);
+}
+
+typedef struct warm_args {
+        const char *cgroup_procs;
+        bool own_netns;
+        int host_mntns;
+} warm_args;
+
+static void run_warm(int ctl, const void *arg) {
+        const warm_args *w = arg;
+        sandbox_warm_main(ctl, w->cgroup_procs, w->own_netns, w->host_mntns);
+}
+
+int executor_spawn_warm(bool own_netns, const char *cgroup_procs, int host_mntns, executor_handle **ret) {
+        warm_args w = { cgroup_procs, own_netns, host_mntns };
+        return spawn(own_netns, run_warm, &w, ret);
+}
+
+int executor_send_plan(executor_handle *h, const sandbox_plan *plan) {
+        size_t size;
+        const void *data = sandbox_plan_data(plan, &size);
+        int fd = memfd_create("cscd-plan", MFD_CLOEXEC);
+        if (fd < 0)
+                return -errno;
+        int r = 0;
+        for (size_t done = 0; done < size && r == 0;) {
+                ssize_t n = write(fd, (const char *)data + done, size - done);
+                if (n < 0 && errno != EINTR)
+                        r = -errno;
+                done += n > 0 ? (size_t)n : 0;
+        }
+        executor_plan_msg m = { size, (uint64_t)(uintptr_t)data };
+        r = r ?: sandbox_send_fds(h->ctl, &m, sizeof m, &fd, 1);
+        close(fd);
+        return r;
 }
 
 void executor_kill(executor_handle *h) {

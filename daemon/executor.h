@@ -55,6 +55,13 @@ typedef struct executor_msg {
 
 #define EXECUTOR_GO 'G'
 
+/* To a warm executor: its plan, as SCM_RIGHTS {a memfd of size bytes} with
+ * the address the plan was built at (sandbox_plan_relocate). */
+typedef struct executor_plan_msg {
+        uint64_t size;
+        uint64_t base;
+} executor_plan_msg;
+
 typedef struct executor_handle executor_handle;
 
 /* Tells an executor waiting after READY to run its commands. 0 or -errno. */
@@ -63,6 +70,14 @@ int executor_go(executor_handle *h);
 /* Clones the executor for plan (which the caller may free once this
  * returns: the child has its own copy). 0 or -errno. */
 int executor_spawn(const sandbox_plan *plan, executor_handle **ret);
+/* A warm executor: namespaces made (its own network when own_netns), the
+ * cgroup at cgroup_procs joined (or none: NULL), waiting for a plan
+ * (executor_send_plan). host_mntns is a descriptor of the host's mount
+ * namespace: the executor takes a fresh copy of it when the plan comes.
+ * 0 or -errno. */
+int executor_spawn_warm(bool own_netns, const char *cgroup_procs, int host_mntns, executor_handle **ret);
+/* Sends a warm executor its plan. 0 or -errno. */
+int executor_send_plan(executor_handle *h, const sandbox_plan *plan);
 /* Kills the whole sandbox (SIGKILL to its PID 1 ends the namespace). */
 void executor_kill(executor_handle *h);
 /* Kills it if still running and closes the handle. An executor not reaped
@@ -79,3 +94,4 @@ int executor_pidfd(const executor_handle *h);
 
 /* sandbox_run.c: the child's side, with the control socket ctl. Never returns. */
 _Noreturn void sandbox_main(const sandbox_plan *plan, int ctl);
+_Noreturn void sandbox_warm_main(int ctl, const char *cgroup_procs, bool own_netns, int host_mntns);

@@ -31,6 +31,7 @@
 #include "config.h"
 #include "timefmt.h"
 #include "cgroup_reap.h"
+#include "warm_pool.h"
 #include "egress_link.h"
 #include "log.h"
 
@@ -147,6 +148,7 @@ manager *manager_free(manager *m) {
         policy_ref_put(m->policy);
         cscd_keyring_free(m->keyring);
         egress_link_free(m->egress);   /* after the executions: each may hold a session */
+        warm_pool_free(m->warm);       /* before the reaper: its cgroups go there */
         cgroup_reaper_free(m->cgroup_reaper);
         cscd_audit_free(m->audit);
         approval_store_free(m->approvals);
@@ -347,6 +349,9 @@ int manager_load(manager *m) {
         r = r ?: cgroup_reaper_new(m->event, &m->cgroup_reaper);
         if (r < 0)
                 return log_error_errno(r, "cannot set up cgroups");
+        if ((r = warm_pool_new(m->event, m->cgroups, m->cgroup_reaper, &m->warm)) < 0)
+                return log_error_errno(r, "cannot set up the warm sandbox pool");
+        warm_pool_configure(m->warm, m->config->warm_sandboxes, m->config->pids_max, m->config->memory_max_bytes);
         check_layers(m, optional);
         const char *cg_why;
         const char *cg_mode = cscd_cgroups_mode(m->cgroups, &cg_why);
@@ -426,6 +431,7 @@ int manager_reload(manager *m, char *err, size_t err_size) {
         cscd_config_free(m->config);
         m->config = TAKE_PTR(nc);
         egress_link_reconfigure(m->egress, m->config);
+        warm_pool_configure(m->warm, m->config->warm_sandboxes, m->config->pids_max, m->config->memory_max_bytes);
         log_info("reloaded: policy '%s' (sha256 %s), signing key '%s' (%zu key(s) published)", m->policy->policy->name,
                  m->policy->policy->sha256, csc_signing_key_id(m->key), m->keyring->n_published);
         admit_kick(m);   /* larger caps may let queued submits start */
@@ -550,6 +556,31 @@ int manager_run(manager *m) {
 }
 
 /* status.sandbox: the layers in force, and the ones weaker than designed. */
+/* status.sandbox.warm_pool: how deep each pool should be and is, and how
+ * submits were served. */
+static int warm_pool_status_json(const warm_pool *p, csc_json_doc *doc, csc_json **ret) {
+        warm_pool_stats st;
+        warm_pool_stats_get(p, &st);
+        csc_json *o = csc_json_new_object(doc), *ready = csc_json_new_object(doc), *want = csc_json_new_object(doc);
+        int r = o && ready && want ? 0 : -ENOMEM;
+        r = r ?: csc_json_object_set(doc, o, "warm_sandboxes", csc_json_new_int(doc, st.target));
+        r = r ?: csc_json_object_set(doc, o, "off", st.off ? csc_json_new_string(doc, st.off) : csc_json_new_null(doc));
+        r = r ?: csc_json_object_set(doc, ready, "own_network", csc_json_new_int(doc, (int64_t) st.ready[1]));
+        r = r ?: csc_json_object_set(doc, ready, "host_network", csc_json_new_int(doc, (int64_t) st.ready[0]));
+        r = r ?: csc_json_object_set(doc, want, "own_network", csc_json_new_int(doc, (int64_t) st.want[1]));
+        r = r ?: csc_json_object_set(doc, want, "host_network", csc_json_new_int(doc, (int64_t) st.want[0]));
+        r = r ?: csc_json_object_set(doc, o, "ready", ready);
+        r = r ?: csc_json_object_set(doc, o, "depth", want);
+        r = r ?: csc_json_object_set(doc, o, "served_warm", csc_json_new_int(doc, (int64_t) st.served_warm));
+        r = r ?: csc_json_object_set(doc, o, "served_cold", csc_json_new_int(doc, (int64_t) st.served_cold));
+        r = r ?: csc_json_object_set(doc, o, "made", csc_json_new_int(doc, (int64_t) st.made));
+        r = r ?: csc_json_object_set(doc, o, "lost", csc_json_new_int(doc, (int64_t) st.lost));
+        if (r < 0)
+                return r;
+        *ret = o;
+        return 0;
+}
+
 static int sandbox_status_json(manager *m, csc_json_doc *doc, csc_json **ret) {
         const char *why;
         const char *mode = cscd_cgroups_mode(m->cgroups, &why);
@@ -567,6 +598,9 @@ static int sandbox_status_json(manager *m, csc_json_doc *doc, csc_json **ret) {
         r = r ?: csc_json_object_set(doc, sb, "cgroups_being_removed",
                                      csc_json_new_int(doc, (int64_t) cgroup_reaper_pending(m->cgroup_reaper)));
         r = r ?: csc_json_object_set(doc, sb, "seccomp", csc_json_new_bool(doc, m->filter_deny_net.insns != NULL));
+        csc_json *pool = NULL;
+        r = r ?: warm_pool_status_json(m->warm, doc, &pool);
+        r = r ?: csc_json_object_set(doc, sb, "warm_pool", pool);
         int ll = sandbox_landlock_abi();
         r = r ?: csc_json_object_set(doc, sb, "landlock_abi", csc_json_new_int(doc, ll));
         if (ll == 0)

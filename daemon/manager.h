@@ -52,6 +52,7 @@ struct manager {
         struct approval_store *approvals;
         struct cscd_cgroups *cgroups;       /* process cap per execution, or mode "none" */
         struct cgroup_reaper *cgroup_reaper; /* removes execution cgroups without blocking the loop */
+        struct warm_pool *warm;              /* executors made before a submit needs them */
         struct egress_link *egress;  /* cscd-egress, started with the first allowlisted execution */
         bool no_egress;              /* no CAP_NET_ADMIN: `allowlisted` is blocked (a weakened layer) */
         sandbox_filter filter_deny_net, filter_allowlisted, filter_net;   /* seccomp programs, compiled at start */

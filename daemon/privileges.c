@@ -27,6 +27,7 @@ static const struct {
         { CAP_KILL, false },            /* kill sandboxes */
         { CAP_NET_ADMIN, true },        /* loopback up in an `allowlisted` sandbox's own network namespace */
         { CAP_IPC_LOCK, true },         /* sodium_malloc mlocks the signing key */
+        { CAP_SYS_CHROOT, true },       /* warm executors copy the host's mounts afresh (setns): warm_pool.h */
 };
 #define N_KEPT (sizeof kept / sizeof *kept)
 

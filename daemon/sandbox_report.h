@@ -16,6 +16,8 @@ int sandbox_recv_fd(int sock, void *buf, size_t len, int *ret_fd);
 
 /* The executor's control socket: descriptor 3, from its first step on. */
 #define SANDBOX_CTL_FD 3
+/* A warm executor's descriptor of the host's mount namespace. */
+#define SANDBOX_MNTNS_FD 4
 
 /* One report whose message is the strings up to the NULL, concatenated (cut
  * to fit); fds (two: stdout and stderr read ends) only with STARTED.

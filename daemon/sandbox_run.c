@@ -408,20 +408,23 @@ static void hand_over_listener(const sandbox_plan *p) {
                 sandbox_die_error("sandbox: cannot hand the egress listener to cscd: ", sandbox_text_errno(-r));
 }
 
-/* The executor's first steps: the control socket on fd 3, nothing else
- * inherited, default signals, SIGCHLD only through sigtimedwait. */
-static void executor_setup(int ctl) {
+/* The executor's first steps: the control socket on fd 3 (and a warm one's
+ * host mount namespace on fd 4), nothing else inherited, default signals,
+ * SIGCHLD only through sigtimedwait. */
+static void executor_setup(int ctl, int mntns) {
         /* Die with the daemon; never keep its signal mask. */
         prctl(PR_SET_PDEATHSIG, SIGKILL);
-        if (dup2(ctl, SANDBOX_CTL_FD) < 0)
+        if (dup2(ctl, SANDBOX_CTL_FD) < 0 || (mntns >= 0 && dup2(mntns, SANDBOX_MNTNS_FD) < 0))
                 _exit(1);
         fcntl(SANDBOX_CTL_FD, F_SETFD, FD_CLOEXEC);
+        if (mntns >= 0)
+                fcntl(SANDBOX_MNTNS_FD, F_SETFD, FD_CLOEXEC);
         int null = open("/dev/null", O_RDWR | O_CLOEXEC);
         if (null >= 0) {
                 dup2(null, 0);
                 dup2(null, 1);
         }
-        close_range(SANDBOX_CTL_FD + 1, ~0U, 0);
+        close_range(mntns >= 0 ? SANDBOX_MNTNS_FD + 1 : SANDBOX_CTL_FD + 1, ~0U, 0);
         default_signals();
         sigset_t mask;
         sigemptyset(&mask);
@@ -443,21 +446,25 @@ static void await_go(void) {
                 _exit(1);
 }
 
-_Noreturn void sandbox_main(const sandbox_plan *p, int ctl) {
-        executor_setup(ctl);
+/* The namespaces' own setup, before any plan: the hostname, the execution's
+ * cgroup (joined before anything else runs), a cgroup namespace rooted there. */
+static void enter_sandbox(const char *cgroup_procs) {
         if (sethostname("csc-sandbox", strlen("csc-sandbox")) < 0)
                 sandbox_die_error("sandbox: cannot set the hostname: ", sandbox_text_errno(errno));
-        if (p->cgroup_procs) {
-                /* Join the execution's pids cgroup before anything else runs. */
-                int fd = open(p->cgroup_procs, O_WRONLY | O_CLOEXEC);
+        if (cgroup_procs) {
+                int fd = open(cgroup_procs, O_WRONLY | O_CLOEXEC);
                 if (fd < 0 || write(fd, "0", 1) != 1)
-                        sandbox_die_error("sandbox: cannot join the execution cgroup ", p->cgroup_procs, ": ",
+                        sandbox_die_error("sandbox: cannot join the execution cgroup ", cgroup_procs, ": ",
                                           sandbox_text_errno(errno));
                 close(fd);
         }
-        /* A cgroup namespace rooted here: /proc/self/cgroup shows "/", not the host's hierarchy. */
+        /* /proc/self/cgroup shows "/", not the host's hierarchy. */
         if (unshare(CLONE_NEWCGROUP) < 0)
                 sandbox_die_error("sandbox: cannot create a cgroup namespace: ", sandbox_text_errno(errno));
+}
+
+/* Everything the plan says, then DONE. */
+_Noreturn static void run_plan(const sandbox_plan *p) {
         neutral_cmdline(p);
         /* What applying learns goes here: a mapping of our own, untouched pages cost nothing. */
         void *mem = mmap(NULL, p->scratch_size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE,
@@ -478,4 +485,47 @@ _Noreturn void sandbox_main(const sandbox_plan *p, int ctl) {
                 report_artifacts(p);
         sandbox_report(EXECUTOR_MSG_DONE, 0, 0, NULL, "");
         _exit(0);
+}
+
+_Noreturn void sandbox_main(const sandbox_plan *p, int ctl) {
+        executor_setup(ctl, -1);
+        enter_sandbox(p->cgroup_procs);
+        run_plan(p);
+}
+
+/* The plan, as a memfd and the address it was built at; mapped privately
+ * (so it can be relocated) and relocated. Exits when the daemon closes the
+ * socket instead (the pool is drained). */
+static const sandbox_plan *receive_plan(void) {
+        executor_plan_msg m;
+        int fd = -1;
+        int r = sandbox_recv_fd(SANDBOX_CTL_FD, &m, sizeof m, &fd);
+        if (r == -EPROTO || (r == 0 && fd < 0))
+                sandbox_die_error("sandbox: malformed plan message");
+        if (r < 0)
+                _exit(0);   /* no plan will come */
+        if (m.size < sizeof(sandbox_plan) || m.size > ((uint64_t)1 << 30))
+                sandbox_die_error("sandbox: malformed plan message");
+        void *map = mmap(NULL, (size_t)m.size, PROT_READ | PROT_WRITE, MAP_PRIVATE, fd, 0);
+        close(fd);
+        if (map == MAP_FAILED)
+                sandbox_die_error("sandbox: cannot map the plan: ", sandbox_text_errno(errno));
+        if (sandbox_plan_relocate(map, (size_t)m.size, (uintptr_t)m.base) < 0)
+                sandbox_die_error("sandbox: the plan cannot be relocated");
+        return map;
+}
+
+_Noreturn void sandbox_warm_main(int ctl, const char *cgroup_procs, bool own_netns, int host_mntns) {
+        executor_setup(ctl, host_mntns);
+        enter_sandbox(cgroup_procs);
+        /* Warm: namespaces made, cgroup joined. Nothing of any peer yet. */
+        const sandbox_plan *p = receive_plan();
+        if (p->own_netns != own_netns)
+                sandbox_die_error("sandbox: the plan is for another network kind");
+        /* A fresh copy of the host's mounts as they are now, not as they were
+         * when this executor was made (the host's / need not propagate). */
+        if (setns(SANDBOX_MNTNS_FD, CLONE_NEWNS) < 0 || unshare(CLONE_NEWNS) < 0)
+                sandbox_die_error("sandbox: cannot take a fresh copy of the host's mounts: ", sandbox_text_errno(errno));
+        close(SANDBOX_MNTNS_FD);
+        run_plan(p);
 }

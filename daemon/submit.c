@@ -30,6 +30,7 @@
 #include "sandbox_host.h"
 #include "sandbox_landlock.h"
 #include "sandbox_plan.h"
+#include "warm_pool.h"
 #include "csc_limits.h"
 #include "log.h"
 #include "manager.h"
@@ -644,6 +645,30 @@ static int execution_plan(execution *e, const csc_json *req, const approval_plan
         return 0;
 }
 
+/* A cold executor: the execution's cgroup, then the clone. 0, or -errno
+ * after the failure's receipt is on its way. */
+static int spawn_cold(execution *e, sandbox_plan *plan) {
+        manager *m = e->m;
+        char procs[PATH_MAX];
+        int r;
+        if (strcmp(cscd_cgroups_mode(m->cgroups, NULL), "none") != 0 &&
+            (r = cscd_cgroups_create(m->cgroups, e->execution_id, m->config->pids_max, m->config->memory_max_bytes,
+                                     e->cgroup_dir, procs)) < 0) {
+                e->cgroup_dir[0] = 0;
+                execution_fail(e, "internal error: cannot create the execution's cgroup: %s", strerror(-r));
+                return r;
+        }
+        if (e->cgroup_dir[0] && (r = sandbox_plan_set_cgroup(plan, procs)) < 0) {
+                execution_fail(e, "internal error: the cgroup path is too long");
+                return r;
+        }
+        if ((r = executor_spawn(plan, &e->h)) < 0) {
+                execution_fail(e, "internal error: cannot start the sandbox: %s", strerror(-r));
+                return r;
+        }
+        return 0;
+}
+
 /* Everything the executor needs, then the executor itself, watched. */
 static int execution_spawn(execution *e, const csc_json *req, approval_plan *approval) {
         manager *m = e->m;
@@ -652,24 +677,25 @@ static int execution_spawn(execution *e, const csc_json *req, approval_plan *app
         int r = execution_plan(e, req, approval, &plan);
         if (r != 0)
                 return 0;   /* finished: blocked, or failed */
-        char procs[PATH_MAX];
-        if (strcmp(cscd_cgroups_mode(m->cgroups, NULL), "none") != 0 &&
-            (r = cscd_cgroups_create(m->cgroups, e->execution_id, m->config->pids_max, m->config->memory_max_bytes,
-                                     e->cgroup_dir, procs)) < 0) {
-                e->cgroup_dir[0] = 0;
-                return execution_fail(e, "internal error: cannot create the execution's cgroup: %s", strerror(-r));
-        }
-        if (e->cgroup_dir[0] && sandbox_plan_set_cgroup(plan, procs) < 0)
-                return execution_fail(e, "internal error: out of memory");
         if (approval->n > 0 && approval_plan_dup(approval, &e->approval) < 0)
                 return execution_fail(e, "internal error: out of memory");
         if (sandbox_egress_wanted(ct) &&
             (r = egress_session_new(m->egress, e->execution_id, &e->policy->policy->allowed_egress_hosts, &e->egress)) < 0)
                 return execution_fail(e, "internal error: cannot prepare the egress proxy: %s", strerror(-r));
-        r = executor_spawn(plan, &e->h);
+        /* A warm executor (its namespaces made, its cgroup joined), else a
+         * cold one; one that died in the pool unnoticed yet is replaced. */
+        if (warm_pool_take(m->warm, plan->own_netns, &e->h, e->cgroup_dir) == 0 &&
+            (r = executor_send_plan(e->h, plan)) < 0) {
+                log_warning("a warm executor did not take its plan (%s); starting a cold one", strerror(-r));
+                executor_kill(e->h);
+                e->h = executor_handle_free(e->h, m->event);
+                if (e->cgroup_dir[0])
+                        cgroup_reaper_remove(m->cgroup_reaper, e->cgroup_dir);
+                e->cgroup_dir[0] = 0;
+        }
+        if (!e->h && spawn_cold(e, plan) < 0)
+                return 0;   /* failed, with a receipt */
         plan = sandbox_plan_free(plan);   /* the executor has its own copy; the secrets in ours are wiped */
-        if (r < 0)
-                return execution_fail(e, "internal error: cannot start the sandbox: %s", strerror(-r));
         if ((r = sd_event_add_io(m->event, &e->ctl_src, executor_control_fd(e->h), EPOLLIN, on_control, e)) < 0 ||
             (r = sd_event_add_child_pidfd(m->event, &e->child_src, executor_pidfd(e->h), WEXITED, on_child, e)) < 0 ||
             (r = sd_event_add_time_relative(m->event, &e->watchdog, CLOCK_MONOTONIC,

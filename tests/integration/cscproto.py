@@ -201,6 +201,8 @@ class Daemon:
             # checks the default.
             settings = {"frame_timeout_ms": "1500", "idle_timeout_ms": "20000", "stop_grace_sec": "3",
                         "max_executions_per_peer": "64", "block_interpreters": "false"}
+            if os.environ.get("CSC_TEST_WARM_SANDBOXES"):   # a suite run again with the pool off (or deeper)
+                settings["warm_sandboxes"] = os.environ["CSC_TEST_WARM_SANDBOXES"]
             for line in config_extra.splitlines():   # "key: value" lines override the defaults above
                 if line.strip():
                     k, v = line.split(":", 1)

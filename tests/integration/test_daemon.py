@@ -219,8 +219,9 @@ def daemon_key_and_state_are_invisible(d):
 def daemon_keeps_only_the_capabilities_it_needs(d):
     caps = {l.split(":")[0]: int(l.split()[1], 16) for l in open("/proc/%d/status" % d.proc.pid) if l.startswith("Cap")}
     # CAP_SYS_ADMIN, SETUID, SETGID, SETPCAP, DAC_OVERRIDE, DAC_READ_SEARCH, CHOWN, FOWNER, KILL,
-    # NET_ADMIN (lo in an allowlisted sandbox's own netns), IPC_LOCK
-    want = sum(1 << n for n in (21, 7, 6, 8, 1, 2, 0, 3, 5, 12, 14))
+    # NET_ADMIN (lo in an allowlisted sandbox's own netns), IPC_LOCK, SYS_CHROOT (warm executors
+    # copy the host's mounts afresh with setns)
+    want = sum(1 << n for n in (21, 7, 6, 8, 1, 2, 0, 3, 5, 12, 14, 18))
     assert caps["CapBnd"] == want and caps["CapEff"] == want and caps["CapPrm"] == want, {k: hex(v) for k, v in caps.items()}
     assert caps["CapAmb"] == 0 and caps["CapInh"] == 0
     # ... and still does everything: a sandboxed run after the drop

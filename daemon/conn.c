@@ -24,6 +24,8 @@
 #include "csc_limits.h"
 #include "log.h"
 #include "manager.h"
+#include "manager_load.h"
+#include "manager_status.h"
 #include "mon_proto.h"
 #include "session_spawn.h"
 #include "keyring.h"

@@ -14,21 +14,12 @@
 #include "keys.h"
 #include "peer.h"
 #include "policy.h"
+#include "policy_ref.h"
 #include "sandbox_seccomp.h"
 
 typedef struct manager manager;
 typedef struct conn conn;
 typedef struct execution execution;
-
-/* A loaded policy shared by the executions it decided: reload swaps the
- * manager's reference, in-flight executions keep theirs. */
-typedef struct policy_ref {
-        csc_policy *policy;
-        unsigned n_ref;
-} policy_ref;
-
-policy_ref *policy_ref_get(policy_ref *p);
-policy_ref *policy_ref_put(policy_ref *p);
 
 typedef struct manager_counters {
         uint64_t requests, executions_total;
@@ -76,20 +67,12 @@ struct manager {
 
 int manager_new(manager **ret);
 manager *manager_free(manager *m);
-/* cscd.conf (or the defaults) with the command-line overrides applied; on
- * failure err_out names the file and the problem. */
-int manager_load_config(manager *m, cscd_config **ret, char *err_out, size_t err_size);
-/* --socket, --policy, --state-dir, --signing-key, --key-id over c. */
-int manager_apply_overrides(manager *m, cscd_config *c);
-/* Loads config, policy and key (first start: any error is fatal). */
-int manager_load(manager *m);
-/* Reload: policy and key atomically; on error the old ones stay. Logs. */
-int manager_reload(manager *m, char *ret_error, size_t error_size);
+/* Binds (or takes from systemd) the listening socket and accepts on it. */
 int manager_listen(manager *m);
 int manager_run(manager *m);
+/* While stopping: refuses the queued submits, and ends the loop once no
+ * execution runs (or arms the stop grace timer). */
 void manager_maybe_finish_stop(manager *m);
-/* Status reply object. */
-int manager_status_json(manager *m, csc_json_doc *doc, csc_json **ret);
 
 /* conn.c */
 enum { CONN_REFUSED = 1 };   /* conn_new: over the peer's share; a `busy` frame was sent */

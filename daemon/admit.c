@@ -12,10 +12,9 @@
 #include <string.h>
 
 #include "admission.h"
+#include "admit.h"
+#include "cleanup.h"
 #include "log.h"
-#include "manager.h"
-
-const cscd_peer *conn_peer(const conn *c);
 
 struct queued_submit {
         manager *m;
@@ -45,7 +44,7 @@ static queued_submit *queued_free(queued_submit *q) {
 /* {"approvals": …, "env": …} as the request had them (absent stays absent). */
 static int copy_extra(const csc_json *req, csc_json_doc **ret) {
         static const char *const keys[] = { "approvals", "env" };
-        csc_json_doc *doc = csc_json_doc_new();
+        _cleanup_(csc_json_doc_freep) csc_json_doc *doc = csc_json_doc_new();
         csc_json *o = doc ? csc_json_new_object(doc) : NULL;
         int r = o ? 0 : -ENOMEM;
         for (size_t i = 0; i < sizeof keys / sizeof *keys && r == 0; i++) {
@@ -55,12 +54,10 @@ static int copy_extra(const csc_json *req, csc_json_doc **ret) {
                         r = copy ? csc_json_object_set(doc, o, keys[i], copy) : -ENOMEM;
                 }
         }
-        if (r < 0) {
-                csc_json_doc_free(doc);
+        if (r < 0)
                 return r;
-        }
         csc_json_doc_set_root(doc, o);
-        *ret = doc;
+        *ret = TAKE_PTR(doc);
         return 0;
 }
 

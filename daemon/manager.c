@@ -1,6 +1,8 @@
 /* manager.c — the Manager: the listening socket (socket activation or our
- * own bind), signals and graceful stop. Loading and reload are
- * manager_load.c, the status reply manager_status.c. */
+ * own bind), signals, graceful stop, and the wiring of the modules it owns:
+ * connections reach the request table (dispatch.c) and the executions
+ * through conn_hooks. Loading and reload are manager_load.c, the status
+ * reply manager_status.c. */
 #include "manager.h"
 
 #include <errno.h>
@@ -19,11 +21,15 @@
 
 #include <systemd/sd-daemon.h>
 
+#include "admit.h"
 #include "approval_store.h"
 #include "audit.h"
 #include "cgroup.h"
 #include "cgroup_reap.h"
+#include "cleanup.h"
 #include "config.h"
+#include "conn.h"
+#include "dispatch.h"
 #include "egress_link.h"
 #include "keyring.h"
 #include "log.h"
@@ -70,6 +76,28 @@ void manager_maybe_finish_stop(manager *m) {
                                                   on_stop_grace, m);
 }
 
+/* An error frame went to a peer. */
+static void on_conn_refused(void *userdata, const cscd_peer *peer, const char *code, const char *message) {
+        manager *m = userdata;
+        m->counters.errors++;
+        cscd_audit_refused(m->audit, peer->uid, peer->pid, code, message);
+}
+
+static void on_conn_busy(void *userdata) {
+        manager *m = userdata;
+        m->counters.busy++;
+}
+
+static const conn_hooks manager_conn_hooks = {
+        .request = dispatch_request,
+        .refused = on_conn_refused,
+        .busy = on_conn_busy,
+        .exec_set_paused = execution_set_paused,
+        .exec_receipt_pending = execution_receipt_pending,
+        .exec_cancel = execution_cancel,
+        .queued_drop = admit_drop,
+};
+
 int manager_new(manager **ret) {
         manager *m = calloc(1, sizeof *m);
         if (!m)
@@ -81,6 +109,13 @@ int manager_new(manager **ret) {
                 free(m);
                 return r;
         }
+        m->conns = (conn_set) {
+                .event = m->event,
+                .config = &m->config,
+                .session_program_fd = -1,
+                .hooks = &manager_conn_hooks,
+                .userdata = m,
+        };
         sigset_t ss;
         sigemptyset(&ss);
         sigaddset(&ss, SIGHUP);
@@ -109,8 +144,8 @@ manager *manager_free(manager *m) {
                 return NULL;
         while (m->executions)
                 execution_free(m->executions);
-        while (m->conns)
-                conn_free(m->conns);
+        while (m->conns.head)
+                conn_free(m->conns.head);
         admit_free(m);
         sd_event_source_disable_unref(m->listen_source);
         sd_event_source_disable_unref(m->stop_timer);
@@ -147,16 +182,16 @@ static int on_accept(sd_event_source *s, int fd, uint32_t revents, void *userdat
                                 log_warning("accept failed: %m");
                         return 0;
                 }
-                if (m->n_conns >= m->config->max_connections) {
+                if (m->conns.n >= m->config->max_connections) {
                         char why[96];
                         snprintf(why, sizeof why, "too many connections (max_connections is %u); retry later",
                                  m->config->max_connections);
-                        conn_refuse_busy(m, cfd, why);
+                        conn_refuse_busy(&m->conns, cfd, why);
                         close(cfd);
                         continue;
                 }
                 conn *c;
-                int r = conn_new(m, cfd, &c);
+                int r = conn_new(&m->conns, cfd, &c);
                 if (r < 0)
                         log_error_errno(r, "cannot set up connection");
                 if (r != 0)
@@ -216,6 +251,7 @@ static int bind_socket(manager *m) {
 }
 
 int manager_listen(manager *m) {
+        m->conns.session_program_fd = m->session_program_fd;   /* opened by manager_load */
         int n = sd_listen_fds(1);
         if (n < 0)
                 return log_error_errno(n, "sd_listen_fds");

@@ -10,6 +10,7 @@
 
 #include <systemd/sd-daemon.h>
 
+#include "admit.h"
 #include "approval_store.h"
 #include "audit.h"
 #include "cgroup.h"

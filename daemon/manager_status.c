@@ -64,8 +64,8 @@ int manager_status_json(manager *m, csc_json_doc *doc, csc_json **ret) {
         r = r ?: csc_json_object_set(doc, o, "sandbox_profile_id", csc_json_new_string(doc, "cscd-v1"));
         r = r ?: csc_json_object_set(doc, o, "executions_running", csc_json_new_int(doc, m->n_executions));
         r = r ?: csc_json_object_set(doc, o, "executions_total", csc_json_new_int(doc, (int64_t) m->counters.executions_total));
-        r = r ?: csc_json_object_set(doc, o, "connections", csc_json_new_int(doc, m->n_conns));
-        r = r ?: csc_json_object_set(doc, o, "connections_no_role", csc_json_new_int(doc, m->n_conns_no_role));
+        r = r ?: csc_json_object_set(doc, o, "connections", csc_json_new_int(doc, m->conns.n));
+        r = r ?: csc_json_object_set(doc, o, "connections_no_role", csc_json_new_int(doc, m->conns.n_no_role));
         csc_json *cl = csc_json_new_object(doc);
         r = r ?: cl ? 0 : -ENOMEM;
         r = r ?: csc_json_object_set(doc, cl, "max_connections", csc_json_new_int(doc, m->config->max_connections));

@@ -29,6 +29,8 @@
 #include "executor.h"
 #include "csc_limits.h"
 #include "log.h"
+#include "admit.h"
+#include "conn.h"
 #include "manager.h"
 #include "private_paths.h"
 #include "receipt.h"
@@ -40,9 +42,6 @@
 #include "uuid.h"
 #include "validate.h"
 #include "execution_internal.h"
-
-const cscd_peer *conn_peer(const conn *c);
-void conn_set_execution(conn *c, execution *e);
 
 static const size_t out_cap[2] = { CSC_STDOUT_CAP, CSC_STDERR_CAP };
 static const char *const out_name[2] = { "stdout", "stderr" };
@@ -423,7 +422,7 @@ execution *execution_free(execution *e) {
         cscd_audit_forget(m->audit, e);
         csc_json_doc_free(e->receipt_doc);
         if (e->c)
-                conn_execution_done(e->c);
+                conn_set_execution(e->c, NULL);
         csc_contract_free(e->contract);
         policy_ref_put(e->policy);
         free(e);
@@ -469,38 +468,6 @@ static int send_decision(execution *e) {
                 r = execution_send_frame(e, doc, o, "decision");
         csc_json_doc_free(doc);
         return r;
-}
-
-int execution_start(manager *m, conn *c, const csc_json *req) {
-        const csc_json *cj = csc_json_get(req, "contract");
-        if (!cj)
-                return conn_send_error(c, "invalid_contract", "missing required key \"contract\"", "contract");
-        const csc_json *aj = csc_json_get(req, "approvals");
-        if (aj && aj->type != CSC_JSON_ARRAY)
-                return conn_send_error(c, "invalid_approval", "must be an array of approval objects", "approvals");
-        if (m->stopping)
-                return conn_send_error(c, "busy", "cscd is stopping", NULL);
-        csc_contract *ct = NULL;
-        csc_error err = { 0 };
-        int r = csc_contract_from_json(cj, &ct, &err);
-        if (r < 0) {
-                char path[CSC_ERROR_PATH_MAX + 16];
-                snprintf(path, sizeof path, "%s%s%s", "contract", err.path[0] ? "." : "", err.path);
-                return conn_send_error(c, "invalid_contract", err.message, err.path[0] ? err.path : NULL);
-        }
-        /* Admission, before the decision: past the execution caps the submit
-         * waits (admit.c), and nothing is decided, spent or logged for it
-         * until it starts, so one dropped while waiting leaves no trace. */
-        if (conn_hung_up(c)) {
-                /* The client cancelled before we read its submit (a hang-up
-                 * right behind the frame): start nothing, as for one queued. */
-                csc_contract_free(ct);
-                return 0;
-        }
-        r = admit_or_queue(m, c, req, ct);
-        if (r != ADMIT_START)
-                return r;   /* queued (the queue holds ct), refused with `busy`, or a failed send */
-        return execution_run(m, c, req, ct);
 }
 
 /* An internal failure before the sandbox ran: a failed receipt, exit 1. */

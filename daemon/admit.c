@@ -18,6 +18,7 @@
 
 struct queued_submit {
         manager *m;
+        const execution_sink *sink;  /* how the execution, once started, reaches c */
         conn *c;
         admission_entry *entry;
         csc_contract *ct;
@@ -61,7 +62,7 @@ static int copy_extra(const csc_json *req, csc_json_doc **ret) {
         return 0;
 }
 
-int admit_or_queue(manager *m, conn *c, const csc_json *req, csc_contract *ct) {
+int admit_or_queue(manager *m, const execution_sink *sink, conn *c, const csc_json *req, csc_contract *ct) {
         uid_t uid = conn_peer(c)->uid;
         /* Start now only when no one who waits could start instead: the
          * queue's order holds even in the pass before admit_kick runs. */
@@ -85,6 +86,7 @@ int admit_or_queue(manager *m, conn *c, const csc_json *req, csc_contract *ct) {
                 return conn_send_error(c, "busy", msg, NULL);
         }
         q->m = m;
+        q->sink = sink;
         q->c = c;
         q->ct = ct;
         conn_set_queued(c, q);
@@ -115,7 +117,7 @@ static int on_admit(sd_event_source *s, void *userdata) {
                         (void) conn_send_error(c, "unauthorized", "this user may no longer submit contracts "
                                                "(a reload revoked the role while the submit waited)", NULL);
                 } else
-                        (void) execution_run(m, c, csc_json_doc_root(q->extra), ct);
+                        (void) execution_run(m, q->sink, c, csc_json_doc_root(q->extra), ct);
                 queued_free(q);
         }
         return 0;

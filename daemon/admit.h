@@ -7,15 +7,17 @@
 
 #include "conn.h"
 #include "contract.h"
+#include "execution.h"
 #include "json.h"
 #include "manager.h"
 
 int admit_init(manager *m);
 /* ADMIT_START: the submit may start now (ct stays the caller's).
  * ADMIT_HELD (0): it waits in the queue, which took ct, or the queue is full
- * and it was refused with `busy` (ct freed). < 0: the connection failed. */
+ * and it was refused with `busy` (ct freed). < 0: the connection failed.
+ * A queued submit later runs with sink and c (execution_run). */
 enum { ADMIT_HELD = 0, ADMIT_START = 1 };
-int admit_or_queue(manager *m, conn *c, const csc_json *req, csc_contract *ct);
+int admit_or_queue(manager *m, const execution_sink *sink, conn *c, const csc_json *req, csc_contract *ct);
 /* A slot may have become free: start queued submits (deferred). */
 void admit_kick(manager *m);
 /* The client of a queued submit left (or broke the protocol): drop it. */

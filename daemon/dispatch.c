@@ -12,12 +12,20 @@
 #include "contract.h"
 #include "decide.h"
 #include "dispatch.h"
+#include "execution.h"
 #include "keyring.h"
 #include "manager.h"
 #include "manager_load.h"
 #include "manager_status.h"
 #include "peer.h"
 #include "policy_view.h"
+
+/* An execution's frames go to its connection. */
+static const execution_sink conn_sink = {
+        .send = conn_send,
+        .send_error = conn_send_error,
+        .set_execution = conn_set_execution,
+};
 
 static int req_check(manager *m, conn *c, const csc_json *req) {
         const csc_json *cj = csc_json_get(req, "contract");
@@ -120,10 +128,10 @@ static int req_submit(manager *m, conn *c, const csc_json *req) {
                 csc_contract_free(ct);
                 return 0;
         }
-        r = admit_or_queue(m, c, req, ct);
+        r = admit_or_queue(m, &conn_sink, c, req, ct);
         if (r != ADMIT_START)
                 return r;   /* queued (the queue holds ct), refused with `busy`, or a failed send */
-        return execution_run(m, c, req, ct);
+        return execution_run(m, &conn_sink, c, req, ct);
 }
 
 /* The request table: handler and the role a peer needs, by mon_request. */

@@ -1,8 +1,9 @@
 /* manager.c — the Manager: the listening socket (socket activation or our
  * own bind), signals, graceful stop, and the wiring of the modules it owns:
  * connections reach the request table (dispatch.c) and the executions
- * through conn_hooks. Loading and reload are manager_load.c, the status
- * reply manager_status.c. */
+ * through conn_hooks, and an ending execution tells the manager through
+ * execution_freed. Loading and reload are manager_load.c, the status reply
+ * manager_status.c. */
 #include "manager.h"
 
 #include <errno.h>
@@ -31,6 +32,7 @@
 #include "conn.h"
 #include "dispatch.h"
 #include "egress_link.h"
+#include "execution.h"
 #include "keyring.h"
 #include "log.h"
 #include "manager_load.h"
@@ -58,7 +60,7 @@ static int on_signal(sd_event_source *s, const struct signalfd_siginfo *si, void
 static int on_stop_grace(sd_event_source *s, uint64_t usec, void *userdata) {
         manager *m = userdata;
         log_warning("stop grace period over: killing %u running execution(s)", m->n_executions);
-        manager_kill_all_executions(m, "cscd is stopping: execution killed after the grace period");
+        execution_kill_all(m, "cscd is stopping: execution killed after the grace period");
         return 0;
 }
 
@@ -98,12 +100,22 @@ static const conn_hooks manager_conn_hooks = {
         .queued_drop = admit_drop,
 };
 
+static void on_execution_freed(manager *m) {
+        char status[256];
+        snprintf(status, sizeof status, "STATUS=serving with policy '%s', %u executions running",
+                 m->policy->policy->name, m->n_executions);
+        sd_notify(0, status);
+        admit_kick(m);    /* a slot is free: the next queued submit may start */
+        manager_maybe_finish_stop(m);
+}
+
 int manager_new(manager **ret) {
         manager *m = calloc(1, sizeof *m);
         if (!m)
                 return -ENOMEM;
         m->listen_fd = -1;
         m->session_program_fd = -1;
+        m->execution_freed = on_execution_freed;
         int r = sd_event_new(&m->event);
         if (r < 0) {
                 free(m);

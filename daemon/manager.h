@@ -48,6 +48,9 @@ struct manager {
         conn_set conns;              /* the connections, and what they need of the manager */
         execution *executions;
         unsigned n_executions;
+        /* execution_free calls it once an execution is gone (a slot is free):
+         * the execution module does not call up into the manager. */
+        void (*execution_freed)(manager *m);
         struct admission *admission;  /* submits waiting for an execution slot (admit.c) */
         sd_event_source *admit_src;  /* deferred: starts queued submits once slots are free */
         manager_counters counters;
@@ -66,16 +69,3 @@ int manager_run(manager *m);
 /* While stopping: refuses the queued submits, and ends the loop once no
  * execution runs (or arms the stop grace timer). */
 void manager_maybe_finish_stop(manager *m);
-
-/* submit.c */
-/* A valid, admitted submit: decide, then block or run it. Takes ct. */
-int execution_run(manager *m, conn *c, const csc_json *request, csc_contract *ct);
-unsigned execution_count_of_uid(const manager *m, uid_t uid);
-/* The receipt is signed and waits for the group commit before it is sent. */
-bool execution_receipt_pending(const execution *e);
-execution *execution_free(execution *e);
-/* The client went away: kill the sandbox, still sign and log a receipt. */
-void execution_cancel(execution *e, const char *why);
-/* Output backpressure from the connection. */
-void execution_set_paused(execution *e, bool paused);
-void manager_kill_all_executions(manager *m, const char *why);

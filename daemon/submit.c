@@ -29,9 +29,8 @@
 #include "executor.h"
 #include "csc_limits.h"
 #include "log.h"
-#include "admit.h"
 #include "conn.h"
-#include "manager.h"
+#include "execution.h"
 #include "private_paths.h"
 #include "receipt.h"
 #include "redact.h"
@@ -46,23 +45,9 @@
 static const size_t out_cap[2] = { CSC_STDOUT_CAP, CSC_STDERR_CAP };
 static const char *const out_name[2] = { "stdout", "stderr" };
 
-int execution_send_frame(execution *e, csc_json_doc *doc, csc_json *o, const char *type) {
-        int r = csc_json_object_set(doc, o, "type", csc_json_new_string(doc, type));
-        if (r >= 0 && e->c)
-                r = conn_send(e->c, o);
-        return r;
-}
-
 static void drain_control(execution *e);
 static void arm_watchdog(execution *e, uint64_t sec);
 static void redact_and_emit(execution *e, int i, const char *buf, size_t n, bool eof);
-
-static void close_out(execution *e, int i) {
-        e->out_src[i] = sd_event_source_disable_unref(e->out_src[i]);
-        if (e->out_fd[i] >= 0)
-                close(e->out_fd[i]);
-        e->out_fd[i] = -1;
-}
 
 /* Called once the command's processes are all dead (its EXIT report, or the
  * executor's own end): reads what they left in the pipes, until EAGAIN or
@@ -88,7 +73,7 @@ static void drain_and_close_outputs(execution *e) {
                         budget -= (size_t) n;
                 }
                 redact_and_emit(e, i, "", 0, true);
-                close_out(e, i);
+                execution_close_output(e, i);
         }
 }
 
@@ -200,23 +185,12 @@ static int on_output(sd_event_source *s, int fd, uint32_t revents, void *userdat
                 return 0;
         if (n <= 0) {
                 redact_and_emit(e, i, "", 0, true);
-                close_out(e, i);
+                execution_close_output(e, i);
                 maybe_finish(e);
                 return 0;
         }
         redact_and_emit(e, i, buf, (size_t) n, false);
         return 0;
-}
-
-void execution_set_paused(execution *e, bool paused) {
-        if (!e->c)
-                paused = false;   /* nobody left to wait for: drain */
-        if (e->paused == paused)
-                return;
-        e->paused = paused;
-        for (int i = 0; i < 2; i++)
-                if (e->out_src[i])
-                        sd_event_source_set_enabled(e->out_src[i], paused ? SD_EVENT_OFF : SD_EVENT_ON);
 }
 
 /* Reads the executor's reports. A command's EXIT drains and closes its
@@ -368,73 +342,6 @@ static void arm_watchdog(execution *e, uint64_t sec) {
                 (void) sd_event_source_set_enabled(e->watchdog, SD_EVENT_ONESHOT);
 }
 
-bool execution_receipt_pending(const execution *e) {
-        return e->finished;
-}
-
-void execution_cancel(execution *e, const char *why) {
-        e->c = NULL;
-        execution_set_paused(e, false);   /* a stalled client must not keep the pipes unread */
-        if (e->cancelled)
-                return;
-        e->cancelled = true;
-        snprintf(e->error, sizeof e->error, "cancelled: %s", why);
-        if (e->h)
-                executor_kill(e->h);
-}
-
-void manager_kill_all_executions(manager *m, const char *why) {
-        for (execution *e = m->executions; e; e = e->next)
-                if (e->h && !e->cancelled) {
-                        e->cancelled = true;
-                        snprintf(e->error, sizeof e->error, "cancelled: %s", why);
-                        executor_kill(e->h);
-                }
-}
-
-execution *execution_free(execution *e) {
-        if (!e)
-                return NULL;
-        manager *m = e->m;
-        if (e->prev)
-                e->prev->next = e->next;
-        else if (m->executions == e)
-                m->executions = e->next;
-        if (e->next)
-                e->next->prev = e->prev;
-        m->n_executions--;
-        for (int i = 0; i < 2; i++)
-                close_out(e, i);
-        sd_event_source_disable_unref(e->ctl_src);
-        sd_event_source_disable_unref(e->child_src);
-        sd_event_source_disable_unref(e->watchdog);
-        if (e->h) {
-                executor_kill(e->h);
-                executor_handle_free(e->h);
-        }
-        if (e->cgroup_dir[0])
-                cgroup_reaper_remove(m->cgroup_reaper, e->cgroup_dir);
-        cscd_secrets_free(e->secrets, e->n_secrets);
-        exec_paths_free(e->exe_paths, e->n_exe_paths);
-        approval_plan_clear(&e->approval);
-        egress_session_free(e->egress);
-        redactor_free(e->redact);
-        cscd_audit_forget(m->audit, e);
-        csc_json_doc_free(e->receipt_doc);
-        if (e->c)
-                conn_set_execution(e->c, NULL);
-        csc_contract_free(e->contract);
-        policy_ref_put(e->policy);
-        free(e);
-        char status[256];
-        snprintf(status, sizeof status, "STATUS=serving with policy '%s', %u executions running",
-                 m->policy->policy->name, m->n_executions);
-        sd_notify(0, status);
-        admit_kick(m);    /* a slot is free: the next queued submit may start */
-        manager_maybe_finish_stop(m);
-        return NULL;
-}
-
 /* The redactor gets every secret of the execution (all commands'). */
 static int redactor_for_secrets(execution *e) {
         const char **vals = calloc(e->n_secrets, sizeof *vals);
@@ -449,13 +356,6 @@ static int redactor_for_secrets(execution *e) {
         free(vals);
         free(lens);
         return r;
-}
-
-unsigned execution_count_of_uid(const manager *m, uid_t uid) {
-        unsigned n = 0;
-        for (const execution *e = m->executions; e; e = e->next)
-                n += e->peer.uid == uid;
-        return n;
 }
 
 static int send_decision(execution *e) {
@@ -485,7 +385,7 @@ static int execution_fail(execution *e, const char *fmt, ...) {
 
 /* A new execution of ct for c's peer, linked into the manager. NULL: out of
  * memory (ct freed). */
-static execution *execution_new(manager *m, conn *c, csc_contract *ct) {
+static execution *execution_new(manager *m, const execution_sink *sink, conn *c, csc_contract *ct) {
         const cscd_peer *peer = conn_peer(c);
         execution *e = calloc(1, sizeof *e);
         if (!e) {
@@ -493,6 +393,7 @@ static execution *execution_new(manager *m, conn *c, csc_contract *ct) {
                 return NULL;
         }
         e->m = m;
+        e->sink = sink;
         e->c = c;
         e->contract = ct;
         e->policy = policy_ref_get(m->policy);
@@ -508,7 +409,7 @@ static execution *execution_new(manager *m, conn *c, csc_contract *ct) {
         m->executions = e;
         m->n_executions++;
         m->counters.executions_total++;
-        conn_set_execution(c, e);
+        sink->set_execution(c, e);
         return e;
 }
 
@@ -612,10 +513,10 @@ static int execution_spawn(execution *e, const csc_json *req, approval_plan *app
 }
 
 /* A valid submit that may start: decide, then block or run it. Takes ct. */
-int execution_run(manager *m, conn *c, const csc_json *req, csc_contract *ct) {
-        execution *e = execution_new(m, c, ct);
+int execution_run(manager *m, const execution_sink *sink, conn *c, const csc_json *req, csc_contract *ct) {
+        execution *e = execution_new(m, sink, c, ct);
         if (!e)
-                return conn_send_error(c, "internal", "out of memory", NULL);
+                return sink->send_error(c, "internal", "out of memory", NULL);
         /* Borrowed from req and ct; e keeps a copy, spent when the executor
          * reports READY (spend_approval_and_go). */
         approval_plan approval = { 0 };

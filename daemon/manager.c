@@ -217,25 +217,20 @@ static int bind_socket(manager *m) {
         if (strlen(path) >= sizeof sa.sun_path)
                 return log_error("socket path too long: %s", path), -ENAMETOOLONG;
         strcpy(sa.sun_path, path);
-        int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+        _cleanup_close_ int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
         if (fd < 0)
                 return log_error_errno(-errno, "socket()");
         struct stat st;
         if (lstat(path, &st) == 0) {
                 if (!S_ISSOCK(st.st_mode)) {
-                        close(fd);
                         log_error("%s exists and is not a socket; refusing to replace it", path);
                         return -EEXIST;
                 }
-                int probe = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+                _cleanup_close_ int probe = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
                 if (probe >= 0 && connect(probe, (struct sockaddr *) &sa, sizeof sa) == 0) {
-                        close(probe);
-                        close(fd);
                         log_error("%s is in use by a running daemon", path);
                         return -EADDRINUSE;
                 }
-                if (probe >= 0)
-                        close(probe);
                 unlink(path); /* stale socket from a previous run */
         }
         mode_t old = umask(0177);
@@ -243,7 +238,6 @@ static int bind_socket(manager *m) {
         umask(old);
         if (r < 0) {
                 r = -errno;
-                close(fd);
                 return log_error_errno(r, "cannot bind %s", path);
         }
         if (m->config->socket_group) {
@@ -253,11 +247,10 @@ static int bind_socket(manager *m) {
         }
         if (chmod(path, m->config->socket_mode) < 0 || listen(fd, 128) < 0) {
                 r = -errno;
-                close(fd);
                 unlink(path);
                 return log_error_errno(r, "cannot set up %s", path);
         }
-        m->listen_fd = fd;
+        m->listen_fd = TAKE_FD(fd);
         m->listen_fd_owned = true;
         return 0;
 }

@@ -70,7 +70,7 @@ int manager_apply_overrides(manager *m, cscd_config *c) {
 
 static int load_policy(const char *path, policy_ref **ret, char *err_out, size_t err_size) {
         csc_error err = { 0 };
-        csc_policy *p = NULL;
+        _cleanup_(csc_policy_freep) csc_policy *p = NULL;
         int r = csc_policy_load_file(path, &p, &err);
         if (r < 0) {
                 cscd_error_name_file(&err, path);
@@ -82,15 +82,12 @@ static int load_policy(const char *path, policy_ref **ret, char *err_out, size_t
         if (egress_hosts_check(&p->allowed_egress_hosts, why, sizeof why) < 0) {
                 /* What the proxy would refuse whole, refused here, with the entry named. */
                 snprintf(err_out, err_size, "%s: %s", path, why);
-                csc_policy_free(p);
                 return -EINVAL;
         }
         policy_ref *ref = calloc(1, sizeof *ref);
-        if (!ref) {
-                csc_policy_free(p);
+        if (!ref)
                 return -ENOMEM;
-        }
-        ref->policy = p;
+        ref->policy = TAKE_PTR(p);
         ref->n_ref = 1;
         *ret = ref;
         return 0;
@@ -240,22 +237,15 @@ int manager_load(manager *m) {
 
 /* Settings that cannot change without a restart keep their running values. */
 static int keep_restart_only(const cscd_config *cur, cscd_config *nc) {
-        char *sock = strdup(cur->socket_path), *state = strdup(cur->state_dir);
-        if (!sock || !state) {
-                free(sock);
-                free(state);
+        _cleanup_free_ char *sock = strdup(cur->socket_path), *state = strdup(cur->state_dir);
+        if (!sock || !state)
                 return -ENOMEM;
-        }
         free(nc->socket_path);
-        nc->socket_path = sock;
+        nc->socket_path = TAKE_PTR(sock);
         free(nc->state_dir);
-        nc->state_dir = state;
+        nc->state_dir = TAKE_PTR(state);
         return 0;
 }
-
-DEFINE_TRIVIAL_CLEANUP_FUNC(policy_ref *, policy_ref_put);
-DEFINE_TRIVIAL_CLEANUP_FUNC(cscd_keyring *, cscd_keyring_free);
-DEFINE_TRIVIAL_CLEANUP_FUNC(cscd_config *, cscd_config_free);
 
 int manager_reload(manager *m, char *err, size_t err_size) {
         uint64_t mono = csc_time_mono_usec();

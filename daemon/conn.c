@@ -424,6 +424,28 @@ static int conn_start_session(conn *c, int fd) {
         return 0;
 }
 
+/* Watches c->fd and creates c's timer. On failure neither is left. */
+static int conn_watch(conn *c) {
+        int r = sd_event_add_io(c->s->event, &c->io, c->fd, EPOLLIN | EPOLLRDHUP, on_io, c);
+        if (r >= 0)
+                r = sd_event_add_time(c->s->event, &c->timer, CLOCK_MONOTONIC, UINT64_MAX, 0, on_timer, c);
+        if (r < 0)
+                c->io = sd_event_source_disable_unref(c->io);
+        return r;
+}
+
+/* Links c into its set, counts it, and starts its idle timeout. */
+static void conn_link(conn *c) {
+        conn_set *s = c->s;
+        c->next = s->head;
+        if (s->head)
+                s->head->prev = c;
+        s->head = c;
+        s->n++;
+        s->n_no_role += c->no_role;
+        conn_arm_timer(c);
+}
+
 int conn_new(conn_set *s, int fd, conn **ret) {
         _cleanup_free_ conn *c = calloc(1, sizeof *c);
         if (!c)
@@ -443,11 +465,8 @@ int conn_new(conn_set *s, int fd, conn **ret) {
         }
         r = conn_start_session(c, fd);
         if (r >= 0)
-                r = sd_event_add_io(s->event, &c->io, c->fd, EPOLLIN | EPOLLRDHUP, on_io, c);
-        if (r >= 0)
-                r = sd_event_add_time(s->event, &c->timer, CLOCK_MONOTONIC, UINT64_MAX, 0, on_timer, c);
+                r = conn_watch(c);
         if (r < 0) {
-                sd_event_source_disable_unref(c->io);
                 if (c->fd >= 0)
                         close(c->fd);
                 conn_release_session(c);
@@ -455,13 +474,23 @@ int conn_new(conn_set *s, int fd, conn **ret) {
                 return r;
         }
         close(fd);   /* the session has it now */
-        c->next = s->head;
-        if (s->head)
-                s->head->prev = c;
-        s->head = c;
-        s->n++;
-        s->n_no_role += c->no_role;
-        conn_arm_timer(c);
+        conn_link(c);
+        *ret = TAKE_PTR(c);
+        return 0;
+}
+
+int conn_new_on_fd(conn_set *s, cscd_peer *peer, int fd, conn **ret) {
+        _cleanup_free_ conn *c = calloc(1, sizeof *c);
+        if (!c)
+                return -ENOMEM;
+        c->s = s;
+        c->fd = fd;
+        c->peer = peer;
+        c->no_role = cscd_peer_roles(peer, *s->config) == 0;
+        int r = conn_watch(c);
+        if (r < 0)
+                return r;
+        conn_link(c);
         *ret = TAKE_PTR(c);
         return 0;
 }

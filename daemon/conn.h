@@ -56,6 +56,11 @@ enum { CONN_REFUSED = 1 };   /* conn_new: over the peer's share; a `busy` frame 
  * starts its session and links it into s; fd is closed on success. Or
  * refuses it (CONN_REFUSED; the caller closes fd). < 0: failed. */
 int conn_new(conn_set *s, int fd, conn **ret);
+/* A connection over fd, already the session's end of the monitor protocol,
+ * for peer, with no session process to watch (no share check): what
+ * conn_new sets up once the session runs. Takes peer and fd on success.
+ * The connection layer's tests drive it over socketpair(). */
+int conn_new_on_fd(conn_set *s, cscd_peer *peer, int fd, conn **ret);
 /* Sends one `busy` error frame on fd (best effort) and counts it (hooks.busy).
  * Does not close fd. */
 void conn_refuse_busy(conn_set *s, int fd, const char *message);

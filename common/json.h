@@ -12,6 +12,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "cleanup.h"
 #include "error.h"
 
 typedef enum csc_json_type {
@@ -67,6 +68,7 @@ int csc_json_parse(const char *text, size_t len, csc_json_doc **ret, csc_error *
 
 csc_json_doc *csc_json_doc_new(void);                /* NULL on ENOMEM */
 csc_json_doc *csc_json_doc_free(csc_json_doc *doc);  /* accepts NULL, returns NULL */
+DEFINE_TRIVIAL_CLEANUP_FUNC(csc_json_doc *, csc_json_doc_free);
 csc_json *csc_json_doc_root(const csc_json_doc *doc);
 void csc_json_doc_set_root(csc_json_doc *doc, csc_json *root);
 

@@ -44,3 +44,4 @@ int csc_policy_load_file(const char *path, csc_policy **ret, csc_error *err);
 /* From text in memory (same rules, minus the file read). */
 int csc_policy_load_text(const char *text, size_t len, const char *source, csc_policy **ret, csc_error *err);
 csc_policy *csc_policy_free(csc_policy *p);
+DEFINE_TRIVIAL_CLEANUP_FUNC(csc_policy *, csc_policy_free);

@@ -45,6 +45,12 @@ int64_t csc_time_now_usec(void) {
         return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
 }
 
+uint64_t csc_time_mono_usec(void) {
+        struct timespec ts;
+        clock_gettime(CLOCK_MONOTONIC, &ts);
+        return (uint64_t) ts.tv_sec * 1000000u + (uint64_t) ts.tv_nsec / 1000u;
+}
+
 int64_t csc_time_now(char buf[CSC_TIME_BUF]) {
         int64_t now = csc_time_now_usec();
         csc_time_format(now, buf);

@@ -9,6 +9,8 @@ void csc_time_format(int64_t usec, char buf[CSC_TIME_BUF]);
 /* Wall clock now, formatted. Returns the time in usec. */
 int64_t csc_time_now(char buf[CSC_TIME_BUF]);
 int64_t csc_time_now_usec(void);
+/* CLOCK_MONOTONIC in usec: uptimes and systemd's MONOTONIC_USEC. */
+uint64_t csc_time_mono_usec(void);
 /* now + seconds, formatted. Always 0 (int for call-site symmetry). */
 int csc_time_format_in(int64_t seconds, char buf[CSC_TIME_BUF]);
 /* RFC 3339 date-time: "YYYY-MM-DDTHH:MM:SS[.frac](Z|±HH:MM)", 'T'/'Z' any case.

@@ -12,13 +12,13 @@
 #include <string.h>
 
 #include "admission.h"
+#include "admit.h"
+#include "cleanup.h"
 #include "log.h"
-#include "manager.h"
-
-const cscd_peer *conn_peer(const conn *c);
 
 struct queued_submit {
         manager *m;
+        const execution_sink *sink;  /* how the execution, once started, reaches c */
         conn *c;
         admission_entry *entry;
         csc_contract *ct;
@@ -45,7 +45,7 @@ static queued_submit *queued_free(queued_submit *q) {
 /* {"approvals": …, "env": …} as the request had them (absent stays absent). */
 static int copy_extra(const csc_json *req, csc_json_doc **ret) {
         static const char *const keys[] = { "approvals", "env" };
-        csc_json_doc *doc = csc_json_doc_new();
+        _cleanup_(csc_json_doc_freep) csc_json_doc *doc = csc_json_doc_new();
         csc_json *o = doc ? csc_json_new_object(doc) : NULL;
         int r = o ? 0 : -ENOMEM;
         for (size_t i = 0; i < sizeof keys / sizeof *keys && r == 0; i++) {
@@ -55,16 +55,14 @@ static int copy_extra(const csc_json *req, csc_json_doc **ret) {
                         r = copy ? csc_json_object_set(doc, o, keys[i], copy) : -ENOMEM;
                 }
         }
-        if (r < 0) {
-                csc_json_doc_free(doc);
+        if (r < 0)
                 return r;
-        }
         csc_json_doc_set_root(doc, o);
-        *ret = doc;
+        *ret = TAKE_PTR(doc);
         return 0;
 }
 
-int admit_or_queue(manager *m, conn *c, const csc_json *req, csc_contract *ct) {
+int admit_or_queue(manager *m, const execution_sink *sink, conn *c, const csc_json *req, csc_contract *ct) {
         uid_t uid = conn_peer(c)->uid;
         /* Start now only when no one who waits could start instead: the
          * queue's order holds even in the pass before admit_kick runs. */
@@ -88,6 +86,7 @@ int admit_or_queue(manager *m, conn *c, const csc_json *req, csc_contract *ct) {
                 return conn_send_error(c, "busy", msg, NULL);
         }
         q->m = m;
+        q->sink = sink;
         q->c = c;
         q->ct = ct;
         conn_set_queued(c, q);
@@ -118,7 +117,7 @@ static int on_admit(sd_event_source *s, void *userdata) {
                         (void) conn_send_error(c, "unauthorized", "this user may no longer submit contracts "
                                                "(a reload revoked the role while the submit waited)", NULL);
                 } else
-                        (void) execution_run(m, c, csc_json_doc_root(q->extra), ct);
+                        (void) execution_run(m, q->sink, c, csc_json_doc_root(q->extra), ct);
                 queued_free(q);
         }
         return 0;

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "approval.h"
+#include "cleanup.h"
 #include "timefmt.h"
 
 #define MAX_APPROVALS 16
@@ -130,15 +131,13 @@ int approval_plan_dup(const approval_plan *src, approval_plan *dst) {
                 return -ENOMEM;
         dst->contract_sha256 = sha;
         for (size_t i = 0; i < src->n; i++) {
-                char *id = strdup(src->use[i].approval_id), *scope = strdup(src->use[i].scope);
+                _cleanup_free_ char *id = strdup(src->use[i].approval_id), *scope = strdup(src->use[i].scope);
                 if (!id || !scope) {
-                        free(id);
-                        free(scope);
                         approval_plan_clear(dst);
                         return -ENOMEM;
                 }
-                dst->use[i].approval_id = id;
-                dst->use[i].scope = scope;
+                dst->use[i].approval_id = TAKE_PTR(id);
+                dst->use[i].scope = TAKE_PTR(scope);
                 dst->use[i].expires_at_usec = src->use[i].expires_at_usec;
                 dst->n = i + 1;
         }

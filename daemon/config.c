@@ -96,7 +96,7 @@ static int check_protected(const cscd_strlist *l, const char *key, csc_error *er
 }
 
 int cscd_config_defaults(cscd_config **ret) {
-        cscd_config *c = calloc(1, sizeof *c);
+        _cleanup_(cscd_config_freep) cscd_config *c = calloc(1, sizeof *c);
         if (!c)
                 return -ENOMEM;
         c->socket_path = strdup("/run/csc.sock");
@@ -131,16 +131,12 @@ int cscd_config_defaults(cscd_config **ret) {
         c->protected_walk_max_depth = 64;
         c->protected_walk_timeout_ms = 5000;
         c->protected_walk_max_found = 4096;
-        if (default_protected_paths(&c->protected_paths) < 0) {
-                cscd_config_free(c);
+        if (default_protected_paths(&c->protected_paths) < 0)
                 return -ENOMEM;
-        }
         if (!c->socket_path || !c->policy_path || !c->state_dir || !c->key_id || !c->secrets_dir || !c->egress_proxy ||
-            !c->egress_user) {
-                cscd_config_free(c);
+            !c->egress_user)
                 return -ENOMEM;
-        }
-        *ret = c;
+        *ret = TAKE_PTR(c);
         return 0;
 }
 
@@ -368,16 +364,13 @@ static int set_signing_keys(cscd_config *c, const csc_json *v, csc_error *err) {
         }
         if (active == SIZE_MAX)
                 return csc_error_set(err, -EINVAL, "signing_keys", "no key is active: mark the one that signs active: true");
-        char *p = strdup(c->signing_keys[active].private_key), *id = strdup(c->signing_keys[active].key_id);
-        if (!p || !id) {
-                free(p);
-                free(id);
+        _cleanup_free_ char *p = strdup(c->signing_keys[active].private_key), *id = strdup(c->signing_keys[active].key_id);
+        if (!p || !id)
                 return -ENOMEM;
-        }
         free(c->signing_key_path);
         free(c->key_id);
-        c->signing_key_path = p;
-        c->key_id = id;
+        c->signing_key_path = TAKE_PTR(p);
+        c->key_id = TAKE_PTR(id);
         return 0;
 }
 
@@ -432,20 +425,16 @@ static int apply(cscd_config *c, const key_spec *s, const csc_json *v, csc_error
 }
 
 int cscd_config_load_text(const char *text, size_t len, cscd_config **ret, csc_error *err) {
-        csc_json_doc *doc = NULL;
+        _cleanup_(csc_json_doc_freep) csc_json_doc *doc = NULL;
         int r = csc_yaml_parse(text, len, &doc, err);
         if (r < 0)
                 return r;
         const csc_json *root = csc_json_doc_root(doc);
-        cscd_config *c = NULL;
-        if (root->type == CSC_JSON_NULL) {
-                csc_json_doc_free(doc);
+        _cleanup_(cscd_config_freep) cscd_config *c = NULL;
+        if (root->type == CSC_JSON_NULL)
                 return cscd_config_defaults(ret);   /* an empty file means the defaults */
-        }
-        if (root->type != CSC_JSON_OBJECT) {
-                csc_json_doc_free(doc);
+        if (root->type != CSC_JSON_OBJECT)
                 return csc_error_set(err, -EINVAL, "", "the config must contain a YAML mapping");
-        }
         r = cscd_config_defaults(&c);
         for (size_t i = 0; r >= 0 && i < root->object.count; i++) {
                 const csc_json_member *m = &root->object.members[i];
@@ -479,28 +468,24 @@ int cscd_config_load_text(const char *text, size_t len, cscd_config **ret, csc_e
                 r = csc_error_set(err, -EINVAL, "max_connections_no_role",
                                   "must be less than max_connections (%u), so that users with a role keep room",
                                   c->max_connections);
-        csc_json_doc_free(doc);
         if (r < 0) {
                 if (r == -ENOMEM)
                         csc_error_set(err, r, "", "out of memory");
-                cscd_config_free(c);
                 return r;
         }
-        *ret = c;
+        *ret = TAKE_PTR(c);
         return 0;
 }
 
 int cscd_config_load_file(const char *path, cscd_config **ret, csc_error *err) {
-        char *data = NULL;
+        _cleanup_free_ char *data = NULL;
         size_t len = 0;
         int r = csc_read_file(path, CSC_CONFIG_MAX_BYTES, &data, &len);
         if (r == -EFBIG)
                 return csc_error_set(err, r, "", "config file '%s' is larger than %d bytes", path, CSC_CONFIG_MAX_BYTES);
         if (r < 0)
                 return csc_error_set(err, r, "", "failed to read config file '%s': %s", path, strerror(-r));
-        r = cscd_config_load_text(data, len, ret, err);
-        free(data);
-        return r;
+        return cscd_config_load_text(data, len, ret, err);
 }
 
 /* The settings of root that load on their own, each appended to good. */
@@ -509,13 +494,13 @@ static int check_members(const csc_json *root, csc_json_doc *gdoc, csc_json *goo
         int n = 0;
         for (size_t i = 0; i < root->object.count; i++) {
                 const csc_json_member *m = &root->object.members[i];
-                csc_buf b = CSC_BUF_INIT;
+                _cleanup_(csc_buf_free) csc_buf b = CSC_BUF_INIT;
                 csc_json_doc *one = csc_json_doc_new();
                 csc_json *o = one ? csc_json_new_object(one) : NULL;
                 int r = o ? csc_json_object_set(one, o, m->key, csc_json_copy(one, m->value)) : -ENOMEM;
                 r = r ?: csc_canon_write(o, &b);
                 csc_json_doc_free(one);
-                cscd_config *c = NULL;
+                _cleanup_(cscd_config_freep) cscd_config *c = NULL;
                 csc_error e = { 0 };
                 if (r == 0 && cscd_config_load_text(b.data, b.len, &c, &e) < 0) {
                         if (!e.path[0])   /* "unknown setting": point at the key */
@@ -524,8 +509,6 @@ static int check_members(const csc_json *root, csc_json_doc *gdoc, csc_json *goo
                         n++;
                 } else if (r == 0)
                         r = csc_json_object_set(gdoc, good, m->key, csc_json_copy(gdoc, m->value));
-                cscd_config_free(c);
-                csc_buf_free(&b);
                 if (r < 0)
                         return r;
         }
@@ -534,16 +517,16 @@ static int check_members(const csc_json *root, csc_json_doc *gdoc, csc_json *goo
 
 int cscd_config_check_each(const char *text, size_t len, void (*fn)(const csc_error *e, void *userdata),
                            void *userdata, cscd_config **ret_partial, csc_error *err) {
-        csc_json_doc *doc = NULL;
+        _cleanup_(csc_json_doc_freep) csc_json_doc *doc = NULL;
         int r = csc_yaml_parse(text, len, &doc, err);
         if (r < 0)
                 return r;
         const csc_json *root = csc_json_doc_root(doc);
-        csc_json_doc *gdoc = csc_json_doc_new();
+        _cleanup_(csc_json_doc_freep) csc_json_doc *gdoc = csc_json_doc_new();
         csc_json *good = gdoc ? csc_json_new_object(gdoc) : NULL;
         int n = !good ? -ENOMEM : root->type == CSC_JSON_OBJECT ? check_members(root, gdoc, good, fn, userdata) : 0;
-        csc_buf b = CSC_BUF_INIT;
-        cscd_config *c = NULL;
+        _cleanup_(csc_buf_free) csc_buf b = CSC_BUF_INIT;
+        _cleanup_(cscd_config_freep) cscd_config *c = NULL;
         csc_error e = { 0 };
         if (n == 0 && cscd_config_load_text(text, len, &c, &e) < 0) {
                 /* The rules that tie settings together (or a non-mapping file). */
@@ -553,14 +536,9 @@ int cscd_config_check_each(const char *text, size_t len, void (*fn)(const csc_er
                 if (cscd_config_load_text(b.data, b.len, &c, &e) < 0)
                         c = NULL;   /* reported with the settings that broke it */
         }
-        csc_buf_free(&b);
-        csc_json_doc_free(gdoc);
-        csc_json_doc_free(doc);
-        if (n < 0) {
-                cscd_config_free(c);
+        if (n < 0)
                 return n;
-        }
-        *ret_partial = c;
+        *ret_partial = TAKE_PTR(c);
         return n;
 }
 

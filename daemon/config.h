@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <sys/types.h>
 
+#include "cleanup.h"
 #include "error.h"
 
 /* Where cscd.conf, the policy, keys and secrets live: meson's
@@ -104,6 +105,7 @@ int cscd_config_defaults(cscd_config **ret);
 int cscd_config_load_file(const char *path, cscd_config **ret, csc_error *err);
 int cscd_config_load_text(const char *text, size_t len, cscd_config **ret, csc_error *err);
 cscd_config *cscd_config_free(cscd_config *c);
+DEFINE_TRIVIAL_CLEANUP_FUNC(cscd_config *, cscd_config_free);
 bool cscd_strlist_has(const cscd_strlist *l, const char *s);
 /* For `cscd -t`: applies every top-level setting of the YAML text on its own
  * and calls fn for each one that is wrong (so all of them are reported, not

@@ -2,6 +2,7 @@
  * JSON path a loader names is walked in libfyaml's document tree of the
  * same file to find where that value is written. */
 #include "configtest.h"
+#include "manager_load.h"
 #include "session_spawn.h"
 #include "egress_link.h"
 

@@ -4,10 +4,11 @@
  * the session's binary messages (mon_proto.h) with a bounded reader, never
  * the client's bytes. This file keeps: SO_PEERCRED identity (read from the
  * client's socket before the session starts), the per-uid share of
- * connection slots, the frame deadline and idle timeout, the request table
- * with who may call each request, and a bounded write queue of reply frames
- * (requests are not read while replies wait unread; a connection past the
- * hard cap is closed). A protocol error closes this connection only. */
+ * connection slots, the frame deadline and idle timeout, and a bounded write
+ * queue of reply frames (requests are not read while replies wait unread; a
+ * connection past the hard cap is closed). Whole requests go to the owner's
+ * request hook (dispatch.c has the table). A protocol error closes this
+ * connection only. */
 #include <errno.h>
 #include <poll.h>
 #include <signal.h>
@@ -17,36 +18,27 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include "base64.h"
-#include "canon.h"
-#include "contract.h"
-#include "decide.h"
+#include "cleanup.h"
+#include "conn.h"
 #include "csc_limits.h"
+#include "frame.h"
 #include "log.h"
-#include "manager.h"
-#include "mon_proto.h"
 #include "session_spawn.h"
-#include "keyring.h"
-#include "audit.h"
-#include "peer.h"
-#include "policy_view.h"
-#include "timefmt.h"
 
 struct conn {
-        manager *m;
+        conn_set *s;
         conn *prev, *next;
         int fd;
         sd_event_source *io;
         sd_event_source *timer;      /* frame deadline or idle timeout */
         sd_event_source *session;    /* the session process (pidfd), until it exits */
         cscd_peer *peer;
-        unsigned roles;              /* as of the last request that needed one */
         mon_reader reader;           /* the session's messages */
         bool in_frame;               /* the session said a client frame has begun */
         csc_buf out;
         size_t out_off;
         bool close_after_flush;
-        bool no_role;                /* no role at connect: counted in m->n_conns_no_role */
+        bool no_role;                /* no role at connect: counted in s->n_no_role */
         bool broken;                 /* passed the hard cap: shut down, freed by on_io */
         bool frame_deadline;         /* the timer is the current frame's deadline */
         execution *exec;             /* the running submit, if any */
@@ -90,7 +82,8 @@ static int on_timer(sd_event_source *s, uint64_t usec, void *userdata) {
 
 static void conn_arm_timer(conn *c) {
         bool in_frame = conn_in_frame(c);
-        unsigned ms = in_frame ? c->m->config->frame_timeout_ms : c->m->config->idle_timeout_ms;
+        const cscd_config *cf = *c->s->config;
+        unsigned ms = in_frame ? cf->frame_timeout_ms : cf->idle_timeout_ms;
         if (conn_holds_submit(c) && !in_frame) {
                 c->frame_deadline = false;
                 sd_event_source_set_enabled(c->timer, SD_EVENT_OFF);
@@ -102,7 +95,7 @@ static void conn_arm_timer(conn *c) {
                 return;
         c->frame_deadline = in_frame;
         uint64_t now;
-        sd_event_now(c->m->event, CLOCK_MONOTONIC, &now);
+        sd_event_now(c->s->event, CLOCK_MONOTONIC, &now);
         sd_event_source_set_time(c->timer, now + (uint64_t) ms * 1000u);
         sd_event_source_set_enabled(c->timer, SD_EVENT_ONESHOT);
 }
@@ -169,7 +162,7 @@ static int conn_flush(conn *c) {
                 c->out_off = 0;
         }
         if (c->exec)
-                execution_set_paused(c->exec, conn_is_writable_backlogged(c));
+                c->s->hooks->exec_set_paused(c->exec, conn_is_writable_backlogged(c));
         return 0;
 }
 
@@ -210,147 +203,29 @@ static int error_object(csc_json_doc *doc, const char *code, const char *message
 }
 
 int conn_send_error(conn *c, const char *code, const char *message, const char *path) {
-        csc_json_doc *doc = csc_json_doc_new();
+        _cleanup_(csc_json_doc_freep) csc_json_doc *doc = csc_json_doc_new();
         if (!doc)
                 return -ENOMEM;
         csc_json *o = NULL;
         int r = error_object(doc, code, message, path, &o);
         if (r >= 0)
                 r = conn_send(c, o);
-        csc_json_doc_free(doc);
-        c->m->counters.errors++;
-        cscd_audit_refused(c->m->audit, c->peer->uid, c->peer->pid, code, message);
+        c->s->hooks->refused(c->s->userdata, c->peer, code, message);
         return r;
 }
 
-void conn_refuse_busy(manager *m, int fd, const char *message) {
-        csc_json_doc *doc = csc_json_doc_new();
+void conn_refuse_busy(conn_set *s, int fd, const char *message) {
+        _cleanup_(csc_json_doc_freep) csc_json_doc *doc = csc_json_doc_new();
+        _cleanup_(csc_buf_free) csc_buf out = CSC_BUF_INIT;
         csc_json *o = NULL;
-        csc_buf out = CSC_BUF_INIT;
         int r = doc ? error_object(doc, "busy", message, NULL, &o) : -ENOMEM;
         r = r ?: csc_frame_encode(o, &out);
         /* A new socket's empty buffer takes this small frame whole; should it
          * not, the peer sees the hang-up alone, which also means "not served". */
         if (r >= 0)
                 (void) !send(fd, out.data, out.len, MSG_NOSIGNAL | MSG_DONTWAIT);
-        csc_buf_free(&out);
-        csc_json_doc_free(doc);
-        m->counters.busy++;
+        s->hooks->busy(s->userdata);
 }
-
-void conn_execution_done(conn *c) {
-        c->exec = NULL;
-        conn_arm_timer(c);
-        conn_update_events(c);
-}
-
-/* ---- requests ---------------------------------------------------------- */
-
-static int reply_simple(conn *c, csc_json_doc *doc, csc_json *o) {
-        int r = conn_send(c, o);
-        csc_json_doc_free(doc);
-        return r;
-}
-
-static int req_check(conn *c, const csc_json *req) {
-        const csc_json *cj = csc_json_get(req, "contract");
-        if (!cj)
-                return conn_send_error(c, "invalid_contract", "missing required key \"contract\"", "contract");
-        csc_contract *ct = NULL;
-        csc_error err = { 0 };
-        int r = csc_contract_from_json(cj, &ct, &err);
-        if (r < 0)
-                return conn_send_error(c, "invalid_contract", err.message, err.path);
-        csc_decision d;
-        csc_policy *p = c->m->policy->policy;
-        csc_decide(ct, p, &d);
-        csc_json_doc *doc = csc_json_doc_new();
-        csc_json *o = doc ? csc_json_new_object(doc) : NULL, *dj = NULL;
-        r = o ? csc_decision_to_json(&d, ct, p, CSC_DECISION_VALID_SEC, doc, &dj) : -ENOMEM;
-        r = r ?: csc_json_object_set(doc, o, "type", csc_json_new_string(doc, "decision"));
-        r = r ?: csc_json_object_set(doc, o, "decision", dj);
-        csc_contract_free(ct);
-        if (r < 0) {
-                csc_json_doc_free(doc);
-                return conn_send_error(c, "internal", "cannot build decision", NULL);
-        }
-        return reply_simple(c, doc, o);
-}
-
-static int req_status(conn *c, const csc_json *req) {
-        csc_json_doc *doc = csc_json_doc_new();
-        csc_json *o = NULL;
-        int r = doc ? manager_status_json(c->m, doc, &o) : -ENOMEM;
-        /* The admission queue: every uid's depth for an admin, else the peer's own. */
-        csc_json *aq = NULL;
-        bool admin = cscd_peer_roles(c->peer, c->m->config) & CSCD_ROLE_ADMIN;
-        r = r ?: admit_status_json(c->m, c->peer->uid, admin, doc, &aq);
-        r = r ?: csc_json_object_set(doc, o, "admission", aq);
-        if (r < 0) {
-                csc_json_doc_free(doc);
-                return conn_send_error(c, "internal", "cannot build status", NULL);
-        }
-        return reply_simple(c, doc, o);
-}
-
-static int req_reload(conn *c, const csc_json *req) {
-        char err[2048] = "";
-        int r = manager_reload(c->m, err, sizeof err);
-        csc_json_doc *doc = csc_json_doc_new();
-        csc_json *o = doc ? csc_json_new_object(doc) : NULL;
-        if (!o) {
-                csc_json_doc_free(doc);
-                return -ENOMEM;
-        }
-        int q = csc_json_object_set(doc, o, "type", csc_json_new_string(doc, "reload"));
-        q = q ?: csc_json_object_set(doc, o, "ok", csc_json_new_bool(doc, r >= 0));
-        if (r >= 0)
-                q = q ?: csc_json_object_set(doc, o, "policy_sha256", csc_json_new_string(doc, c->m->policy->policy->sha256));
-        else
-                q = q ?: csc_json_object_set(doc, o, "error", csc_json_new_string(doc, err));
-        return q < 0 ? (csc_json_doc_free(doc), q) : reply_simple(c, doc, o);
-}
-
-static int req_pubkeys(conn *c, const csc_json *req) {
-        csc_json_doc *doc = csc_json_doc_new();
-        csc_json *o = doc ? csc_json_new_object(doc) : NULL, *keys = NULL;
-        int r = o ? cscd_keyring_json(c->m->keyring, doc, &keys) : -ENOMEM;
-        r = r ?: csc_json_object_set(doc, o, "type", csc_json_new_string(doc, "pubkeys"));
-        r = r ?: csc_json_object_set(doc, o, "keys", keys);
-        if (r < 0) {
-                csc_json_doc_free(doc);
-                return conn_send_error(c, "internal", "cannot build pubkeys reply", NULL);
-        }
-        return reply_simple(c, doc, o);
-}
-
-static int req_policy(conn *c, const csc_json *req) {
-        csc_json_doc *doc = csc_json_doc_new();
-        csc_json *o = NULL;
-        int r = doc ? policy_view_json(c->m->policy->policy, c->peer, c->m->config, doc, &o) : -ENOMEM;
-        if (r < 0) {
-                csc_json_doc_free(doc);
-                return conn_send_error(c, "internal", "cannot build policy reply", NULL);
-        }
-        return reply_simple(c, doc, o);
-}
-
-static int req_submit(conn *c, const csc_json *req) {
-        return execution_start(c->m, c, req);
-}
-
-/* The request table: handler and the role a peer needs, by mon_request. */
-static const struct {
-        int (*handler)(conn *c, const csc_json *req);
-        unsigned role;       /* 0 = any authenticated peer */
-} requests[_MON_REQ_MAX] = {
-        [MON_REQ_SUBMIT] =  { req_submit,  CSCD_ROLE_SUBMIT },
-        [MON_REQ_CHECK] =   { req_check,   CSCD_ROLE_SUBMIT | CSCD_ROLE_ADMIN },
-        [MON_REQ_STATUS] =  { req_status,  0 },
-        [MON_REQ_RELOAD] =  { req_reload,  CSCD_ROLE_ADMIN },
-        [MON_REQ_PUBKEYS] = { req_pubkeys, 0 },
-        [MON_REQ_POLICY] =  { req_policy,  CSCD_ROLE_SUBMIT },
-};
 
 /* The session broke the monitor protocol: it is not the program we started
  * (or has been taken over). Log it and end the connection, saying nothing:
@@ -359,26 +234,6 @@ static int conn_malformed(conn *c, const char *what) {
         log_warning("closing the connection of uid %u (pid %d): its session sent a malformed message (%s)",
                     (unsigned) c->peer->uid, (int) c->peer->pid, what);
         return -EBADMSG;
-}
-
-static int conn_request(conn *c, mon_request type, csc_json_doc *doc) {
-        c->m->counters.requests++;
-        unsigned role = requests[type].role;
-        /* Roles as the config says now: a reload that revokes one also ends
-         * it on connections that are already open. */
-        if (role)
-                c->roles = cscd_peer_roles(c->peer, c->m->config);
-        if (role && !(c->roles & role)) {
-                csc_json_doc_free(doc);
-                return conn_send_error(c, "unauthorized",
-                                       c->peer->uid == 0 && role == CSCD_ROLE_SUBMIT
-                                               ? "root may not submit contracts (allow_root_submit is false)"
-                                               : "this user is not permitted to make this request",
-                                       NULL);
-        }
-        int r = requests[type].handler(c, csc_json_doc_root(doc));
-        csc_json_doc_free(doc);
-        return r;
 }
 
 /* One whole message from the session; takes body. */
@@ -406,7 +261,7 @@ static int conn_dispatch(conn *c, const mon_header *h, char *body) {
         if (r < 0)
                 return r == -ENOMEM ? r : conn_malformed(c, err.message);
         c->req_bytes = frame_len;
-        return conn_request(c, (mon_request) h->arg, doc);
+        return c->s->hooks->request(c->s->userdata, c, (mon_request) h->arg, doc);
 }
 
 /* Feeds peeked bytes to the message reader and dispatches whole messages
@@ -439,14 +294,14 @@ static int conn_feed(conn *c, const char *buf, size_t n, size_t *ret_used) {
                  * One whose receipt only waits for the group commit has ended:
                  * the bytes stay in the socket until the receipt is sent. */
                 if (off < n && c->queued) {
-                        admit_drop(c->queued, "client sent a request while its submit was queued");
+                        c->s->hooks->queued_drop(c->queued, "client sent a request while its submit was queued");
                         c->close_after_flush = true;
                         conn_send_error(c, "bad_frame", "a request arrived while a submit was queued; "
                                         "the submit was dropped", NULL);
-                } else if (off < n && !execution_receipt_pending(c->exec)) {
+                } else if (off < n && !c->s->hooks->exec_receipt_pending(c->exec)) {
                         execution *e = c->exec;
                         c->exec = NULL;   /* the execution forgets us too (e->c = NULL) */
-                        execution_cancel(e, "client sent a request during a running submit");
+                        c->s->hooks->exec_cancel(e, "client sent a request during a running submit");
                         c->close_after_flush = true;
                         conn_send_error(c, "bad_frame", "a request arrived while a submit was running; "
                                         "the submit was cancelled", NULL);
@@ -504,15 +359,15 @@ static int on_io(sd_event_source *s, int fd, uint32_t revents, void *userdata) {
  * max_connections_no_role, so the rest stays free for those with one. The
  * per-uid count walks the list: it is at most max_connections long, and
  * this runs once per accepted connection. Returns a refusal or NULL. */
-static const char *conn_over_share(const manager *m, const cscd_peer *p, unsigned roles, char *buf, size_t size) {
-        const cscd_config *cf = m->config;
-        if (!roles && m->n_conns_no_role >= cf->max_connections_no_role) {
+static const char *conn_over_share(const conn_set *s, const cscd_peer *p, unsigned roles, char *buf, size_t size) {
+        const cscd_config *cf = *s->config;
+        if (!roles && s->n_no_role >= cf->max_connections_no_role) {
                 snprintf(buf, size, "too many connections from users without a role "
                          "(max_connections_no_role is %u); retry later", cf->max_connections_no_role);
                 return buf;
         }
         unsigned mine = 0;
-        for (const conn *c = m->conns; c; c = c->next)
+        for (const conn *c = s->head; c; c = c->next)
                 mine += c->peer->uid == p->uid;
         if (mine >= cf->max_connections_per_uid) {
                 snprintf(buf, size, "too many connections from this user (max_connections_per_uid is %u); "
@@ -552,11 +407,11 @@ static int on_session_exit(sd_event_source *s, const siginfo_t *si, void *userda
 static int conn_start_session(conn *c, int fd) {
         int sfd;
         pid_t pid;
-        int r = session_spawn(c->m->session_program_fd, fd, c->peer, &sfd, &pid);
+        int r = session_spawn(c->s->session_program_fd, fd, c->peer, &sfd, &pid);
         if (r < 0)
                 return log_error_errno(r, "cannot start a session for uid %u", (unsigned) c->peer->uid), r;
         /* sd-event watches it by pidfd where the kernel has one, by SIGCHLD elsewhere. */
-        r = sd_event_add_child(c->m->event, &c->session, pid, WEXITED, on_session_exit, c);
+        r = sd_event_add_child(c->s->event, &c->session, pid, WEXITED, on_session_exit, c);
         if (r < 0) {
                 /* Rare: it ends once its socket closes; reaped here (it was just killed). */
                 (void) kill(pid, SIGKILL);
@@ -569,71 +424,96 @@ static int conn_start_session(conn *c, int fd) {
         return 0;
 }
 
-int conn_new(manager *m, int fd, conn **ret) {
-        conn *c = calloc(1, sizeof *c);
+/* Watches c->fd and creates c's timer. On failure neither is left. */
+static int conn_watch(conn *c) {
+        int r = sd_event_add_io(c->s->event, &c->io, c->fd, EPOLLIN | EPOLLRDHUP, on_io, c);
+        if (r >= 0)
+                r = sd_event_add_time(c->s->event, &c->timer, CLOCK_MONOTONIC, UINT64_MAX, 0, on_timer, c);
+        if (r < 0)
+                c->io = sd_event_source_disable_unref(c->io);
+        return r;
+}
+
+/* Links c into its set, counts it, and starts its idle timeout. */
+static void conn_link(conn *c) {
+        conn_set *s = c->s;
+        c->next = s->head;
+        if (s->head)
+                s->head->prev = c;
+        s->head = c;
+        s->n++;
+        s->n_no_role += c->no_role;
+        conn_arm_timer(c);
+}
+
+int conn_new(conn_set *s, int fd, conn **ret) {
+        _cleanup_free_ conn *c = calloc(1, sizeof *c);
         if (!c)
                 return -ENOMEM;
-        c->m = m;
+        c->s = s;
         c->fd = -1;
         int r = cscd_peer_from_fd(fd, &c->peer);
-        if (r < 0) {
-                free(c);
+        if (r < 0)
                 return r;
-        }
-        c->roles = cscd_peer_roles(c->peer, m->config);
-        c->no_role = c->roles == 0;
+        unsigned roles = cscd_peer_roles(c->peer, *s->config);
+        c->no_role = roles == 0;
         char why[160];
-        if (conn_over_share(m, c->peer, c->roles, why, sizeof why)) {
-                conn_refuse_busy(m, fd, why);
+        if (conn_over_share(s, c->peer, roles, why, sizeof why)) {
+                conn_refuse_busy(s, fd, why);
                 cscd_peer_free(c->peer);
-                free(c);
                 return CONN_REFUSED;
         }
         r = conn_start_session(c, fd);
         if (r >= 0)
-                r = sd_event_add_io(m->event, &c->io, c->fd, EPOLLIN | EPOLLRDHUP, on_io, c);
-        if (r >= 0)
-                r = sd_event_add_time(m->event, &c->timer, CLOCK_MONOTONIC, UINT64_MAX, 0, on_timer, c);
+                r = conn_watch(c);
         if (r < 0) {
-                sd_event_source_disable_unref(c->io);
                 if (c->fd >= 0)
                         close(c->fd);
                 conn_release_session(c);
                 cscd_peer_free(c->peer);
-                free(c);
                 return r;
         }
         close(fd);   /* the session has it now */
-        c->next = m->conns;
-        if (m->conns)
-                m->conns->prev = c;
-        m->conns = c;
-        m->n_conns++;
-        m->n_conns_no_role += c->no_role;
-        conn_arm_timer(c);
-        *ret = c;
+        conn_link(c);
+        *ret = TAKE_PTR(c);
+        return 0;
+}
+
+int conn_new_on_fd(conn_set *s, cscd_peer *peer, int fd, conn **ret) {
+        _cleanup_free_ conn *c = calloc(1, sizeof *c);
+        if (!c)
+                return -ENOMEM;
+        c->s = s;
+        c->fd = fd;
+        c->peer = peer;
+        c->no_role = cscd_peer_roles(peer, *s->config) == 0;
+        int r = conn_watch(c);
+        if (r < 0)
+                return r;
+        conn_link(c);
+        *ret = TAKE_PTR(c);
         return 0;
 }
 
 conn *conn_free(conn *c) {
         if (!c)
                 return NULL;
+        conn_set *s = c->s;
         if (c->exec) {
                 execution *e = c->exec;
                 c->exec = NULL;
-                execution_cancel(e, "client disconnected");
+                s->hooks->exec_cancel(e, "client disconnected");
         }
         if (c->queued)
-                admit_drop(c->queued, "client disconnected");
-        manager *m = c->m;
+                s->hooks->queued_drop(c->queued, "client disconnected");
         if (c->prev)
                 c->prev->next = c->next;
         else
-                m->conns = c->next;
+                s->head = c->next;
         if (c->next)
                 c->next->prev = c->prev;
-        m->n_conns--;
-        m->n_conns_no_role -= c->no_role;
+        s->n--;
+        s->n_no_role -= c->no_role;
         sd_event_source_disable_unref(c->io);
         sd_event_source_disable_unref(c->timer);
         close(c->fd);   /* the session sees the end of its input, and exits */
@@ -644,10 +524,6 @@ conn *conn_free(conn *c) {
         free(c);
         return NULL;
 }
-
-/* Accessors for submit.c, which does not see the struct. */
-const cscd_peer *conn_peer(const conn *c);
-void conn_set_execution(conn *c, execution *e);
 
 const cscd_peer *conn_peer(const conn *c) {
         return c->peer;

@@ -12,6 +12,7 @@
 #include "configtest.h"
 #include "log.h"
 #include "manager.h"
+#include "manager_load.h"
 
 /* EX_CONFIG: a bad cscd.conf, policy or key; systemd does not restart on it
  * (RestartPreventExitStatus=78 in cscd.service). */

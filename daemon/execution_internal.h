@@ -1,8 +1,8 @@
-/* execution_internal.h — one running execution's state, shared by the two
- * halves of its life: submit.c (gates, spawning, the executor's reports and
- * the command's output) and execution_receipt.c (signing, logging and
- * delivering the receipt). Not for other modules: they use manager.h's
- * execution_* functions. */
+/* execution_internal.h — one running execution's state, shared by the files
+ * of the execution module: submit.c (gates, spawning, the executor's reports
+ * and the command's output), execution.c (its place in the manager, its
+ * client, freeing it) and execution_receipt.c (signing, logging and
+ * delivering the receipt). Not for other modules: they use execution.h. */
 #pragma once
 #include <linux/limits.h>
 #include <sodium.h>
@@ -12,8 +12,10 @@
 #include "approval_gate.h"
 #include "decide.h"
 #include "egress_link.h"
+#include "execution.h"
 #include "executor.h"
 #include "manager.h"
+#include "policy_ref.h"
 #include "redact.h"
 #include "secrets.h"
 
@@ -22,6 +24,7 @@ enum { OUT_STDOUT, OUT_STDERR };
 struct execution {
         manager *m;
         execution *prev, *next;
+        const execution_sink *sink;     /* how frames reach c */
         conn *c;                        /* NULL once the client is gone */
         cscd_peer_info peer;
         policy_ref *policy;
@@ -65,6 +68,8 @@ struct execution {
         char error[4096];
 };
 
+/* Removes output stream i's event source and closes its pipe. */
+void execution_close_output(execution *e, int i);
 /* Adds "type" to o and sends it to the client, if it is still there. */
 int execution_send_frame(execution *e, csc_json_doc *doc, csc_json *o, const char *type);
 /* Signs the receipt with status, appends it to receipts.jsonl and logs it;

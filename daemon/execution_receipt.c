@@ -9,6 +9,7 @@
 #include "build-config.h"
 #include "canon.h"
 #include "cleanup.h"
+#include "execution.h"
 #include "execution_internal.h"
 #include "log.h"
 #include "receipt.h"
@@ -106,7 +107,7 @@ void execution_finish(execution *e, const char *status) {
         if (r < 0) {
                 log_error("execution %s: cannot build or sign the receipt: %s", e->execution_id, strerror(-r));
                 if (e->c)
-                        conn_send_error(e->c, "internal", "cannot sign the receipt", NULL);
+                        e->sink->send_error(e->c, "internal", "cannot sign the receipt", NULL);
         } else {
                 frame = csc_json_new_object(doc);
                 if (frame && csc_json_object_set(doc, frame, "receipt", rc) >= 0) {

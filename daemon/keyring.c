@@ -49,15 +49,13 @@ static int load_active(const cscd_config *c, csc_signing_key **ret, char *err_ou
 }
 
 int cscd_keyring_load(const cscd_config *c, cscd_keyring **ret, char *err_out, size_t err_size) {
-        cscd_keyring *k = calloc(1, sizeof *k);
+        _cleanup_(cscd_keyring_freep) cscd_keyring *k = calloc(1, sizeof *k);
         if (!k)
                 return -ENOMEM;
         k->published = calloc(c->n_signing_keys + 1, sizeof *k->published);
         int r = k->published ? load_active(c, &k->active, err_out, err_size) : -ENOMEM;
-        if (r < 0) {
-                cscd_keyring_free(k);
+        if (r < 0)
                 return r;
-        }
         cscd_public_key *a = &k->published[k->n_published++];
         snprintf(a->key_id, sizeof a->key_id, "%s", csc_signing_key_id(k->active));
         memcpy(a->public_key, csc_signing_key_public(k->active), 32);
@@ -72,7 +70,6 @@ int cscd_keyring_load(const cscd_config *c, cscd_keyring **ret, char *err_out, s
                             (csc_public_key_load(s->public_key, pk, &err) < 0 || memcmp(pk, a->public_key, 32) != 0)) {
                                 snprintf(err_out, err_size, "signing_keys[%zu].public_key %s: %s", i, s->public_key,
                                          err.message[0] ? err.message : "is not the public half of private_key");
-                                cscd_keyring_free(k);
                                 return -EINVAL;
                         }
                         continue;
@@ -83,13 +80,12 @@ int cscd_keyring_load(const cscd_config *c, cscd_keyring **ret, char *err_out, s
                 if (r < 0) {
                         snprintf(err_out, err_size, "signing_keys[%zu].public_key %s: %s", i, s->public_key,
                                  err.message);
-                        cscd_keyring_free(k);
                         return r;
                 }
                 snprintf(p->key_id, sizeof p->key_id, "%s", s->key_id);
                 k->n_published++;
         }
-        *ret = k;
+        *ret = TAKE_PTR(k);
         return 0;
 }
 
@@ -98,7 +94,8 @@ int cscd_keyring_json(const cscd_keyring *k, csc_json_doc *doc, csc_json **ret) 
         int r = keys ? 0 : -ENOMEM;
         for (size_t i = 0; i < k->n_published && r == 0; i++) {
                 const cscd_public_key *p = &k->published[i];
-                char *b64 = NULL, fp[72];
+                _cleanup_free_ char *b64 = NULL;
+                char fp[72];
                 cscd_key_fingerprint(p->public_key, fp);
                 csc_json *o = csc_json_new_object(doc);
                 r = o ? csc_base64_encode(p->public_key, 32, &b64) : -ENOMEM;
@@ -108,7 +105,6 @@ int cscd_keyring_json(const cscd_keyring *k, csc_json_doc *doc, csc_json **ret) 
                 r = r ?: csc_json_object_set(doc, o, "fingerprint", csc_json_new_string(doc, fp));
                 r = r ?: csc_json_object_set(doc, o, "active", csc_json_new_bool(doc, p->active));
                 r = r ?: csc_json_array_append(doc, keys, o);
-                free(b64);
         }
         if (r < 0)
                 return r;

@@ -5,6 +5,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "cleanup.h"
 #include "config.h"
 #include "json.h"
 #include "keys.h"
@@ -27,6 +28,7 @@ typedef struct cscd_keyring {
  * held in ordinary memory, see keys.h). */
 int cscd_keyring_load(const cscd_config *c, cscd_keyring **ret, char *err_out, size_t err_size);
 cscd_keyring *cscd_keyring_free(cscd_keyring *k);
+DEFINE_TRIVIAL_CLEANUP_FUNC(cscd_keyring *, cscd_keyring_free);
 /* "sha256:<hex of the 32 raw public key bytes>" into out (at least 72 bytes). */
 void cscd_key_fingerprint(const unsigned char pk[32], char out[72]);
 /* The pubkeys reply's "keys" array: {key_id, algorithm, public_key, fingerprint, active}. */

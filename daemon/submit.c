@@ -33,7 +33,8 @@
 #include "warm_pool.h"
 #include "csc_limits.h"
 #include "log.h"
-#include "manager.h"
+#include "conn.h"
+#include "execution.h"
 #include "private_paths.h"
 #include "receipt.h"
 #include "redact.h"
@@ -45,29 +46,12 @@
 #include "validate.h"
 #include "execution_internal.h"
 
-const cscd_peer *conn_peer(const conn *c);
-void conn_set_execution(conn *c, execution *e);
-
 static const size_t out_cap[2] = { CSC_STDOUT_CAP, CSC_STDERR_CAP };
 static const char *const out_name[2] = { "stdout", "stderr" };
-
-int execution_send_frame(execution *e, csc_json_doc *doc, csc_json *o, const char *type) {
-        int r = csc_json_object_set(doc, o, "type", csc_json_new_string(doc, type));
-        if (r >= 0 && e->c)
-                r = conn_send(e->c, o);
-        return r;
-}
 
 static void drain_control(execution *e);
 static void arm_watchdog(execution *e, uint64_t sec);
 static void redact_and_emit(execution *e, int i, const char *buf, size_t n, bool eof);
-
-static void close_out(execution *e, int i) {
-        e->out_src[i] = sd_event_source_disable_unref(e->out_src[i]);
-        if (e->out_fd[i] >= 0)
-                close(e->out_fd[i]);
-        e->out_fd[i] = -1;
-}
 
 /* Called once the command's processes are all dead (its EXIT report, or the
  * executor's own end): reads what they left in the pipes, until EAGAIN or
@@ -93,7 +77,7 @@ static void drain_and_close_outputs(execution *e) {
                         budget -= (size_t) n;
                 }
                 redact_and_emit(e, i, "", 0, true);
-                close_out(e, i);
+                execution_close_output(e, i);
         }
 }
 
@@ -205,23 +189,12 @@ static int on_output(sd_event_source *s, int fd, uint32_t revents, void *userdat
                 return 0;
         if (n <= 0) {
                 redact_and_emit(e, i, "", 0, true);
-                close_out(e, i);
+                execution_close_output(e, i);
                 maybe_finish(e);
                 return 0;
         }
         redact_and_emit(e, i, buf, (size_t) n, false);
         return 0;
-}
-
-void execution_set_paused(execution *e, bool paused) {
-        if (!e->c)
-                paused = false;   /* nobody left to wait for: drain */
-        if (e->paused == paused)
-                return;
-        e->paused = paused;
-        for (int i = 0; i < 2; i++)
-                if (e->out_src[i])
-                        sd_event_source_set_enabled(e->out_src[i], paused ? SD_EVENT_OFF : SD_EVENT_ON);
 }
 
 /* Reads the executor's reports. A command's EXIT drains and closes its
@@ -373,73 +346,6 @@ static void arm_watchdog(execution *e, uint64_t sec) {
                 (void) sd_event_source_set_enabled(e->watchdog, SD_EVENT_ONESHOT);
 }
 
-bool execution_receipt_pending(const execution *e) {
-        return e->finished;
-}
-
-void execution_cancel(execution *e, const char *why) {
-        e->c = NULL;
-        execution_set_paused(e, false);   /* a stalled client must not keep the pipes unread */
-        if (e->cancelled)
-                return;
-        e->cancelled = true;
-        snprintf(e->error, sizeof e->error, "cancelled: %s", why);
-        if (e->h)
-                executor_kill(e->h);
-}
-
-void manager_kill_all_executions(manager *m, const char *why) {
-        for (execution *e = m->executions; e; e = e->next)
-                if (e->h && !e->cancelled) {
-                        e->cancelled = true;
-                        snprintf(e->error, sizeof e->error, "cancelled: %s", why);
-                        executor_kill(e->h);
-                }
-}
-
-execution *execution_free(execution *e) {
-        if (!e)
-                return NULL;
-        manager *m = e->m;
-        if (e->prev)
-                e->prev->next = e->next;
-        else if (m->executions == e)
-                m->executions = e->next;
-        if (e->next)
-                e->next->prev = e->prev;
-        m->n_executions--;
-        for (int i = 0; i < 2; i++)
-                close_out(e, i);
-        sd_event_source_disable_unref(e->ctl_src);
-        sd_event_source_disable_unref(e->child_src);
-        sd_event_source_disable_unref(e->watchdog);
-        if (e->h) {
-                executor_kill(e->h);
-                executor_handle_free(e->h, m->event);
-        }
-        if (e->cgroup_dir[0])
-                cgroup_reaper_remove(m->cgroup_reaper, e->cgroup_dir);
-        cscd_secrets_free(e->secrets, e->n_secrets);
-        exec_paths_free(e->exe_paths, e->n_exe_paths);
-        approval_plan_clear(&e->approval);
-        egress_session_free(e->egress);
-        redactor_free(e->redact);
-        cscd_audit_forget(m->audit, e);
-        csc_json_doc_free(e->receipt_doc);
-        if (e->c)
-                conn_execution_done(e->c);
-        csc_contract_free(e->contract);
-        policy_ref_put(e->policy);
-        free(e);
-        char status[256];
-        snprintf(status, sizeof status, "STATUS=serving with policy '%s', %u executions running",
-                 m->policy->policy->name, m->n_executions);
-        sd_notify(0, status);
-        admit_kick(m);    /* a slot is free: the next queued submit may start */
-        manager_maybe_finish_stop(m);
-        return NULL;
-}
-
 /* The redactor gets every secret of the execution (all commands'). */
 static int redactor_for_secrets(execution *e) {
         const char **vals = calloc(e->n_secrets, sizeof *vals);
@@ -456,13 +362,6 @@ static int redactor_for_secrets(execution *e) {
         return r;
 }
 
-unsigned execution_count_of_uid(const manager *m, uid_t uid) {
-        unsigned n = 0;
-        for (const execution *e = m->executions; e; e = e->next)
-                n += e->peer.uid == uid;
-        return n;
-}
-
 static int send_decision(execution *e) {
         csc_json_doc *doc = csc_json_doc_new();
         csc_json *o = doc ? csc_json_new_object(doc) : NULL, *dj = NULL;
@@ -473,38 +372,6 @@ static int send_decision(execution *e) {
                 r = execution_send_frame(e, doc, o, "decision");
         csc_json_doc_free(doc);
         return r;
-}
-
-int execution_start(manager *m, conn *c, const csc_json *req) {
-        const csc_json *cj = csc_json_get(req, "contract");
-        if (!cj)
-                return conn_send_error(c, "invalid_contract", "missing required key \"contract\"", "contract");
-        const csc_json *aj = csc_json_get(req, "approvals");
-        if (aj && aj->type != CSC_JSON_ARRAY)
-                return conn_send_error(c, "invalid_approval", "must be an array of approval objects", "approvals");
-        if (m->stopping)
-                return conn_send_error(c, "busy", "cscd is stopping", NULL);
-        csc_contract *ct = NULL;
-        csc_error err = { 0 };
-        int r = csc_contract_from_json(cj, &ct, &err);
-        if (r < 0) {
-                char path[CSC_ERROR_PATH_MAX + 16];
-                snprintf(path, sizeof path, "%s%s%s", "contract", err.path[0] ? "." : "", err.path);
-                return conn_send_error(c, "invalid_contract", err.message, err.path[0] ? err.path : NULL);
-        }
-        /* Admission, before the decision: past the execution caps the submit
-         * waits (admit.c), and nothing is decided, spent or logged for it
-         * until it starts, so one dropped while waiting leaves no trace. */
-        if (conn_hung_up(c)) {
-                /* The client cancelled before we read its submit (a hang-up
-                 * right behind the frame): start nothing, as for one queued. */
-                csc_contract_free(ct);
-                return 0;
-        }
-        r = admit_or_queue(m, c, req, ct);
-        if (r != ADMIT_START)
-                return r;   /* queued (the queue holds ct), refused with `busy`, or a failed send */
-        return execution_run(m, c, req, ct);
 }
 
 /* An internal failure before the sandbox ran: a failed receipt, exit 1. */
@@ -522,7 +389,7 @@ static int execution_fail(execution *e, const char *fmt, ...) {
 
 /* A new execution of ct for c's peer, linked into the manager. NULL: out of
  * memory (ct freed). */
-static execution *execution_new(manager *m, conn *c, csc_contract *ct) {
+static execution *execution_new(manager *m, const execution_sink *sink, conn *c, csc_contract *ct) {
         const cscd_peer *peer = conn_peer(c);
         execution *e = calloc(1, sizeof *e);
         if (!e) {
@@ -530,6 +397,7 @@ static execution *execution_new(manager *m, conn *c, csc_contract *ct) {
                 return NULL;
         }
         e->m = m;
+        e->sink = sink;
         e->c = c;
         e->contract = ct;
         e->policy = policy_ref_get(m->policy);
@@ -545,7 +413,7 @@ static execution *execution_new(manager *m, conn *c, csc_contract *ct) {
         m->executions = e;
         m->n_executions++;
         m->counters.executions_total++;
-        conn_set_execution(c, e);
+        sink->set_execution(c, e);
         return e;
 }
 
@@ -709,10 +577,10 @@ static int execution_spawn(execution *e, const csc_json *req, approval_plan *app
 }
 
 /* A valid submit that may start: decide, then block or run it. Takes ct. */
-int execution_run(manager *m, conn *c, const csc_json *req, csc_contract *ct) {
-        execution *e = execution_new(m, c, ct);
+int execution_run(manager *m, const execution_sink *sink, conn *c, const csc_json *req, csc_contract *ct) {
+        execution *e = execution_new(m, sink, c, ct);
         if (!e)
-                return conn_send_error(c, "internal", "out of memory", NULL);
+                return sink->send_error(c, "internal", "out of memory", NULL);
         /* Borrowed from req and ct; e keeps a copy, spent when the executor
          * reports READY (spend_approval_and_go). */
         approval_plan approval = { 0 };

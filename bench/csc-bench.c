@@ -26,6 +26,8 @@ static const char usage[] =
         "               submit with network allowlisted (default: daemon/egress/cscd-egress beside cscd)\n"
         "  --gap-ms MS  with --cscd: (b-gap), up to 50 runs each of cscd, unshare and the\n"
         "               reference chain after MS ms idle (default 200; 0 skips it)\n"
+        "               (g) then two more cscd, warm pool on and off, back to back and after the\n"
+        "               gap, and a connection's session against fork+exec /bin/true\n"
         "  --n N        submits per latency measurement (default 300)\n"
         "  --json FILE  write every figure as JSON\n"
         "  --egress PATH  only (f): start the egress proxy PATH (cscd-egress) and compare\n"
@@ -93,6 +95,8 @@ int main(int argc, char **argv) {
                 char *eabs = realpath(egress_proxy ? egress_proxy : eguess, NULL);   /* cscd.conf wants it absolute */
                 r = bench_submit(cscd, cscctl ? cscctl : guess, eabs, n, gap_ms, json);
                 free(eabs);
+                int rp = r == 0 ? bench_pool(cscd, n, gap_ms, json) : 0;
+                r = rp == 77 ? r : rp;
         }
         if (json) {
                 fputs("}\n", json);

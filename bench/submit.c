@@ -133,7 +133,8 @@ static const char policy_yaml[] =
         "allow_secret_refs: false\nallowed_cwd_prefixes: [/tmp]\nallowed_read_prefixes: [/tmp, /usr/share]\n";
 
 /* One submit frame as uid: returns the receipt's status in status (or "error"). */
-static int submit_frame(const char *sock, uid_t uid, gid_t gid, const char *frame, size_t n, char status[32]) {
+int bench_request(const char *sock, uid_t uid, gid_t gid, const char *frame, size_t n, bool first_only,
+                  char status[32]) {
         struct sockaddr_un sa = { .sun_family = AF_UNIX };
         snprintf(sa.sun_path, sizeof sa.sun_path, "%s", sock);
         int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
@@ -181,7 +182,10 @@ static int submit_frame(const char *sock, uid_t uid, gid_t gid, const char *fram
                                 if (csc_json_parse(payload, len, &doc, NULL) == 0) {
                                         const csc_json *root = csc_json_doc_root(doc);
                                         const char *type = csc_json_get_str(root, "type");
-                                        if (type && strcmp(type, "receipt") == 0) {
+                                        if (first_only) {
+                                                snprintf(status, 32, "%s", type ? type : "?");
+                                                done = true;
+                                        } else if (type && strcmp(type, "receipt") == 0) {
                                                 snprintf(status, 32, "%s",
                                                          csc_json_get_str(csc_json_get(root, "receipt"), "status") ?: "?");
                                                 done = true;
@@ -198,17 +202,20 @@ static int submit_frame(const char *sock, uid_t uid, gid_t gid, const char *fram
         return done ? 0 : -EPROTO;
 }
 
+static int submit_frame(const char *sock, uid_t uid, gid_t gid, const char *frame, size_t n, char status[32]) {
+        return bench_request(sock, uid, gid, frame, n, false, status);
+}
+
 static int submit_once(const char *sock, uid_t uid, gid_t gid, char status[32]) {
         return submit_frame(sock, uid, gid, contract_json, sizeof contract_json - 1, status);
 }
 
-static int submit_ok(const char *sock, uid_t uid, gid_t gid) {
+int bench_submit_true(const char *sock, uid_t uid, gid_t gid) {
         char status[32];
         return submit_once(sock, uid, gid, status) == 0 && strcmp(status, "success") == 0 ? 0 : -1;
 }
 
-/* fork+exec+wait of argv, in microseconds; -1 on failure. */
-static double run_us(char *const argv[]) {
+double bench_run_us(char *const argv[]) {
         double t0 = (bench_now_ns() / 1e3);
         pid_t pid = fork();
         if (pid == 0) {
@@ -222,6 +229,61 @@ static double run_us(char *const argv[]) {
         if (pid < 0 || waitpid(pid, &st, 0) < 0 || !WIFEXITED(st) || WEXITSTATUS(st) != 0)
                 return -1;
         return (bench_now_ns() / 1e3) - t0;
+}
+
+int bench_prepare_dir(char *dir) {
+        if (!mkdtemp(dir) || chmod(dir, 0755) < 0)
+                return -errno;
+        char path[512];
+        snprintf(path, sizeof path, "%s/policy.yaml", dir);
+        FILE *f = fopen(path, "w");
+        if (!f || fputs(policy_yaml, f) < 0 || fclose(f) != 0)
+                return -EIO;
+        csc_error err = { 0 };
+        if (csc_keygen_write(dir, "bench", &err) < 0) {
+                fprintf(stderr, "csc-bench-submit: keygen: %s\n", err.message);
+                return -EIO;
+        }
+        return 0;
+}
+
+/* One benchmark user submits everything, under the default caps (the
+ * issue's "default config"): past max_executions_per_peer (16) its submits
+ * wait in the admission queue, so 32 clients see no errors. */
+int bench_start_cscd(const char *cscd, const char *dir, const char *name, const char *conf_text, pid_t *ret_pid,
+                     char sock[512]) {
+        char conf[512], state[512], key[512], policy[512];
+        snprintf(conf, sizeof conf, "%s/%s.conf", dir, name);
+        snprintf(sock, 512, "%s/%s.sock", dir, name);
+        snprintf(state, sizeof state, "%s/state-%s", dir, name);
+        snprintf(key, sizeof key, "%s/bench.key", dir);
+        snprintf(policy, sizeof policy, "%s/policy.yaml", dir);
+        FILE *cf = fopen(conf, "w");
+        if (!cf || fputs(conf_text, cf) < 0 || fclose(cf) != 0)
+                return -EIO;
+        pid_t daemon = fork();
+        if (daemon < 0)
+                return -errno;
+        if (daemon == 0) {
+                int null = open("/dev/null", O_RDWR);
+                if (!getenv("CSC_BENCH_DAEMON_STDERR"))   /* debugging the benchmark itself */
+                        dup2(null, 2);
+                execl(cscd, cscd, "--config", conf, "--socket", sock, "--state-dir", state, "--policy", policy,
+                      "--signing-key", key, "--key-id", "bench", (char *)NULL);
+                _exit(127);
+        }
+        struct stat st;
+        for (int i = 0; i < 100 && stat(sock, &st) < 0; i++)
+                usleep(20000);
+        *ret_pid = daemon;
+        return 0;
+}
+
+void bench_remove_dir(const char *dir) {
+        char rm[600];
+        snprintf(rm, sizeof rm, "rm -rf '%s'", dir);
+        if (system(rm) != 0)
+                fprintf(stderr, "csc-bench: could not remove %s\n", dir);
 }
 
 static bool have(const char *prog) {
@@ -241,43 +303,13 @@ int bench_submit(const char *cscd, const char *cscctl, const char *egress, int n
                 fprintf(stderr, "csc-bench-submit: no user 'nobody'\n");
                 return 1;
         }
-        char dir[] = "/tmp/csc-bench.XXXXXX";
-        if (!mkdtemp(dir) || chmod(dir, 0755) < 0)
+        char dir[] = "/tmp/csc-bench.XXXXXX", sock[512];
+        char conf[600] = "# the defaults, and where the egress proxy is\n";
+        if (allow_ok)
+                snprintf(conf + strlen(conf), sizeof conf - strlen(conf), "egress_proxy: \"%s\"\n", egress);
+        pid_t daemon;
+        if (bench_prepare_dir(dir) < 0 || bench_start_cscd(cscd, dir, "main", conf, &daemon, sock) < 0)
                 return 1;
-        char path[512], sock[512], state[512], key[512];
-        snprintf(path, sizeof path, "%s/policy.yaml", dir);
-        FILE *f = fopen(path, "w");
-        if (!f || fputs(policy_yaml, f) < 0 || fclose(f) != 0)
-                return 1;
-        csc_error err = { 0 };
-        if (csc_keygen_write(dir, "bench", &err) < 0) {
-                fprintf(stderr, "csc-bench-submit: keygen: %s\n", err.message);
-                return 1;
-        }
-        /* One benchmark user submits everything, under the default caps (the
-         * issue's "default config"): past max_executions_per_peer (16) its
-         * submits wait in the admission queue, so 32 clients see no errors. */
-        char conf[512];
-        snprintf(conf, sizeof conf, "%s/cscd.conf", dir);
-        FILE *cf = fopen(conf, "w");
-        if (!cf || fputs("# the defaults, and where the egress proxy is\n", cf) < 0 ||
-            (allow_ok && fprintf(cf, "egress_proxy: \"%s\"\n", egress) < 0) || fclose(cf) != 0)
-                return 1;
-        snprintf(sock, sizeof sock, "%s/csc.sock", dir);
-        snprintf(state, sizeof state, "%s/state", dir);
-        snprintf(key, sizeof key, "%s/bench.key", dir);
-        pid_t daemon = fork();
-        if (daemon == 0) {
-                int null = open("/dev/null", O_RDWR);
-                if (!getenv("CSC_BENCH_DAEMON_STDERR"))   /* debugging the benchmark itself */
-                        dup2(null, 2);
-                execl(cscd, cscd, "--config", conf, "--socket", sock, "--state-dir", state, "--policy", path, "--signing-key", key,
-                      "--key-id", "bench", (char *)NULL);
-                _exit(127);
-        }
-        struct stat st;
-        for (int i = 0; i < 100 && stat(sock, &st) < 0; i++)
-                usleep(20000);
         char status[32];
         double *sub = calloc((size_t)n, sizeof *sub), *sub_path = calloc((size_t)n, sizeof *sub_path), *base[3];
         double *sub_allow = calloc((size_t)n, sizeof *sub_allow);
@@ -320,7 +352,7 @@ int bench_submit(const char *cscd, const char *cscctl, const char *egress, int n
                                            &fe_err);
         long rss_after = rss_kib(daemon);
         bench_mcp_figures mcp = { 0 };
-        int mcp_r = bench_mcp(cscctl, sock, pw->pw_uid, pw->pw_gid, n, submit_ok, &mcp);
+        int mcp_r = bench_mcp(cscctl, sock, pw->pw_uid, pw->pw_gid, n, bench_submit_true, &mcp);
         char *true_argv[] = { "/bin/true", NULL };
         char *unshare_argv[] = { "unshare", "-Urmnpf", "--mount-proc", "/bin/true", NULL };
         char *chain_argv[] = { "bwrap", "--ro-bind", "/usr", "/usr", "--symlink", "usr/bin", "/bin", "--symlink",
@@ -336,7 +368,7 @@ int bench_submit(const char *cscd, const char *cscctl, const char *egress, int n
         bool base_ok[3] = { true, true, have("bwrap") && have("setpriv") && have("prlimit") };
         for (int b = 0; b < 3; b++)
                 for (int i = 0; i < n && base_ok[b]; i++)
-                        base_ok[b] = (base[b][i] = run_us(argvs[b])) >= 0;
+                        base_ok[b] = (base[b][i] = bench_run_us(argvs[b])) >= 0;
         /* (b-gap) interactive: gap_ms idle before each run, cscd and the
          * baselines interleaved so they share the machine's state. */
         int n_gap = gap_ms > 0 ? (n < 50 ? n : 50) : 0, errors_gap = 0;
@@ -353,15 +385,12 @@ int bench_submit(const char *cscd, const char *cscctl, const char *egress, int n
                 for (int b = 1; b < 3; b++)
                         if (gap_ok[b]) {
                                 usleep((useconds_t)gap_ms * 1000);
-                                gap_ok[b] = (gap[b][i] = run_us(argvs[b])) >= 0;
+                                gap_ok[b] = (gap[b][i] = bench_run_us(argvs[b])) >= 0;
                         }
         }
         kill(daemon, SIGTERM);
         waitpid(daemon, NULL, 0);
-        char rm[600];
-        snprintf(rm, sizeof rm, "rm -rf '%s'", dir);
-        if (system(rm) != 0)
-                fprintf(stderr, "csc-bench: could not remove %s\n", dir);
+        bench_remove_dir(dir);
 
         double p50 = pct(sub, n, 0.5), p90 = pct(sub, n, 0.9), p99 = pct(sub, n, 0.99);
         double bm[3];

@@ -44,6 +44,7 @@ cscd_config *cscd_config_free(cscd_config *c) {
         free(c->key_id);
         free(c->secrets_dir);
         free(c->session_program);
+        free(c->executor_program);
         free(c->egress_proxy);
         free(c->egress_user);
         strlist_free(&c->submit_users);
@@ -190,6 +191,7 @@ static const key_spec keys[] = {
         { "signing_keys", K_SIGNING_KEYS, 0, 0, 0 },
         { "egress_allow_private", K_CIDR_LIST, F(egress_allow_private), 0, EGRESS_PRIVATE_MAX },
         { "session_program", K_PATH, F(session_program), 0, 0 },
+        { "executor_program", K_PATH, F(executor_program), 0, 0 },
         { "egress_proxy", K_PATH, F(egress_proxy), 0, 0 },
         { "egress_user", K_STRING, F(egress_user), 0, 0 },
         { "egress_idle_timeout_ms", K_UINT, F(egress_idle_timeout_ms), EGRESS_IDLE_MIN_MS, EGRESS_IDLE_MAX_MS },

@@ -65,6 +65,7 @@ typedef struct cscd_config {
         unsigned frame_timeout_ms;       /* 5000: a started frame must complete within this */
         unsigned idle_timeout_ms;        /* 60000: an idle connection is closed */
         unsigned stop_grace_sec;         /* 10 */
+        char *executor_program;          /* NULL: cscd-executor beside cscd, else the installed one */
         unsigned warm_sandboxes;         /* 4: executors kept ready per network kind (warm_pool.h); 0 off */
         uint64_t tmp_size_bytes;         /* 64 MiB: the sandbox's private /tmp */
         cscd_strlist mask_paths;         /* extra host paths hidden inside every sandbox */

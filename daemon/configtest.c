@@ -2,6 +2,7 @@
  * JSON path a loader names is walked in libfyaml's document tree of the
  * same file to find where that value is written. */
 #include "configtest.h"
+#include "helper_program.h"
 #include "manager_load.h"
 #include "session_spawn.h"
 #include "egress_link.h"
@@ -242,6 +243,15 @@ int cscd_config_test(manager *m) {
                                "without it)", session_path, strerror(-sfd));
                 else
                         close(sfd);
+                if (c->warm_sandboxes > 0) {
+                        int xfd = helper_program_open(c->executor_program, "cscd-executor", CSC_EXECUTOR_PROGRAM,
+                                                      session_path, sizeof session_path);
+                        if (xfd < 0)
+                                report(&t, true, "executor_program", "executor_program %s: %s (the warm sandbox pool "
+                                       "stays off without it)", session_path, strerror(-xfd));
+                        else
+                                close(xfd);
+                }
                 /* Needed only by `network: allowlisted`: warnings, not errors. */
                 if (access(c->egress_proxy, X_OK) < 0)
                         report(&t, true, "egress_proxy", "egress_proxy %s: %s (network: allowlisted fails closed without it)",

@@ -1,8 +1,10 @@
 /* executor.c — spawning the sandboxed executor and reading its reports. */
 #include "executor.h"
+#include "helper_program.h"
 #include "sandbox_report.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <linux/sched.h>
 #include <sched.h>
 #include <signal.h>
@@ -86,18 +88,31 @@ int executor_spawn(const sandbox_plan *plan, executor_handle **ret) {
 }
 
 typedef struct warm_args {
+        int program_fd;
         const char *cgroup_procs;
         bool own_netns;
         int host_mntns;
 } warm_args;
 
+/* In the clone, until the exec: the control socket on 3, the host's mount
+ * namespace on 4, the program on 5 (cscd-executor closes it), then a fresh
+ * image. */
 static void run_warm(int ctl, const void *arg) {
         const warm_args *w = arg;
-        sandbox_warm_main(ctl, w->cgroup_procs, w->own_netns, w->host_mntns);
+        int c = fcntl(ctl, F_DUPFD, 10), m = fcntl(w->host_mntns, F_DUPFD, 10), p = fcntl(w->program_fd, F_DUPFD, 10);
+        if (c < 0 || m < 0 || p < 0 || dup2(c, 3) < 0 || dup2(m, 4) < 0 || dup2(p, 5) < 0 ||
+            syscall(SYS_close_range, 6, ~0U, 0) < 0)
+                _exit(127);
+        char *envp[4];
+        helper_program_env(envp);
+        char *argv[] = { "cscd-executor", w->own_netns ? "own-network" : "host-network", (char *)w->cgroup_procs, NULL };
+        syscall(SYS_execveat, 5, "", argv, envp, AT_EMPTY_PATH);
+        _exit(127);
 }
 
-int executor_spawn_warm(bool own_netns, const char *cgroup_procs, int host_mntns, executor_handle **ret) {
-        warm_args w = { cgroup_procs, own_netns, host_mntns };
+int executor_spawn_warm(int program_fd, bool own_netns, const char *cgroup_procs, int host_mntns,
+                        executor_handle **ret) {
+        warm_args w = { program_fd, cgroup_procs, own_netns, host_mntns };
         return spawn(own_netns, run_warm, &w, ret);
 }
 
@@ -121,8 +136,16 @@ int executor_send_plan(executor_handle *h, const sandbox_plan *plan) {
 }
 
 void executor_kill(executor_handle *h) {
-        if (h && !h->reaped && h->pidfd >= 0)
-                (void)syscall(SYS_pidfd_send_signal, h->pidfd, SIGKILL, NULL, 0);
+        if (!h || h->reaped)
+                return;
+        if (h->pidfd < 0 || syscall(SYS_pidfd_send_signal, h->pidfd, SIGKILL, NULL, 0) == 0 || errno != ENOSYS)
+                return;
+        /* No pidfd_send_signal (valgrind, old kernels): kill() reaches the
+         * same process only while it is our child and not reaped (its pid
+         * is still its own), which waitid without reaping tells. */
+        siginfo_t si = { 0 };
+        if (waitid((idtype_t)P_PIDFD, (id_t)h->pidfd, &si, WEXITED | WNOHANG | WNOWAIT) == 0 && si.si_pid == 0)
+                (void)kill(h->pid, SIGKILL);
 }
 
 static int on_reaped(sd_event_source *s, const siginfo_t *si, void *userdata) {

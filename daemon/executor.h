@@ -70,12 +70,13 @@ int executor_go(executor_handle *h);
 /* Clones the executor for plan (which the caller may free once this
  * returns: the child has its own copy). 0 or -errno. */
 int executor_spawn(const sandbox_plan *plan, executor_handle **ret);
-/* A warm executor: namespaces made (its own network when own_netns), the
- * cgroup at cgroup_procs joined (or none: NULL), waiting for a plan
- * (executor_send_plan). host_mntns is a descriptor of the host's mount
- * namespace: the executor takes a fresh copy of it when the plan comes.
- * 0 or -errno. */
-int executor_spawn_warm(bool own_netns, const char *cgroup_procs, int host_mntns, executor_handle **ret);
+/* A warm executor: namespaces made (its own network when own_netns), then
+ * a fresh image, cscd-executor (program_fd), which joins the cgroup at
+ * cgroup_procs (or none: NULL) and waits for a plan (executor_send_plan).
+ * host_mntns is a descriptor of the host's mount namespace: the executor
+ * takes a fresh copy of it when the plan comes. 0 or -errno. */
+int executor_spawn_warm(int program_fd, bool own_netns, const char *cgroup_procs, int host_mntns,
+                        executor_handle **ret);
 /* Sends a warm executor its plan. 0 or -errno. */
 int executor_send_plan(executor_handle *h, const sandbox_plan *plan);
 /* Kills the whole sandbox (SIGKILL to its PID 1 ends the namespace). */
@@ -94,4 +95,7 @@ int executor_pidfd(const executor_handle *h);
 
 /* sandbox_run.c: the child's side, with the control socket ctl. Never returns. */
 _Noreturn void sandbox_main(const sandbox_plan *plan, int ctl);
-_Noreturn void sandbox_warm_main(int ctl, const char *cgroup_procs, bool own_netns, int host_mntns);
+/* cscd-executor's side (a fresh image): title_start/end is its own argv
+ * area, overwritten with a neutral title once the plan has come. */
+_Noreturn void sandbox_warm_main(int ctl, const char *cgroup_procs, bool own_netns, int host_mntns,
+                                 uintptr_t title_start, uintptr_t title_end);

@@ -16,6 +16,8 @@
 #include "cgroup.h"
 #include "cgroup_reap.h"
 #include "warm_pool.h"
+#include "build-config.h"
+#include "helper_program.h"
 #include "cleanup.h"
 #include "egress_link.h"
 #include "keyring.h"
@@ -210,7 +212,12 @@ int manager_load(manager *m) {
         r = r ?: cgroup_reaper_new(m->event, &m->cgroup_reaper);
         if (r < 0)
                 return log_error_errno(r, "cannot set up cgroups");
-        if ((r = warm_pool_new(m->event, m->cgroups, m->cgroup_reaper, &m->warm)) < 0)
+        char executor_path[PATH_MAX];
+        int xfd = helper_program_open(m->config->executor_program, "cscd-executor", CSC_EXECUTOR_PROGRAM, executor_path,
+                                      sizeof executor_path);
+        if (xfd < 0)
+                log_warning("executor_program %s: %s; the warm sandbox pool is off", executor_path, strerror(-xfd));
+        if ((r = warm_pool_new(m->event, m->cgroups, m->cgroup_reaper, xfd, &m->warm)) < 0)
                 return log_error_errno(r, "cannot set up the warm sandbox pool");
         warm_pool_configure(m->warm, m->config->warm_sandboxes, m->config->pids_max, m->config->memory_max_bytes);
         check_layers(m, optional);

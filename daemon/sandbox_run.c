@@ -496,7 +496,7 @@ _Noreturn void sandbox_main(const sandbox_plan *p, int ctl) {
 /* The plan, as a memfd and the address it was built at; mapped privately
  * (so it can be relocated) and relocated. Exits when the daemon closes the
  * socket instead (the pool is drained). */
-static const sandbox_plan *receive_plan(void) {
+static sandbox_plan *receive_plan(void) {
         executor_plan_msg m;
         int fd = -1;
         int r = sandbox_recv_fd(SANDBOX_CTL_FD, &m, sizeof m, &fd);
@@ -515,13 +515,16 @@ static const sandbox_plan *receive_plan(void) {
         return map;
 }
 
-_Noreturn void sandbox_warm_main(int ctl, const char *cgroup_procs, bool own_netns, int host_mntns) {
+_Noreturn void sandbox_warm_main(int ctl, const char *cgroup_procs, bool own_netns, int host_mntns,
+                                 uintptr_t title_start, uintptr_t title_end) {
         executor_setup(ctl, host_mntns);
         enter_sandbox(cgroup_procs);
         /* Warm: namespaces made, cgroup joined. Nothing of any peer yet. */
-        const sandbox_plan *p = receive_plan();
+        sandbox_plan *p = receive_plan();
         if (p->own_netns != own_netns)
                 sandbox_die_error("sandbox: the plan is for another network kind");
+        p->title_start = title_start;   /* ours, not the monitor's */
+        p->title_end = title_end;
         /* A fresh copy of the host's mounts as they are now, not as they were
          * when this executor was made (the host's / need not propagate). */
         if (setns(SANDBOX_MNTNS_FD, CLONE_NEWNS) < 0 || unshare(CLONE_NEWNS) < 0)

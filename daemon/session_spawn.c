@@ -1,5 +1,6 @@
 /* session_spawn.c — fork, become the peer, execute cscd-session. */
 #include "session_spawn.h"
+#include "helper_program.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -21,26 +22,7 @@
 #include "build-config.h"
 
 int session_program_open(const char *path, char *ret_path, size_t size) {
-        if (path)
-                snprintf(ret_path, size, "%s", path);
-        else {
-                /* Beside this cscd (a build tree), else the installed one. */
-                char self[PATH_MAX];
-                ssize_t n = readlink("/proc/self/exe", self, sizeof self - 1);
-                char *slash = n > 0 ? (self[n] = 0, strrchr(self, '/')) : NULL;
-                int w = slash ? snprintf(ret_path, size, "%.*s/cscd-session", (int) (slash - self), self) : -1;
-                if (w < 0 || (size_t) w >= size || access(ret_path, X_OK) < 0)
-                        snprintf(ret_path, size, "%s", CSC_SESSION_PROGRAM);
-        }
-        int fd = open(ret_path, O_PATH | O_CLOEXEC);
-        if (fd < 0)
-                return -errno;
-        if (faccessat(fd, "", X_OK, AT_EMPTY_PATH | AT_EACCESS) < 0) {
-                int e = errno;
-                close(fd);
-                return -e;
-        }
-        return fd;
+        return helper_program_open(path, "cscd-session", CSC_SESSION_PROGRAM, ret_path, size);
 }
 
 /* The child, between clone and exec: system calls only (it shares the
@@ -100,15 +82,9 @@ static int session_child(void *p) {
 }
 
 int session_spawn(int program_fd, int client_fd, const cscd_peer *peer, int *ret_fd, pid_t *ret_pid) {
-        /* Only the sanitizers' options pass (test builds read them); the
-         * session needs nothing else from cscd's environment. */
-        static const char *const pass[] = { "ASAN_OPTIONS=", "UBSAN_OPTIONS=", "LSAN_OPTIONS=" };
-        char *envp[4] = { 0 };
-        size_t n_env = 0;
-        for (char **e = environ; e && *e; e++)
-                for (size_t i = 0; i < 3; i++)
-                        if (strncmp(*e, pass[i], strlen(pass[i])) == 0 && n_env < 3)
-                                envp[n_env++] = *e;
+        /* The session needs nothing from cscd's environment. */
+        char *envp[4];
+        helper_program_env(envp);
         int sp[2];
         if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sp) < 0)
                 return -errno;

@@ -29,6 +29,7 @@ struct warm_pool {
         sd_event_source *refill;       /* defer: one executor per loop iteration */
         sd_event_source *retry;        /* after a failure, try again in a second */
         int host_mntns;
+        int program_fd;                /* cscd-executor */
         unsigned target;
         uint64_t pids_max, memory_max;
         const char *off;
@@ -102,7 +103,7 @@ static int make_one(warm_pool *p, int k) {
         int r = 0;
         if (strcmp(cscd_cgroups_mode(p->cgroups, NULL), "none") != 0)
                 r = cscd_cgroups_create(p->cgroups, id, p->pids_max, p->memory_max, e->dir, procs);
-        r = r ?: executor_spawn_warm(k, procs[0] ? procs : NULL, p->host_mntns, &e->h);
+        r = r ?: executor_spawn_warm(p->program_fd, k, procs[0] ? procs : NULL, p->host_mntns, &e->h);
         r = r ?: sd_event_add_child_pidfd(p->event, &e->child, executor_pidfd(e->h), WEXITED, on_died, e);
         if (r < 0) {
                 if (e->h)
@@ -162,6 +163,7 @@ static bool have_sys_chroot(void) {
 void warm_pool_configure(warm_pool *p, unsigned target, uint64_t pids_max, uint64_t memory_max) {
         const char *off = target == 0                  ? "warm_sandboxes is 0"
                           : p->host_mntns < 0          ? "cannot open the host's mount namespace"
+                          : p->program_fd < 0          ? "no cscd-executor program (executor_program)"
                           : !have_sys_chroot()         ? "cscd runs without CAP_SYS_CHROOT"
                                                        : NULL;
         if (target != p->target || pids_max != p->pids_max || memory_max != p->memory_max || off != p->off)
@@ -173,10 +175,14 @@ void warm_pool_configure(warm_pool *p, unsigned target, uint64_t pids_max, uint6
         schedule(p);
 }
 
-int warm_pool_new(sd_event *event, cscd_cgroups *cgroups, cgroup_reaper *reaper, warm_pool **ret) {
+int warm_pool_new(sd_event *event, cscd_cgroups *cgroups, cgroup_reaper *reaper, int program_fd, warm_pool **ret) {
         warm_pool *p = calloc(1, sizeof *p);
-        if (!p)
+        if (!p) {
+                if (program_fd >= 0)
+                        close(program_fd);
                 return -ENOMEM;
+        }
+        p->program_fd = program_fd;
         p->event = event;
         p->cgroups = cgroups;
         p->reaper = reaper;
@@ -202,6 +208,8 @@ warm_pool *warm_pool_free(warm_pool *p) {
         sd_event_source_disable_unref(p->retry);
         if (p->host_mntns >= 0)
                 close(p->host_mntns);
+        if (p->program_fd >= 0)
+                close(p->program_fd);
         free(p);
         return NULL;
 }

@@ -36,8 +36,10 @@ typedef struct warm_pool_stats {
         uint64_t served_warm, served_cold, made, lost;
 } warm_pool_stats;
 
-/* host_mntns: the caller's mount namespace is what warm executors copy. */
-int warm_pool_new(sd_event *event, cscd_cgroups *cgroups, cgroup_reaper *reaper, warm_pool **ret);
+/* Warm executors run the program at program_fd (cscd-executor; the pool
+ * owns the descriptor; -errno: none could be opened, and the pool stays off)
+ * and copy the caller's mount namespace. */
+int warm_pool_new(sd_event *event, cscd_cgroups *cgroups, cgroup_reaper *reaper, int program_fd, warm_pool **ret);
 /* Kills every warm executor and frees the pool. NULL-safe; returns NULL. */
 warm_pool *warm_pool_free(warm_pool *p);
 /* warm_sandboxes (0: off) and the cgroup limits new executors get. A change

@@ -134,7 +134,7 @@ try:
     unit = next((os.path.join(dp, "cscd.service") for dp, _, fs in os.walk(under("/usr/lib")) if "cscd.service" in fs
                  and dp.endswith("systemd/system")), None)
     check(unit is not None, "cscd.service installed under /usr/lib (%s)" % unit)
-    want = ["/usr/sbin/cscd", "/usr/libexec/csc/cscd-session", "/usr/bin/cscctl", "/usr/lib/tmpfiles.d/csc.conf", "/usr/lib/sysusers.d/csc.conf",
+    want = ["/usr/sbin/cscd", "/usr/libexec/csc/cscd-session", "/usr/libexec/csc/cscd-executor", "/usr/bin/cscctl", "/usr/lib/tmpfiles.d/csc.conf", "/usr/lib/sysusers.d/csc.conf",
             "/usr/share/factory/etc/csc/cscd.conf", "/usr/share/factory/etc/csc/policy.yaml",
             "/etc/csc/cscd.conf", "/etc/csc/policy.yaml", "/etc/csc/keys/cscd.key", "/etc/csc/keys/cscd.pub",
             "/etc/logrotate.d/cscd", "/usr/share/doc/cscd/operations.md", "/usr/share/doc/cscd/README.md",

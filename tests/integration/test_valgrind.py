@@ -23,7 +23,7 @@ if "libasan" in subprocess.run(["ldd", CSCD], capture_output=True, text=True).st
     plain = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(CSCD))), "plain-for-valgrind")
     if not os.path.isdir(plain):
         subprocess.run(["meson", "setup", plain, src, "-Db_sanitize=none"], check=True, capture_output=True)
-    subprocess.run(["ninja", "-C", plain, "daemon/cscd", "daemon/cscd-session"], check=True, capture_output=True)
+    subprocess.run(["ninja", "-C", plain, "daemon/cscd", "daemon/cscd-session", "daemon/cscd-executor"], check=True, capture_output=True)
     CSCD = os.path.join(plain, "daemon", "cscd")
 uid, gid = ensure_user()
 work = mkwork("cscd-valgrind.")

@@ -4,7 +4,7 @@
 Behaviour only, never timing (speed is csc-bench's job): the pool fills and
 serves, refills, follows the network kind, replaces an executor that died,
 drains on reload, dies with the daemon; a warm executor holds nothing of any
-peer; and a warm sandbox sees the host as it is when the submit comes, not as
+peer and none of cscd's memory (a fresh image, cscd-executor); and a warm sandbox sees the host as it is when the submit comes, not as
 it was when the executor was made (a mount made after the pool filled is
 visible: the executor copies the host's mounts afresh)."""
 import base64, os, signal, subprocess, sys, time
@@ -97,6 +97,39 @@ def warm_executor_holds_nothing_of_a_peer(d):
             assert os.readlink("/proc/%d/fd/%d" % (pid, fd)) == "/dev/null"
 
 
+def memory_holds(pid, needle):
+    """Whether needle is anywhere in the process's readable memory."""
+    found = False
+    with open("/proc/%d/maps" % pid) as maps, open("/proc/%d/mem" % pid, "rb", 0) as mem:
+        for line in maps:
+            addr, perms = line.split()[:2]
+            if "r" not in perms or line.rstrip().endswith(("[vvar]", "[vsyscall]")):
+                continue
+            lo, hi = (int(x, 16) for x in addr.split("-"))
+            if hi - lo > (1 << 30):
+                continue   # a sanitizer's shadow or reserve: nothing of a program's data
+            pos, tail = lo, b""
+            while pos < hi and not found:
+                try:
+                    mem.seek(pos)
+                    chunk = mem.read(min(1 << 20, hi - pos))
+                except (OSError, OverflowError, ValueError):
+                    break
+                found = needle in tail + chunk
+                tail = chunk[-len(needle):]
+                pos += 1 << 20
+    return found
+
+
+def warm_executor_is_a_fresh_image(d):
+    wait_pool(d, 4)
+    needle = d.conf.encode()   # on cscd's command line and in its heap
+    assert memory_holds(d.proc.pid, needle), "the probe does not see cscd's own memory"
+    for pid in executors(d):
+        assert os.readlink("/proc/%d/exe" % pid).endswith("/cscd-executor"), os.readlink("/proc/%d/exe" % pid)
+        assert not memory_holds(pid, needle), "warm executor %d holds cscd's memory" % pid
+
+
 def sees_a_mount_made_after_the_pool_filled(d):
     wait_pool(d, 4)
     base = mkwork("csc-pool.")
@@ -170,6 +203,7 @@ def main():
     d = Daemon(config_extra="warm_sandboxes: 4\n")
     try:
         for fn in (fills_serves_and_refills, host_network_kind_has_its_own_pool, warm_executor_holds_nothing_of_a_peer,
+                   warm_executor_is_a_fresh_image,
                    sees_a_mount_made_after_the_pool_filled, a_dead_warm_executor_is_replaced,
                    reload_to_zero_drains_and_serves_cold, warm_executors_die_with_the_daemon):
             t.run(fn.__name__, fn, d)

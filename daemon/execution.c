@@ -79,7 +79,7 @@ execution *execution_free(execution *e) {
         sd_event_source_disable_unref(e->watchdog);
         if (e->h) {
                 executor_kill(e->h);
-                executor_handle_free(e->h, m->event);
+                executor_handle_free(e->h, m->freeing ? NULL : m->event);
         }
         if (e->cgroup_dir[0])
                 cgroup_reaper_remove(m->cgroup_reaper, e->cgroup_dir);

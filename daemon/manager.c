@@ -155,6 +155,9 @@ int manager_new(manager **ret) {
 manager *manager_free(manager *m) {
         if (!m)
                 return NULL;
+        /* The loop goes away with us: no floating source may outlive it
+         * (a child source freed with the loop can leak its signal data). */
+        m->freeing = true;
         while (m->executions)
                 execution_free(m->executions);
         while (m->conns.head)

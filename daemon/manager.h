@@ -57,6 +57,7 @@ struct manager {
         manager_counters counters;
         uint64_t started_usec;       /* CLOCK_MONOTONIC */
         bool stopping;
+        bool freeing;                /* manager_free: killed executors are waited for, not left to the loop */
         sd_event_source *stop_timer;
         /* Command-line overrides applied over the config on every (re)load. */
         const char *opt_socket, *opt_policy, *opt_state_dir, *opt_key, *opt_key_id;

@@ -161,6 +161,24 @@ static void load_seccomp_filters(manager *m) {
         }
 }
 
+/* Execution cgroups, their reaper, and the warm pool (off, with a warning,
+ * when cscd-executor cannot be opened). */
+static int load_sandbox_parts(manager *m) {
+        int r = cscd_cgroups_init(&m->cgroups);
+        r = r ?: cgroup_reaper_new(m->event, &m->cgroup_reaper);
+        if (r < 0)
+                return log_error_errno(r, "cannot set up cgroups");
+        char executor_path[PATH_MAX];
+        int xfd = helper_program_open(m->config->executor_program, "cscd-executor", CSC_EXECUTOR_PROGRAM, executor_path,
+                                      sizeof executor_path);
+        if (xfd < 0)
+                log_warning("executor_program %s: %s; the warm sandbox pool is off", executor_path, strerror(-xfd));
+        if ((r = warm_pool_new(m->event, m->cgroups, m->cgroup_reaper, xfd, &m->warm)) < 0)
+                return log_error_errno(r, "cannot set up the warm sandbox pool");
+        warm_pool_configure(m->warm, m->config->warm_sandboxes, m->config->pids_max, m->config->memory_max_bytes);
+        return 0;
+}
+
 int manager_load(manager *m) {
         char err[2048];
         int r = manager_load_config(m, &m->config, err, sizeof err);
@@ -208,18 +226,8 @@ int manager_load(manager *m) {
         }
         if (r < 0)
                 return log_error_errno(r, "cannot drop capabilities");
-        r = cscd_cgroups_init(&m->cgroups);
-        r = r ?: cgroup_reaper_new(m->event, &m->cgroup_reaper);
-        if (r < 0)
-                return log_error_errno(r, "cannot set up cgroups");
-        char executor_path[PATH_MAX];
-        int xfd = helper_program_open(m->config->executor_program, "cscd-executor", CSC_EXECUTOR_PROGRAM, executor_path,
-                                      sizeof executor_path);
-        if (xfd < 0)
-                log_warning("executor_program %s: %s; the warm sandbox pool is off", executor_path, strerror(-xfd));
-        if ((r = warm_pool_new(m->event, m->cgroups, m->cgroup_reaper, xfd, &m->warm)) < 0)
-                return log_error_errno(r, "cannot set up the warm sandbox pool");
-        warm_pool_configure(m->warm, m->config->warm_sandboxes, m->config->pids_max, m->config->memory_max_bytes);
+        if ((r = load_sandbox_parts(m)) < 0)
+                return r;
         check_layers(m, optional);
         const char *cg_why;
         const char *cg_mode = cscd_cgroups_mode(m->cgroups, &cg_why);

@@ -53,12 +53,12 @@ static size_t want(const warm_pool *p, int kind) {
         return 1;
 }
 
-static void entry_free(warm_entry *e, bool kill) {
+static void entry_free(warm_entry *e, bool kill, bool wait) {
         warm_pool *p = e->pool;
         sd_event_source_disable_unref(e->child);
         if (kill)
                 executor_kill(e->h);
-        executor_handle_free(e->h, p->event);
+        executor_handle_free(e->h, wait ? NULL : p->event);
         if (e->dir[0])
                 cgroup_reaper_remove(p->reaper, e->dir);
         free(e);
@@ -86,7 +86,7 @@ static int on_died(sd_event_source *s, const siginfo_t *si, void *userdata) {
         log_warning("a warm executor ended while it waited (status %d); it is replaced", si->si_status);
         unlink_entry(e);
         p->lost++;
-        entry_free(e, false);
+        entry_free(e, false, false);
         schedule(p);
         return 0;
 }
@@ -142,13 +142,15 @@ static int on_refill(sd_event_source *s, void *userdata) {
         return 0;
 }
 
-static void drain(warm_pool *p) {
+/* wait: reap each killed executor here (the pool is being freed with the
+ * loop), instead of leaving it to a source of the loop. */
+static void drain(warm_pool *p, bool wait) {
         for (int k = 0; k < 2; k++)
                 while (p->ready[k]) {
                         warm_entry *e = p->ready[k];
                         p->ready[k] = e->next;
                         p->n_ready[k]--;
-                        entry_free(e, true);
+                        entry_free(e, true, wait);
                 }
 }
 
@@ -167,7 +169,7 @@ void warm_pool_configure(warm_pool *p, unsigned target, uint64_t pids_max, uint6
                           : !have_sys_chroot()         ? "cscd runs without CAP_SYS_CHROOT"
                                                        : NULL;
         if (target != p->target || pids_max != p->pids_max || memory_max != p->memory_max || off != p->off)
-                drain(p);
+                drain(p, false);
         p->target = target > WARM_POOL_MAX ? WARM_POOL_MAX : target;
         p->pids_max = pids_max;
         p->memory_max = memory_max;
@@ -203,7 +205,7 @@ int warm_pool_new(sd_event *event, cscd_cgroups *cgroups, cgroup_reaper *reaper,
 warm_pool *warm_pool_free(warm_pool *p) {
         if (!p)
                 return NULL;
-        drain(p);
+        drain(p, true);
         sd_event_source_disable_unref(p->refill);
         sd_event_source_disable_unref(p->retry);
         if (p->host_mntns >= 0)

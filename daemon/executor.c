@@ -164,19 +164,14 @@ executor_handle *executor_handle_free(executor_handle *h, sd_event *event) {
                 if (waitid((idtype_t)P_PIDFD, (id_t)h->pidfd, &si, WEXITED | WNOHANG) == 0 && si.si_pid == 0) {
                         executor_kill(h);
                         sd_event_source *src = NULL;
-                        if (event && sd_event_add_child_pidfd(event, &src, h->pidfd, WEXITED, on_reaped, NULL) >= 0 &&
-                            sd_event_source_set_child_pidfd_own(src, true) >= 0 &&
+                        if (event && sd_event_add_child(event, &src, h->pid, WEXITED, on_reaped, NULL) >= 0 &&
                             sd_event_source_set_floating(src, true) >= 0) {
                                 sd_event_source_unref(src);   /* the loop holds it now */
-                                h->pidfd = -1;
                         } else {
                                 /* No loop to hand it to (out of memory, or at
                                  * exit): SIGKILL is already sent, so this wait is
                                  * short. */
-                                if (src) {
-                                        sd_event_source_set_child_pidfd_own(src, false);
-                                        sd_event_source_disable_unref(src);
-                                }
+                                sd_event_source_disable_unref(src);
                                 while (waitid((idtype_t)P_PIDFD, (id_t)h->pidfd, &si, WEXITED) < 0 && errno == EINTR)
                                         ;
                         }
@@ -230,6 +225,10 @@ int executor_go(executor_handle *h) {
 
 int executor_control_fd(const executor_handle *h) {
         return h->ctl;
+}
+
+pid_t executor_pid(const executor_handle *h) {
+        return h->pid;
 }
 
 int executor_pidfd(const executor_handle *h) {

@@ -92,6 +92,11 @@ executor_handle *executor_handle_free(executor_handle *h, sd_event *event);
 int executor_read_msg(executor_handle *h, executor_msg *msg, int fds[2]);
 int executor_control_fd(const executor_handle *h);
 int executor_pidfd(const executor_handle *h);
+/* Its pid, for sd_event_add_child(): the loop watches every child by pid
+ * (sd-event uses a pidfd where the kernel has one), never a mix of pid and
+ * pidfd sources, which under valgrind (no pidfd_open) leaves SIGCHLD's
+ * signal data behind. */
+pid_t executor_pid(const executor_handle *h);
 
 /* sandbox_run.c: the child's side, with the control socket ctl. Never returns. */
 _Noreturn void sandbox_main(const sandbox_plan *plan, int ctl);

@@ -160,6 +160,10 @@ manager *manager_free(manager *m) {
         m->freeing = true;
         while (m->executions)
                 execution_free(m->executions);
+        /* Its pidfd child sources go before the sessions' pid ones: sd-event
+         * unmasks SIGCHLD only when a pid source is the last child source to
+         * go, and otherwise leaks the loop's signal data (valgrind saw it). */
+        m->warm = warm_pool_free(m->warm);
         while (m->conns.head)
                 conn_free(m->conns.head);
         admit_free(m);
@@ -175,7 +179,6 @@ manager *manager_free(manager *m) {
         policy_ref_put(m->policy);
         cscd_keyring_free(m->keyring);
         egress_link_free(m->egress);   /* after the executions: each may hold a session */
-        warm_pool_free(m->warm);       /* before the reaper: its cgroups go there */
         cgroup_reaper_free(m->cgroup_reaper);
         cscd_audit_free(m->audit);
         approval_store_free(m->approvals);

@@ -565,7 +565,7 @@ static int execution_spawn(execution *e, const csc_json *req, approval_plan *app
                 return 0;   /* failed, with a receipt */
         plan = sandbox_plan_free(plan);   /* the executor has its own copy; the secrets in ours are wiped */
         if ((r = sd_event_add_io(m->event, &e->ctl_src, executor_control_fd(e->h), EPOLLIN, on_control, e)) < 0 ||
-            (r = sd_event_add_child_pidfd(m->event, &e->child_src, executor_pidfd(e->h), WEXITED, on_child, e)) < 0 ||
+            (r = sd_event_add_child(m->event, &e->child_src, executor_pid(e->h), WEXITED, on_child, e)) < 0 ||
             (r = sd_event_add_time_relative(m->event, &e->watchdog, CLOCK_MONOTONIC,
                                             CSC_EXECUTOR_GRACE_SEC * 1000000u, 0, on_watchdog, e)) < 0) {
                 snprintf(e->error, sizeof e->error, "internal error: cannot watch the sandbox: %s", strerror(-r));

@@ -104,7 +104,7 @@ static int make_one(warm_pool *p, int k) {
         if (strcmp(cscd_cgroups_mode(p->cgroups, NULL), "none") != 0)
                 r = cscd_cgroups_create(p->cgroups, id, p->pids_max, p->memory_max, e->dir, procs);
         r = r ?: executor_spawn_warm(p->program_fd, k, procs[0] ? procs : NULL, p->host_mntns, &e->h);
-        r = r ?: sd_event_add_child_pidfd(p->event, &e->child, executor_pidfd(e->h), WEXITED, on_died, e);
+        r = r ?: sd_event_add_child(p->event, &e->child, executor_pid(e->h), WEXITED, on_died, e);
         if (r < 0) {
                 if (e->h)
                         executor_kill(e->h);

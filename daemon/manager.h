@@ -40,6 +40,8 @@ struct manager {
         struct cgroup_reaper *cgroup_reaper; /* removes execution cgroups without blocking the loop */
         struct warm_pool *warm;              /* executors made before a submit needs them */
         struct egress_link *egress;  /* cscd-egress, started with the first allowlisted execution */
+        int landlock_abi;            /* the kernel's Landlock ABI, read at start (0: none) */
+        uintptr_t title_start, title_end;   /* our argv area: a cloned executor overwrites it */
         bool no_egress;              /* no CAP_NET_ADMIN: `allowlisted` is blocked (a weakened layer) */
         sandbox_filter filter_deny_net, filter_allowlisted, filter_net;   /* seccomp programs, compiled at start */
         int session_program_fd;      /* cscd-session, opened at start (O_PATH) */

@@ -16,6 +16,7 @@
 #include "cgroup.h"
 #include "cgroup_reap.h"
 #include "warm_pool.h"
+#include "sandbox_host.h"
 #include "build-config.h"
 #include "helper_program.h"
 #include "cleanup.h"
@@ -121,7 +122,7 @@ static long long locked_kib(void) {
 
 static void check_layers(manager *m, const char *optional_caps_missing) {
         char why[256];
-        if (sandbox_landlock_abi() == 0)
+        if (m->landlock_abi == 0)
                 weakened(m, "landlock", "the kernel has no Landlock (or it is disabled): only mounts limit the "
                                         "filesystem view");
         const char *cg_why;
@@ -163,7 +164,7 @@ static void load_seccomp_filters(manager *m) {
 
 /* Execution cgroups, their reaper, and the warm pool (off, with a warning,
  * when cscd-executor cannot be opened). */
-static int load_sandbox_parts(manager *m) {
+static int load_sandbox_parts(manager *m, const char *optional_caps_missing) {
         int r = cscd_cgroups_init(&m->cgroups);
         r = r ?: cgroup_reaper_new(m->event, &m->cgroup_reaper);
         if (r < 0)
@@ -173,7 +174,10 @@ static int load_sandbox_parts(manager *m) {
                                       sizeof executor_path);
         if (xfd < 0)
                 log_warning("executor_program %s: %s; the warm sandbox pool is off", executor_path, strerror(-xfd));
-        if ((r = warm_pool_new(m->event, m->cgroups, m->cgroup_reaper, xfd, &m->warm)) < 0)
+        bool no_setns = strstr(optional_caps_missing, "CAP_SYS_CHROOT") != NULL;
+        if (no_setns)
+                log_warning("started without CAP_SYS_CHROOT: the warm sandbox pool is off");
+        if ((r = warm_pool_new(m->event, m->cgroups, m->cgroup_reaper, xfd, no_setns, &m->warm)) < 0)
                 return log_error_errno(r, "cannot set up the warm sandbox pool");
         warm_pool_configure(m->warm, m->config->warm_sandboxes, m->config->pids_max, m->config->memory_max_bytes);
         return 0;
@@ -226,7 +230,10 @@ int manager_load(manager *m) {
         }
         if (r < 0)
                 return log_error_errno(r, "cannot drop capabilities");
-        if ((r = load_sandbox_parts(m)) < 0)
+        /* Facts that do not change while cscd runs, read once for every plan. */
+        m->landlock_abi = sandbox_landlock_abi();
+        (void) sandbox_host_title_area(&m->title_start, &m->title_end);   /* none found: the title stays */
+        if ((r = load_sandbox_parts(m, optional)) < 0)
                 return r;
         check_layers(m, optional);
         const char *cg_why;

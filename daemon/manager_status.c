@@ -11,7 +11,6 @@
 #include "manager_status.h"
 #include "warm_pool.h"
 #include "policy_ref.h"
-#include "sandbox_landlock.h"
 #include "timefmt.h"
 
 /* status.sandbox: the layers in force, and the ones weaker than designed. */
@@ -60,7 +59,7 @@ static int sandbox_status_json(manager *m, csc_json_doc *doc, csc_json **ret) {
         csc_json *pool = NULL;
         r = r ?: warm_pool_status_json(m->warm, doc, &pool);
         r = r ?: csc_json_object_set(doc, sb, "warm_pool", pool);
-        int ll = sandbox_landlock_abi();
+        int ll = m->landlock_abi;
         r = r ?: csc_json_object_set(doc, sb, "landlock_abi", csc_json_new_int(doc, ll));
         if (ll == 0)
                 r = r ?: csc_json_object_set(doc, sb, "landlock_missing",

@@ -28,7 +28,6 @@
 #include "egress_link.h"
 #include "executor.h"
 #include "sandbox_host.h"
-#include "sandbox_landlock.h"
 #include "sandbox_plan.h"
 #include "warm_pool.h"
 #include "csc_limits.h"
@@ -497,9 +496,10 @@ static int execution_plan(execution *e, const csc_json *req, const approval_plan
                 .host_top = (const char *const *)top,
                 .n_host_top = n_top,
                 .credentials_dir = getenv("CREDENTIALS_DIRECTORY"),
-                .landlock_abi = sandbox_landlock_abi(),
+                .landlock_abi = m->landlock_abi,
+                .title_start = m->title_start,
+                .title_end = m->title_end,
         };
-        (void)sandbox_host_title_area(&in.title_start, &in.title_end);   /* none found: the title stays */
         char why[1024];
         r = sandbox_plan_build(&in, ret, why, sizeof why);
         sandbox_host_top_free(top);

@@ -3,11 +3,9 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <linux/capability.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/syscall.h>
 #include <unistd.h>
 
 #include "log.h"
@@ -30,6 +28,7 @@ struct warm_pool {
         sd_event_source *retry;        /* after a failure, try again in a second */
         int host_mntns;
         int program_fd;                /* cscd-executor */
+        bool no_setns;                 /* no CAP_SYS_CHROOT: a warm executor could not copy the host's mounts */
         unsigned target;
         uint64_t pids_max, memory_max;
         const char *off;
@@ -154,19 +153,11 @@ static void drain(warm_pool *p, bool wait) {
                 }
 }
 
-/* Warm executors take a fresh copy of the host's mounts with setns(), which
- * needs CAP_SYS_CHROOT as well as CAP_SYS_ADMIN. */
-static bool have_sys_chroot(void) {
-        struct __user_cap_header_struct hdr = { .version = _LINUX_CAPABILITY_VERSION_3 };
-        struct __user_cap_data_struct d[_LINUX_CAPABILITY_U32S_3] = { { 0 } };
-        return syscall(SYS_capget, &hdr, d) == 0 && (d[CAP_SYS_CHROOT / 32].effective & (1u << (CAP_SYS_CHROOT % 32)));
-}
-
 void warm_pool_configure(warm_pool *p, unsigned target, uint64_t pids_max, uint64_t memory_max) {
         const char *off = target == 0                  ? "warm_sandboxes is 0"
                           : p->host_mntns < 0          ? "cannot open the host's mount namespace"
                           : p->program_fd < 0          ? "no cscd-executor program (executor_program)"
-                          : !have_sys_chroot()         ? "cscd runs without CAP_SYS_CHROOT"
+                          : p->no_setns                ? "cscd runs without CAP_SYS_CHROOT"
                                                        : NULL;
         if (target != p->target || pids_max != p->pids_max || memory_max != p->memory_max || off != p->off)
                 drain(p, false);
@@ -177,7 +168,8 @@ void warm_pool_configure(warm_pool *p, unsigned target, uint64_t pids_max, uint6
         schedule(p);
 }
 
-int warm_pool_new(sd_event *event, cscd_cgroups *cgroups, cgroup_reaper *reaper, int program_fd, warm_pool **ret) {
+int warm_pool_new(sd_event *event, cscd_cgroups *cgroups, cgroup_reaper *reaper, int program_fd, bool no_setns,
+                  warm_pool **ret) {
         warm_pool *p = calloc(1, sizeof *p);
         if (!p) {
                 if (program_fd >= 0)
@@ -185,6 +177,7 @@ int warm_pool_new(sd_event *event, cscd_cgroups *cgroups, cgroup_reaper *reaper,
                 return -ENOMEM;
         }
         p->program_fd = program_fd;
+        p->no_setns = no_setns;
         p->event = event;
         p->cgroups = cgroups;
         p->reaper = reaper;

@@ -38,8 +38,10 @@ typedef struct warm_pool_stats {
 
 /* Warm executors run the program at program_fd (cscd-executor; the pool
  * owns the descriptor; -errno: none could be opened, and the pool stays off)
- * and copy the caller's mount namespace. */
-int warm_pool_new(sd_event *event, cscd_cgroups *cgroups, cgroup_reaper *reaper, int program_fd, warm_pool **ret);
+ * and copy the caller's mount namespace, which setns() allows only with
+ * CAP_SYS_CHROOT (no_setns: cscd runs without it, and the pool stays off). */
+int warm_pool_new(sd_event *event, cscd_cgroups *cgroups, cgroup_reaper *reaper, int program_fd, bool no_setns,
+                  warm_pool **ret);
 /* Kills every warm executor and frees the pool. NULL-safe; returns NULL. */
 warm_pool *warm_pool_free(warm_pool *p);
 /* warm_sandboxes (0: off) and the cgroup limits new executors get. A change

@@ -198,6 +198,37 @@ def warm_executors_die_with_the_daemon(d):
                    for p in pids if os.path.exists("/proc/%d" % p)), pids
 
 
+def off_pool_serves_cold(d, why):
+    """The pool stays off with why, and submits still run (cold)."""
+    time.sleep(0.3)
+    p = pool(d)
+    assert p["off"] == why and p["ready"] == {"own_network": 0, "host_network": 0}, p
+    r, out = run(d, [{"argv": ["echo", "cold"]}])
+    assert r["status"] == "success" and out == b"cold\n", (r, out)
+    assert executors(d) == [] and pool(d)["made"] == 0, (executors(d), pool(d))
+
+
+def without_executor_program_the_pool_is_off():
+    d = Daemon(config_extra="warm_sandboxes: 4\nexecutor_program: /nonexistent/cscd-executor\n")
+    try:
+        off_pool_serves_cold(d, "no cscd-executor program (executor_program)")
+        assert "executor_program /nonexistent/cscd-executor" in d.logtext(), d.logtext()[-2000:]
+    finally:
+        d.stop()
+
+
+def without_cap_sys_chroot_the_pool_is_off():
+    d = Daemon(config_extra="warm_sandboxes: 4\n")
+    try:
+        d.stop_keep()
+        d.args = ["setpriv", "--bounding-set=-sys_chroot", "--"] + d.args
+        d.restart()
+        off_pool_serves_cold(d, "cscd runs without CAP_SYS_CHROOT")
+        assert "started without CAP_SYS_CHROOT" in d.logtext(), d.logtext()[-2000:]
+    finally:
+        d.stop()
+
+
 def main():
     t = Tally()
     d = Daemon(config_extra="warm_sandboxes: 4\n")
@@ -209,6 +240,8 @@ def main():
             t.run(fn.__name__, fn, d)
     finally:
         d.stop()
+    for fn in (without_executor_program_the_pool_is_off, without_cap_sys_chroot_the_pool_is_off):
+        t.run(fn.__name__, fn)
     print("warm pool: %d passed, %d failed" % (t.passed, t.failed))
     sys.exit(1 if t.failed else 0)
 

@@ -13,6 +13,7 @@
 #include "json.h"
 #include "private_paths.h"
 #include "tap.h"
+#include "unit_contract.h"
 
 /* A one-command contract with the given env_allow, read and write path JSON arrays. */
 static csc_contract *contract_with(const char *env, const char *reads, const char *writes) {
@@ -24,14 +25,7 @@ static csc_contract *contract_with(const char *env, const char *reads, const cha
                  "\"read_paths\":%s,\"write_paths\":%s,\"network\":\"deny\",\"env_allow\":%s,\"secret_refs\":[],"
                  "\"timeout_sec\":5,\"proposed_effect_type\":\"observe\",\"exec\":{\"argv\":[\"true\"]}}]}",
                  reads, writes, env);
-        csc_json_doc *doc = NULL;
-        csc_error err = { 0 };
-        csc_contract *c = NULL;
-        if (csc_json_parse(text, strlen(text), &doc, &err) < 0 ||
-            csc_contract_from_json(csc_json_doc_root(doc), &c, &err) < 0)
-                printf("# cannot build the contract: %s %s\n", err.path, err.message);
-        csc_json_doc_free(doc);
-        return c;
+        return unit_contract(text);
 }
 
 static void env_cases(void) {

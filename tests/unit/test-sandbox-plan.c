@@ -15,6 +15,7 @@
 #include "json.h"
 #include "sandbox_plan.h"
 #include "tap.h"
+#include "unit_contract.h"
 
 /* A contract whose commands array is `commands` (JSON text). */
 static csc_contract *contract_of(const char *commands, const char *outputs) {
@@ -24,14 +25,7 @@ static csc_contract *contract_of(const char *commands, const char *outputs) {
                  "\"actor\":{\"agent_id\":\"a\",\"session_id\":\"s\",\"initiating_user\":\"u\",\"delegation_scope\":\"d\"},"
                  "\"risk_class\":\"low\",\"approval_mode\":\"policy_only\",\"commands\":%s%s%s}",
                  commands, outputs ? ",\"expected_outputs\":" : "", outputs ? outputs : "");
-        csc_json_doc *doc = NULL;
-        csc_error err = { 0 };
-        csc_contract *c = NULL;
-        if (csc_json_parse(text, strlen(text), &doc, &err) < 0 ||
-            csc_contract_from_json(csc_json_doc_root(doc), &c, &err) < 0)
-                printf("# cannot build the contract: %s %s\n", err.path, err.message);
-        csc_json_doc_free(doc);
-        return c;
+        return unit_contract(text);
 }
 
 /* One command with the given cwd, read and write paths, network and env_allow. */
